@@ -1,0 +1,12 @@
+# Runtime of every mmemtm experiment: mmaction's defaults, the plugin import, seeding, and the
+# checkpoint kept by the best R1@0.7 on the validation split.
+_base_ = ['mmaction::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['mmemtm'], allow_failed_imports=False)
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20, ignore_last=False),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_best='R1@0.7',
+                    rule='greater'))
+
+randomness = dict(seed=1234, deterministic=False)

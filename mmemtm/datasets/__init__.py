@@ -1,0 +1,12 @@
+from .annotation_readers import (ActivityNetCaptionsReader, AnnotationError, CharadesSTAReader,
+                                 JsonListReader, TACoS2DTANReader, read_queries)
+from .feature_store import (ClipFeatureStore, FeatureError, HDF5FeatureStore, NpyFeatureStore,
+                            get_feature_store)
+from .grounding_dataset import GroundingDataset
+from .transforms import *  # noqa: F401,F403
+
+__all__ = [
+    'ActivityNetCaptionsReader', 'AnnotationError', 'CharadesSTAReader', 'JsonListReader',
+    'TACoS2DTANReader', 'read_queries', 'ClipFeatureStore', 'FeatureError', 'HDF5FeatureStore',
+    'NpyFeatureStore', 'get_feature_store', 'GroundingDataset'
+]

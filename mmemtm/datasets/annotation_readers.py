@@ -1,0 +1,250 @@
+"""Readers of the TSGV annotation formats.
+
+Every reader turns a file into :class:`RawQuery` tuples in file order; times are in seconds.
+:func:`read_queries` then validates them, numbers each video's queries and builds the query ids.
+
+Formats (``reader=dict(type=...)`` in a dataset config):
+
+* ``JsonListReader``: ``[[video_id, duration, [start, end], sentence], ...]`` (VSLNet, SeqPAN,
+  EMTM files of TACoS, Charades-STA and ActivityNet Captions).
+* ``TACoS2DTANReader``: ``{"s13-d21.avi": {"timestamps": [[f0, f1], ...], "sentences": [...],
+  "fps": 29.4, "num_frames": 2939}}``; times in frames, the ``.avi`` is dropped from the id.
+* ``CharadesSTAReader``: TALL lines ``VID start end##sentence``; durations from a side file
+  (``Charades_duration.json`` style ``{vid: seconds}`` or the Charades ``Charades_v1_*.csv`` with
+  ``id`` and ``length`` columns).
+* ``ActivityNetCaptionsReader``: ``{"v_xxx": {"duration": d, "timestamps": [[s, e], ...],
+  "sentences": [...]}}``.
+"""
+import csv
+import json
+import math
+import os.path as osp
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
+
+from mmemtm.registry import ANNOTATION_READERS
+
+
+class AnnotationError(ValueError):
+    """An annotation file or one of its records is invalid; the message names both."""
+
+
+class RawQuery(NamedTuple):
+    """One query as read from a file; ``where`` locates it (e.g. ``'record 12'``)."""
+    video_id: str
+    duration: Any
+    start: Any
+    end: Any
+    sentence: Any
+    where: str
+
+
+def _load_json(path: str) -> Any:
+    if not osp.isfile(path):
+        raise AnnotationError(f'{path}: annotation file does not exist')
+    try:
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise AnnotationError(f'{path}: unreadable annotation file ({exc})') from exc
+
+
+def _expect(condition: bool, path: str, where: str, message: str) -> None:
+    if not condition:
+        raise AnnotationError(f'{path}: {where}: {message}')
+
+
+def _paired(path: str, vid: str, entry: Any, keys: Tuple[str, ...]) -> Dict[str, Any]:
+    where = f'video {vid}'
+    _expect(isinstance(entry, dict), path, where, 'expected an object')
+    for key in keys:
+        _expect(key in entry, path, where, f'missing key {key!r}')
+    _expect(
+        isinstance(entry['timestamps'], list) and isinstance(entry['sentences'], list)
+        and len(entry['timestamps']) == len(entry['sentences']), path, where,
+        '"timestamps" and "sentences" must be lists of the same length')
+    return entry
+
+
+def _pair(path: str, where: str, value: Any) -> Tuple[Any, Any]:
+    _expect(
+        isinstance(value, (list, tuple)) and len(value) == 2, path, where,
+        f'timestamp must be [start, end], got {value!r}')
+    return value[0], value[1]
+
+
+@ANNOTATION_READERS.register_module()
+class JsonListReader:
+    """``[video_id, duration, [start, end], sentence]`` records, times in seconds."""
+
+    def __call__(self, path: str) -> Iterator[RawQuery]:
+        data = _load_json(path)
+        _expect(isinstance(data, list), path, 'top level', 'expected a JSON list of records')
+        for i, rec in enumerate(data):
+            where = f'record {i}'
+            _expect(
+                isinstance(rec, (list, tuple)) and len(rec) == 4 and isinstance(rec[0], str),
+                path, where, f'expected [video_id, duration, [start, end], sentence], got {rec!r}')
+            start, end = _pair(path, where, rec[2])
+            yield RawQuery(rec[0], rec[1], start, end, rec[3], where)
+
+
+@ANNOTATION_READERS.register_module()
+class TACoS2DTANReader:
+    """TACoS as distributed with 2D-TAN: times in frames, ``fps`` and ``num_frames`` per video."""
+
+    def __call__(self, path: str) -> Iterator[RawQuery]:
+        data = _load_json(path)
+        _expect(isinstance(data, dict), path, 'top level', 'expected an object keyed by video')
+        for key, entry in data.items():
+            entry = _paired(path, key, entry, ('timestamps', 'sentences', 'fps', 'num_frames'))
+            vid = osp.splitext(key)[0] if key.endswith('.avi') else key
+            fps = entry['fps']
+            _expect(isinstance(fps, (int, float)) and fps > 0, path, f'video {key}',
+                    f'fps must be positive, got {fps!r}')
+            duration = _number(entry['num_frames'], path, f'video {key}') / fps
+            for j, (stamp, sentence) in enumerate(zip(entry['timestamps'], entry['sentences'])):
+                where = f'video {key} annotation {j}'
+                f0, f1 = _pair(path, where, stamp)
+                yield RawQuery(vid, duration, _number(f0, path, where) / fps,
+                               _number(f1, path, where) / fps, sentence, where)
+
+
+def _read_durations(path: str) -> Dict[str, float]:
+    if not osp.isfile(path):
+        raise AnnotationError(f'{path}: duration file does not exist')
+    if path.endswith('.csv'):
+        with open(path, encoding='utf-8', newline='') as f:
+            reader = csv.DictReader(f)
+            if not {'id', 'length'} <= set(reader.fieldnames or ()):
+                raise AnnotationError(f'{path}: a duration CSV needs "id" and "length" columns')
+            return {row['id']: float(row['length']) for row in reader}
+    data = _load_json(path)
+    _expect(isinstance(data, dict), path, 'top level', 'expected {video_id: seconds}')
+    return data
+
+
+@ANNOTATION_READERS.register_module()
+class CharadesSTAReader:
+    """Charades-STA TALL lines ``VID start end##sentence``.
+
+    Args:
+        duration_file: ``{video_id: seconds}`` JSON or Charades ``Charades_v1_*.csv``.
+    """
+
+    def __init__(self, duration_file: str) -> None:
+        self.duration_file = duration_file
+
+    def __call__(self, path: str) -> Iterator[RawQuery]:
+        durations = _read_durations(self.duration_file)
+        if not osp.isfile(path):
+            raise AnnotationError(f'{path}: annotation file does not exist')
+        try:
+            with open(path, encoding='utf-8') as f:
+                lines = f.read().splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AnnotationError(f'{path}: unreadable annotation file ({exc})') from exc
+        for line_no, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            where = f'line {line_no}'
+            head, sep, sentence = line.partition('##')
+            fields = head.split()
+            _expect(sep == '##' and len(fields) == 3, path, where,
+                    f'expected "VID start end##sentence", got {line!r}')
+            vid = fields[0]
+            _expect(vid in durations, path, where,
+                    f'video {vid} has no duration in {self.duration_file}')
+            yield RawQuery(vid, durations[vid], _number(fields[1], path, where),
+                           _number(fields[2], path, where), sentence, where)
+
+
+@ANNOTATION_READERS.register_module()
+class ActivityNetCaptionsReader:
+    """ActivityNet Captions' original ``{video_id: {duration, timestamps, sentences}}`` files."""
+
+    def __call__(self, path: str) -> Iterator[RawQuery]:
+        data = _load_json(path)
+        _expect(isinstance(data, dict), path, 'top level', 'expected an object keyed by video')
+        for vid, entry in data.items():
+            entry = _paired(path, vid, entry, ('duration', 'timestamps', 'sentences'))
+            for j, (stamp, sentence) in enumerate(zip(entry['timestamps'], entry['sentences'])):
+                where = f'video {vid} annotation {j}'
+                start, end = _pair(path, where, stamp)
+                yield RawQuery(vid, entry['duration'], start, end, sentence, where)
+
+
+def _number(value: Any, path: str, where: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    _expect(
+        math.isfinite(number) and not isinstance(value, bool), path, where,
+        f'expected a number, got {value!r}')
+    return number
+
+
+def validate_query(raw: RawQuery, path: str, end_tolerance: float) -> Dict[str, Any]:
+    """Check one query and return its cleaned fields (times in seconds).
+
+    An end up to ``end_tolerance`` seconds past the video's end is clipped to the duration (the
+    released files hold such rounding overshoots); anything else outside the video, a start not
+    before the end, or an empty sentence is an :class:`AnnotationError` naming file and record.
+    """
+    where = raw.where if raw.video_id in raw.where else f'{raw.where} (video {raw.video_id})'
+    _expect(isinstance(raw.video_id, str) and raw.video_id != '', path, raw.where,
+            f'bad video id {raw.video_id!r}')
+    duration = _number(raw.duration, path, where)
+    start = _number(raw.start, path, where)
+    end = _number(raw.end, path, where)
+    _expect(duration > 0, path, where, f'duration must be positive, got {duration}')
+    _expect(start < end, path, where, f'start {start} s is not before end {end} s')
+    _expect(0 <= start < duration and end <= duration + end_tolerance, path, where,
+            f'moment [{start}, {end}] s is outside the video [0, {duration}] s')
+    _expect(isinstance(raw.sentence, str) and raw.sentence.strip() != '', path, where,
+            f'empty sentence {raw.sentence!r}')
+    return dict(
+        video_id=raw.video_id,
+        duration=duration,
+        timestamp=[start, min(end, duration)],
+        sentence=raw.sentence.strip())
+
+
+def read_queries(path: str,
+                 reader: Optional[Any] = None,
+                 end_tolerance: float = 2.0,
+                 skip_invalid: bool = False) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """Read, validate and number the queries of an annotation file.
+
+    Each query gets ``ann_index`` (its position among its video's queries in file order, counting
+    skipped ones so ids never shift) and ``query_id = '<video_id>#<ann_index>'``.
+
+    Args:
+        path: Annotation file.
+        reader: A reader object or config dict (default ``JsonListReader``).
+        end_tolerance: Seconds an end may overshoot the video before it is an error.
+        skip_invalid: Skip invalid records (reported in the second return value) instead of
+            raising.
+
+    Returns:
+        tuple: ``(queries, skipped)``: the valid queries, and one message per skipped record.
+    """
+    if reader is None or isinstance(reader, dict):
+        reader = ANNOTATION_READERS.build(reader or dict(type='JsonListReader'))
+    counters: Dict[str, int] = {}
+    queries, skipped = [], []
+    for raw in reader(path):
+        index = counters.get(raw.video_id, 0)
+        counters[raw.video_id] = index + 1
+        try:
+            query = validate_query(raw, path, end_tolerance)
+        except AnnotationError as exc:
+            if not skip_invalid:
+                raise
+            skipped.append(str(exc))
+            continue
+        query.update(ann_index=index, query_id=f'{raw.video_id}#{index}')
+        queries.append(query)
+    if not queries:
+        raise AnnotationError(f'{path}: no valid query in the file')
+    return queries, skipped

@@ -1,0 +1,133 @@
+"""Pre-extracted clip features: a folder of ``.npy`` files or one HDF5 file.
+
+* Folder: ``<root>/<video_id>.npy`` of shape ``[n_clips, dim]``, plus ``feature_shapes.json``
+  (``{video_id: n_clips}``) when available (it lets datasets check every video without opening
+  its file).
+* HDF5: one file, one dataset ``[n_clips, dim]`` per video id at the top level.
+"""
+import abc
+import functools
+import json
+import os.path as osp
+from typing import Dict, Optional
+
+import numpy as np
+
+
+class FeatureError(ValueError):
+    """Features are missing or malformed; the message names the file and the video."""
+
+
+class ClipFeatureStore(abc.ABC):
+    """Common interface: :meth:`has`, :meth:`num_clips` and :meth:`load` by video id."""
+
+    path: str
+
+    @abc.abstractmethod
+    def has(self, video_id: str) -> bool:
+        """Whether features of ``video_id`` are stored."""
+
+    @abc.abstractmethod
+    def num_clips(self, video_id: str) -> int:
+        """Number of clips stored for ``video_id``."""
+
+    @abc.abstractmethod
+    def load(self, video_id: str) -> np.ndarray:
+        """Raw features ``[n_clips, dim]`` of ``video_id``."""
+
+    def location(self, video_id: str) -> str:
+        """Human-readable place of a video's features, for error messages."""
+        return f'{self.path}[{video_id}]'
+
+    def load_checked(self, video_id: str, feature_dim: Optional[int] = None) -> np.ndarray:
+        """Features ``[n_clips, dim]`` as float32, checked for shape and finite values."""
+        if not self.has(video_id):
+            raise FeatureError(f'no features for video {video_id}: {self.location(video_id)} '
+                               'does not exist')
+        try:
+            feats = np.asarray(self.load(video_id), dtype=np.float32)
+        except (OSError, ValueError, KeyError) as exc:
+            raise FeatureError(f'cannot read features {self.location(video_id)}: {exc}') from exc
+        if feats.ndim != 2 or feats.shape[0] < 1:
+            raise FeatureError(f'features {self.location(video_id)} must be [n_clips, dim], got '
+                               f'shape {feats.shape}')
+        if feature_dim is not None and feats.shape[1] != feature_dim:
+            raise FeatureError(f'features {self.location(video_id)} have dim {feats.shape[1]}, '
+                               f'expected {feature_dim}')
+        if not np.isfinite(feats).all():
+            raise FeatureError(f'features {self.location(video_id)} contain NaN or inf')
+        return feats
+
+
+class NpyFeatureStore(ClipFeatureStore):
+    """``<root>/<video_id>.npy`` files, with optional ``feature_shapes.json``."""
+
+    SHAPES_FILE = 'feature_shapes.json'
+
+    def __init__(self, root: str) -> None:
+        if not osp.isdir(root):
+            raise FeatureError(f'feature folder {root} does not exist')
+        self.path = root
+        self.shapes: Optional[Dict[str, int]] = None
+        shapes_file = osp.join(root, self.SHAPES_FILE)
+        if osp.isfile(shapes_file):
+            try:
+                with open(shapes_file, encoding='utf-8') as f:
+                    self.shapes = {k: int(v) for k, v in json.load(f).items()}
+            except (OSError, ValueError, TypeError, AttributeError) as exc:
+                raise FeatureError(f'{shapes_file} must map video ids to clip counts: {exc}'
+                                   ) from exc
+
+    def location(self, video_id: str) -> str:
+        return osp.join(self.path, f'{video_id}.npy')
+
+    def has(self, video_id: str) -> bool:
+        return osp.isfile(self.location(video_id))
+
+    def num_clips(self, video_id: str) -> int:
+        if self.shapes is not None and video_id in self.shapes:
+            return self.shapes[video_id]
+        return int(np.load(self.location(video_id), mmap_mode='r').shape[0])
+
+    def load(self, video_id: str) -> np.ndarray:
+        return np.load(self.location(video_id))
+
+
+class HDF5FeatureStore(ClipFeatureStore):
+    """One HDF5 file keyed by video id; opened lazily (once per data-loader worker)."""
+
+    def __init__(self, path: str) -> None:
+        if not osp.isfile(path):
+            raise FeatureError(f'feature file {path} does not exist')
+        self.path = path
+        self._file = None
+
+    @property
+    def file(self):
+        if self._file is None:
+            import h5py
+            try:
+                self._file = h5py.File(self.path, 'r')
+            except OSError as exc:
+                raise FeatureError(f'cannot open feature file {self.path}: {exc}') from exc
+        return self._file
+
+    def __getstate__(self) -> dict:
+        return dict(path=self.path, _file=None)
+
+    def has(self, video_id: str) -> bool:
+        return video_id in self.file
+
+    def num_clips(self, video_id: str) -> int:
+        return int(self.file[video_id].shape[0])
+
+    def load(self, video_id: str) -> np.ndarray:
+        return self.file[video_id][()]
+
+
+@functools.lru_cache(maxsize=16)
+def get_feature_store(path: str) -> ClipFeatureStore:
+    """The store for ``path`` (an ``.h5``/``.hdf5`` file or a folder), one per process."""
+    if path.endswith(('.h5', '.hdf5')):
+        return HDF5FeatureStore(path)
+    return NpyFeatureStore(path)

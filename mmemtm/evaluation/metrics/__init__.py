@@ -1,0 +1,3 @@
+from .grounding_metric import GroundingMetric
+
+__all__ = ['GroundingMetric']

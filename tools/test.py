@@ -1,0 +1,68 @@
+"""Test a grounding checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``."""
+import argparse
+import os
+import os.path as osp
+
+import mmemtm  # noqa: F401  (compatibility fixes and registration come first)
+from mmaction.registry import RUNNERS
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test a temporal sentence grounding model')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='folder for the logs and metrics')
+    parser.add_argument('--dump', help='write per-query predictions to this JSON file')
+    parser.add_argument('--quantized-gt', action='store_true',
+                        help='score against the ground truth rounded to clip boundaries '
+                        '(the EMTM reference protocol) instead of the annotated times')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. test_dataloader.batch_size=8')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def grounding_metrics(cfg: Config) -> list:
+    """The ``GroundingMetric`` entries of the test evaluator."""
+    evaluator = cfg.test_evaluator
+    metrics = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
+    found = [m for m in metrics if m.get('type') == 'GroundingMetric']
+    if not found:
+        raise ValueError('--dump and --quantized-gt need a GroundingMetric in test_evaluator')
+    return found
+
+
+def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+    """Apply the command-line options to the config."""
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.dump or args.quantized_gt:
+        for metric in grounding_metrics(cfg):
+            if args.dump:
+                metric.dump_file = args.dump
+            if args.quantized_gt:
+                metric.quantized_gt = True
+    cfg.load_from = args.checkpoint
+    return cfg
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = merge_args(Config.fromfile(args.config), args)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
