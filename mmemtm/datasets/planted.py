@@ -5,8 +5,10 @@ on real annotations and real GloVe vectors with synthetic features in which ever
 is planted:
 
 * each word has a visual *concept*: a fixed random projection of its GloVe vector to ``dim``,
-  squashed by ``tanh`` and normalised, so similar words look alike (words without a vector get a
-  concept derived from a hash of the word);
+  squashed by ``tanh``, centred on the vocabulary's mean concept (GloVe vectors share a common
+  direction that would make every sentence look alike) and normalised, so similar words look
+  alike and unrelated words are near-orthogonal (words without a vector get a concept derived
+  from a hash of the word);
 * a sentence's signal is the IDF-weighted sum of its words' concepts, normalised (frequent words
   such as "the", "person" weigh little);
 * every moment of a video adds its signal to the clips it covers, with soft edges of about a clip
@@ -59,6 +61,7 @@ class ConceptSpace:
         self.default_idf = default_idf
         rng = np.random.default_rng(stable_seed('projection', seed, vocab.dim, dim))
         self.projection = rng.standard_normal((vocab.dim, dim)) / math.sqrt(vocab.dim)
+        self.centre = np.tanh(vocab.vectors[2:].astype(np.float64) @ self.projection).mean(0)
         self._cache: Dict[str, np.ndarray] = {}
 
     def word(self, word: str) -> np.ndarray:
@@ -66,7 +69,7 @@ class ConceptSpace:
         if word not in self._cache:
             if word in self.vocab:
                 glove = self.vocab.vectors[self.vocab.stoi[word]].astype(np.float64)
-                vec = np.tanh(glove @ self.projection)
+                vec = np.tanh(glove @ self.projection) - self.centre
             else:
                 vec = np.random.default_rng(stable_seed('oov', word)).standard_normal(self.dim)
             self._cache[word] = vec / max(np.linalg.norm(vec), 1e-12)

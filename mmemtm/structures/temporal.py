@@ -39,7 +39,7 @@ def time_to_index(start: float, end: float, duration: float, num_clips: int) -> 
     ends = edges[None, 1:]
     inter = np.clip(np.minimum(ends, end) - np.maximum(starts, start), 0.0, None)
     union = np.maximum(ends, end) - np.minimum(starts, start)
-    iou = inter / union
+    iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
     iou[np.tril_indices(num_clips, -1)] = -1.0
     flat = int(np.argmax(iou))
     return flat // num_clips, flat % num_clips

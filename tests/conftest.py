@@ -1,0 +1,92 @@
+"""Shared fixtures: paths of the real data in ../shared/data and small planted data sets."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO_ROOT.parent / 'shared' / 'data').resolve()
+DEMO_ROOT = REPO_ROOT / 'demo' / 'data' / 'tacos_subset'
+
+
+@pytest.fixture(scope='session', autouse=True)
+def mmaction_scope() -> None:
+    """Build components from config outside a Runner as configs do: in mmaction's scope."""
+    import mmemtm  # noqa: F401
+    from mmengine.registry import init_default_scope
+
+    init_default_scope('mmaction')
+
+
+@pytest.fixture(scope='session')
+def shared_data() -> Path:
+    """``../shared/data`` beside the repository (real annotations, GloVe subsets, videos)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f'real data folder {SHARED_DATA} is not available')
+    return SHARED_DATA
+
+
+@pytest.fixture(scope='session')
+def demo_root() -> Path:
+    return DEMO_ROOT
+
+
+@pytest.fixture(scope='session')
+def demo_planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Planted features (dim 1024) of the bundled TACoS demo subset, made once per session."""
+    from mmemtm.datasets import read_queries
+    from mmemtm.datasets.planted import PlantedFeatureGenerator
+    from mmemtm.text import load_word_vocabulary
+
+    out = tmp_path_factory.mktemp('planted_demo')
+    queries = []
+    for split in ('train', 'val', 'test'):
+        queries += read_queries(str(DEMO_ROOT / f'{split}.json'))[0]
+    PlantedFeatureGenerator(load_word_vocabulary(str(DEMO_ROOT / 'glove')), seed=0).generate(
+        queries, str(out))
+    return out
+
+
+def tool_env() -> dict:
+    """Environment for running the repository's tools in a subprocess on this checkout."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join([str(REPO_ROOT), env.get('PYTHONPATH', '')]).rstrip(
+        os.pathsep)
+    env.setdefault('OMP_NUM_THREADS', '2')
+    return env
+
+
+def _run_tool(args: List[str], cwd: Path = REPO_ROOT, timeout: int = 600
+              ) -> subprocess.CompletedProcess:
+    """Run ``python ARGS`` from the repository root; fail the test with the output on error."""
+    proc = subprocess.run([sys.executable, *args], cwd=cwd, env=tool_env(), capture_output=True,
+                          text=True, timeout=timeout)
+    if proc.returncode != 0:
+        pytest.fail(f'`{" ".join(args)}` failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n'
+                    f'{proc.stderr[-5000:]}')
+    return proc
+
+
+def _demo_cfg_options(planted: Path) -> List[str]:
+    """``--cfg-options`` that point the demo dataset configs at ``planted`` features."""
+    opts = []
+    for split in ('train', 'val', 'test'):
+        opts.append(f'{split}_dataloader.dataset.data_prefix.features={planted}')
+        opts.append(f'{split}_dataloader.num_workers=0')
+        opts.append(f'{split}_dataloader.persistent_workers=False')
+    return opts
+
+
+@pytest.fixture(scope='session')
+def run_tool():
+    """``run_tool(args, cwd=REPO_ROOT, timeout=600)``: run ``python ARGS`` on this checkout."""
+    return _run_tool
+
+
+@pytest.fixture(scope='session')
+def demo_cfg_options():
+    """``demo_cfg_options(planted_dir)``: ``--cfg-options`` pointing the demo configs at it."""
+    return _demo_cfg_options

@@ -1,0 +1,164 @@
+import json
+
+import pytest
+
+from mmemtm.datasets import AnnotationError, read_queries
+
+TACOS_2DTAN = dict(type='TACoS2DTANReader')
+ANET = dict(type='ActivityNetCaptionsReader')
+
+
+def charades(shared_data, side='Charades_duration.json'):
+    return dict(type='CharadesSTAReader', duration_file=str(shared_data / 'charades_sta' / side))
+
+
+def find(queries, video_id, sentence):
+    return next(q for q in queries if q['video_id'] == video_id and q['sentence'] == sentence)
+
+
+def test_tacos_json_list(shared_data):
+    test, skipped = read_queries(str(shared_data / 'tacos' / 'vslnet_format' / 'test.json'))
+    train, _ = read_queries(str(shared_data / 'tacos' / 'vslnet_format' / 'train.json'))
+    assert (len(test), len(train), skipped) == (4001, 9790, [])
+    pan = find(train, 's17-d69', 'He took out a pan')
+    assert pan['duration'] == pytest.approx(423.06)
+    assert pan['timestamp'] == pytest.approx([7.62, 12.18])
+    assert pan['query_id'] == f's17-d69#{pan["ann_index"]}'
+    assert len({q['query_id'] for q in train}) == len(train)
+
+
+def test_tacos_2dtan_frames_to_seconds(shared_data):
+    splits = {s: read_queries(str(shared_data / 'tacos' / '2dtan_format' / f'{s}.json'),
+                              TACOS_2DTAN)[0] for s in ('train', 'val', 'test')}
+    assert {s: len(q) for s, q in splits.items()} == dict(train=9790, val=4436, test=4001)
+    pan = splits['train'][0]
+    assert (pan['video_id'], pan['sentence'], pan['query_id']) == ('s17-d69', 'He took out a pan',
+                                                                   's17-d69#0')
+    assert pan['duration'] == pytest.approx(12438 / 29.4)
+    assert pan['timestamp'] == pytest.approx([224 / 29.4, 358 / 29.4])
+    assert splits['train'][1]['query_id'] == 's17-d69#1'
+    assert all(q['timestamp'][1] <= q['duration'] for q in splits['train'])
+
+
+def test_charades_sta_tall_lines(shared_data):
+    path = str(shared_data / 'charades_sta' / 'Charades_sta_test.txt')
+    test, skipped = read_queries(path, charades(shared_data))
+    assert (len(test), skipped) == (3720, [])
+    first = test[0]
+    assert (first['video_id'], first['sentence']) == ('3MSZA', 'person turn a light on.')
+    assert first['timestamp'] == pytest.approx([24.3, 30.4])
+    assert read_queries(path, charades(shared_data, 'Charades_v1_test.csv'))[0][0][
+        'duration'] == pytest.approx(first['duration'], abs=0.5)
+
+
+def test_charades_train_has_four_invalid_records(shared_data):
+    path = str(shared_data / 'charades_sta' / 'Charades_sta_train.txt')
+    with pytest.raises(AnnotationError, match=r'line 8252 \(video LEOL6\): start 8.0 s is not '
+                       r'before end 7.0 s'):
+        read_queries(path, charades(shared_data))
+    train, skipped = read_queries(path, charades(shared_data), skip_invalid=True)
+    assert (len(train), len(skipped)) == (12404, 4)
+    clipped = find(train, 'Y6R7T', 'person begins to play on a phone.')
+    assert clipped['timestamp'] == pytest.approx([20.8, clipped['duration']])
+
+
+def test_charades_json_list(shared_data):
+    train, _ = read_queries(str(shared_data / 'charades_sta' / 'vslnet_train.json'))
+    test, _ = read_queries(str(shared_data / 'charades_sta' / 'vslnet_test.json'))
+    assert (len(train), len(test)) == (12408, 3720)
+    book = train[0]
+    assert (book['video_id'], book['duration'], book['timestamp']) == ('AO8RW', 33.67, [0.0, 6.9])
+
+
+def test_activitynet_captions(shared_data):
+    root = shared_data / 'activitynet_captions'
+    val1, _ = read_queries(str(root / 'val_1.json'), ANET)
+    val2, _ = read_queries(str(root / 'val_2.json'), ANET)
+    train, skipped = read_queries(str(root / 'train.json'), ANET, skip_invalid=True)
+    assert (len(val1), len(val2)) == (17505, 17031)
+    assert (len(train), len(skipped)) == (37417, 4)
+    woman = train[0]
+    assert woman['query_id'] == 'v_QOlSCBRmfWY#0'
+    assert woman['duration'] == pytest.approx(82.73)
+    assert woman['timestamp'] == pytest.approx([0.83, 19.86])
+    assert woman['sentence'].startswith('A young woman is seen standing')
+    assert not train[1]['sentence'].startswith(' ')
+
+
+def write_json(tmp_path, data, name='ann.json'):
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+@pytest.mark.parametrize('record, message', [
+    (['v1', 30.0, [12.0, 5.0], 'a man walks'], r'record 1 \(video v1\): start 12.0 s is not '
+     r'before end 5.0 s'),
+    (['v1', 30.0, [31.0, 35.0], 'a man walks'], r'record 1 \(video v1\): moment \[31.0, 35.0\] '
+     r's is outside the video'),
+    (['v1', 30.0, [1.0, 40.0], 'a man walks'], 'outside the video'),
+    (['v1', 30.0, [-1.0, 4.0], 'a man walks'], 'outside the video'),
+    (['v1', 30.0, [1.0, 4.0], '   '], r'record 1 \(video v1\): empty sentence'),
+    (['v1', 0.0, [0.0, 1.0], 'a man'], 'duration must be positive'),
+    (['v1', 30.0, [1.0], 'a man'], r'record 1: timestamp must be \[start, end\]'),
+    (['v1', 30.0, ['a', 4.0], 'a man'], "expected a number, got 'a'"),
+    (['v1', 30.0], r'record 1: expected \[video_id, duration, \[start, end\], sentence\]'),
+])
+def test_bad_records_are_named(tmp_path, record, message):
+    path = write_json(tmp_path, [['v0', 30.0, [1.0, 2.0], 'ok'], record])
+    with pytest.raises(AnnotationError, match=message) as info:
+        read_queries(path)
+    assert path in str(info.value)
+
+
+def test_end_overshoot_within_tolerance_is_clipped(tmp_path):
+    path = write_json(tmp_path, [['v0', 30.0, [1.0, 31.5], 'a man walks']])
+    assert read_queries(path)[0][0]['timestamp'] == [1.0, 30.0]
+    with pytest.raises(AnnotationError, match='outside the video'):
+        read_queries(path, end_tolerance=1.0)
+
+
+def test_skip_invalid_keeps_ids_stable(tmp_path):
+    path = write_json(tmp_path, [['v0', 30.0, [5.0, 1.0], 'bad'], ['v0', 30.0, [1.0, 2.0], 'ok']])
+    queries, skipped = read_queries(path, skip_invalid=True)
+    assert [q['query_id'] for q in queries] == ['v0#1']
+    assert len(skipped) == 1 and 'record 0' in skipped[0]
+
+
+def test_unreadable_and_malformed_files(tmp_path):
+    with pytest.raises(AnnotationError, match='does not exist'):
+        read_queries(str(tmp_path / 'missing.json'))
+    broken = tmp_path / 'broken.json'
+    broken.write_text('[["v0", 30.0, [1.0, 2.0], "ok"')
+    with pytest.raises(AnnotationError, match='broken.json: unreadable annotation file'):
+        read_queries(str(broken))
+    with pytest.raises(AnnotationError, match='expected a JSON list'):
+        read_queries(write_json(tmp_path, {'v0': {}}))
+    with pytest.raises(AnnotationError, match='no valid query'):
+        read_queries(write_json(tmp_path, []))
+    binary = tmp_path / 'binary.json'
+    binary.write_bytes(b'\xff\xfe\x00garbage')
+    with pytest.raises(AnnotationError, match='unreadable annotation file'):
+        read_queries(str(binary))
+
+
+def test_paired_formats_check_their_structure(tmp_path):
+    tacos = write_json(tmp_path, {'s1-d1.avi': {'timestamps': [[0, 10]], 'sentences': [],
+                                                'fps': 30, 'num_frames': 300}})
+    with pytest.raises(AnnotationError, match='video s1-d1.avi: "timestamps" and "sentences"'):
+        read_queries(tacos, TACOS_2DTAN)
+    anet = write_json(tmp_path, {'v_a': {'timestamps': [[0, 1]], 'sentences': ['x']}})
+    with pytest.raises(AnnotationError, match="video v_a: missing key 'duration'"):
+        read_queries(anet, ANET)
+
+
+def test_charades_missing_duration_and_bad_line(tmp_path):
+    durations = write_json(tmp_path, {'AAAAA': 30.0}, 'durations.json')
+    reader = dict(type='CharadesSTAReader', duration_file=durations)
+    ann = tmp_path / 'sta.txt'
+    ann.write_text('AAAAA 1.0 4.0##a person sits.\nBBBBB 1.0 2.0##a person runs.\n')
+    with pytest.raises(AnnotationError, match='line 2: video BBBBB has no duration'):
+        read_queries(str(ann), reader)
+    ann.write_text('AAAAA 1.0 4.0 a person sits.\n')
+    with pytest.raises(AnnotationError, match='line 1: expected "VID start end##sentence"'):
+        read_queries(str(ann), reader)

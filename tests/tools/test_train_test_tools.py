@@ -1,0 +1,66 @@
+"""tools/train.py, tools/test.py, --resume and `mim train mmemtm` on a tiny config (CPU)."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+CONFIG = 'configs/baselines/span_prior_tacos_demo.py'
+
+
+def train_args(work_dir, planted, demo_cfg_options, epochs=1):
+    return ['--work-dir', str(work_dir), '--cfg-options', f'train_cfg.max_epochs={epochs}',
+            *demo_cfg_options(planted)]
+
+
+def test_config_inherits_mmaction_runtime():
+    from mmengine.config import Config
+    cfg = Config.fromfile(CONFIG)
+    assert cfg.default_scope == 'mmaction'
+    assert cfg.default_hooks.param_scheduler.type == 'ParamSchedulerHook'
+    assert cfg.custom_imports.imports == ['mmemtm']
+    assert cfg.model.type == 'SpanPriorGrounder'
+
+
+@pytest.mark.slow
+def test_train_test_and_resume(tmp_path, demo_planted, run_tool, demo_cfg_options):
+    work = tmp_path / 'work'
+    run_tool(['tools/train.py', CONFIG, *train_args(work, demo_planted, demo_cfg_options)])
+    ckpt = work / 'epoch_1.pth'
+    assert ckpt.is_file() and (work / 'last_checkpoint').is_file()
+
+    dump = tmp_path / 'preds.json'
+    proc = run_tool(['tools/test.py', CONFIG, str(ckpt), '--work-dir', str(tmp_path / 'test'),
+                     '--dump', str(dump), '--cfg-options', *demo_cfg_options(demo_planted)])
+    assert 'R1@0.5' in proc.stdout + proc.stderr
+    preds = json.loads(dump.read_text())
+    assert len(preds) == 309 and {'query_id', 'pred_moments', 'ious'} <= set(preds[0])
+
+    run_tool(['tools/train.py', CONFIG, '--resume',
+              *train_args(work, demo_planted, demo_cfg_options, epochs=2)])
+    resumed = torch.load(work / 'epoch_2.pth', map_location='cpu', weights_only=False)
+    assert resumed['meta']['epoch'] == 2
+    log = next(work.glob('*/*.log')).read_text() + ''.join(
+        p.read_text() for p in work.glob('*/*.log'))
+    assert 'Resumed' in log or 'resumed' in log
+
+
+@pytest.mark.slow
+def test_mim_train_finds_the_installed_package(tmp_path, demo_planted, demo_cfg_options):
+    mim = Path(sys.executable).with_name('mim')
+    if not mim.exists():
+        mim = shutil.which('mim')
+    assert mim, 'openmim is part of the pinned stack'
+    from conftest import REPO_ROOT, tool_env
+    env = tool_env()
+    env.pop('PYTHONPATH')  # as a user runs it: the installed package, with its .mim folder
+    work = tmp_path / 'mim_work'
+    proc = subprocess.run([str(mim), 'train', 'mmemtm', CONFIG,
+                           *train_args(work, demo_planted, demo_cfg_options)],
+                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert (work / 'epoch_1.pth').is_file()
+    assert 'mmemtm/.mim/tools/train.py' in proc.stdout + proc.stderr
