@@ -177,12 +177,32 @@ class BaseTeacherCurveHead(BaseModule):
                              f'{self.expected_layout})')
 
     def batch_size(self, outputs: Dict[str, torch.Tensor]) -> int:
+        """Number of samples ``B`` of the teacher outputs."""
         return int(outputs[self.required_keys[0]].shape[0])
 
     def teacher_grid_len(self, outputs: Dict[str, torch.Tensor]) -> Optional[torch.Tensor]:
         """Valid length ``[B]`` of each sample on the teacher's own grid (None: no grid)."""
         self.check_outputs(outputs)
         return outputs['valid_len'].long() if 'valid_len' in outputs else None
+
+    def curves_on_teacher_grid(self, outputs: Dict[str, torch.Tensor],
+                               grid_len: Optional[Lengths] = None) -> List[torch.Tensor]:
+        """Each sample's curves ``[2, L_b]`` on the teacher's own valid grid (for storage).
+
+        ``L_b`` is the teacher's ``valid_len[b]`` (cropped, not resampled); teachers without a
+        grid (proposals) are drawn on ``grid_len`` clips (an int or ``[B]`` lengths), which is
+        then required.
+        """
+        lengths = self.teacher_grid_len(outputs)
+        if lengths is None:
+            if grid_len is None:
+                raise ValueError(f'{type(self).__name__}: {self.kind} outputs have no clip grid; '
+                                 'give the grid to draw the curves on (grid_len)')
+            lengths = ([grid_len] * self.batch_size(outputs) if isinstance(grid_len, int)
+                       else grid_len)
+        sizes = _as_lengths(lengths, self.batch_size(outputs), 'grid lengths')
+        curves = self(outputs, sizes)
+        return [curves[b, :, :size] for b, size in enumerate(sizes)]
 
     @abstractmethod
     def sample_curves(self, outputs: Dict[str, torch.Tensor], b: int, length: int
