@@ -196,7 +196,8 @@ def _item(value: Any) -> Any:
 
 def input_records(content: Any, kind: str, path: str) -> List[Tuple[str, dict]]:
     """``(where, record)`` of every query in the input, in input order."""
-    if isinstance(content, dict) and any(k in PAYLOAD_FIELDS[kind] for k in content):
+    column_names = {f for fields in PAYLOAD_FIELDS.values() for f in fields} | set(KEY_FIELDS)
+    if isinstance(content, dict) and any(k in column_names for k in content):
         return table_records(content, kind, path)
     if isinstance(content, dict):
         records = []
