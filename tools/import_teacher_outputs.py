@@ -29,7 +29,6 @@ import numpy as np
 import torch
 
 import mmemtm  # noqa: F401  (compatibility fixes and registration come first)
-from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
 from mmemtm.datasets import read_queries
 from mmemtm.datasets.teacher_curves_file import (TeacherCurveEntry, TeacherCurveError,
@@ -278,16 +277,19 @@ def record_curves(record: dict, where: str, kind: str, head: Optional[BaseTeache
                   grid_len: Optional[int]) -> np.ndarray:
     """Unified curves ``[2, L]`` of one record on the teacher's valid grid."""
     if head is None:
-        curves = _array(record.get('curves'), where, 'curves', 2)
+        if 'curves' not in record:
+            raise TeacherCurveError(f'{where}: curve inputs need "curves" ([2, L]); found '
+                                    f'{sorted(record)}')
+        curves = _array(record['curves'], where, 'curves', 2)
         if curves.shape[0] != 2:
             raise TeacherCurveError(f'{where}: curves must be [2, L], got {curves.shape}')
         return curves
     try:
         return head.curves_on_teacher_grid(OUTPUTS_OF_KIND[kind](record, where),
                                            grid_len)[0].numpy()
-    except ValueError as exc:
-        if isinstance(exc, TeacherCurveError):
-            raise
+    except TeacherCurveError:
+        raise
+    except ValueError as exc:  # the head's checks (e.g. proposals outside the video)
         raise TeacherCurveError(f'{where}: {exc}') from exc
 
 
@@ -295,7 +297,6 @@ def import_outputs(args: argparse.Namespace) -> int:
     """Convert the input to a teacher curve file; returns the number of queries written."""
     if args.kind == 'proposals' and args.grid_len is None:
         raise ValueError('--kind proposals needs --grid-len (the clip grid to draw them on)')
-    init_default_scope('mmaction')
     head = None if args.kind == 'curves' else build_teacher_curve_head(args.kind, args.head)
     ann_records = annotation_records(args.ann, args.reader)
     records = input_records(load_outputs(args.input), args.kind, args.input)

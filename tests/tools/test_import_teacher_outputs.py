@@ -143,4 +143,8 @@ def test_errors_name_the_entry(tmp_path, ann):
     with pytest.raises(TeacherCurveError, match='entry 1: keyed by video_id \\+ ann_index, but '
                        'the first entry is keyed by query_id'):
         run(source, 'span', ann, out)
+    source.write_text(json.dumps({'vid_a#0': dict(proposals=[[3., 10.]], scores=[1.])}))
+    with pytest.raises(TeacherCurveError, match="entry 'vid_a#0': ProposalTeacherCurveHead: "
+                       r'sample 0 has proposals outside \[0, 1\]'):
+        run(source, 'proposals', ann, out, '--grid-len', '8', '--allow-partial')
     assert not out.exists() or TeacherCurveFile(str(out)).query_ids == ['vid_a#0']

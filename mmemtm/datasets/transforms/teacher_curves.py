@@ -62,6 +62,9 @@ class LoadTeacherCurves(BaseTransform):
         return resample_curves(torch.from_numpy(entry.curves), int(results['v_len'])).numpy()
 
     def transform(self, results: dict) -> dict:
+        if 'v_len' not in results:
+            raise KeyError(f'LoadTeacherCurves needs the clip count v_len of query '
+                           f'{results.get("query_id")!r}: put it after DownsampleClips')
         curves = [self._curves(self._open(spec), results) for spec in self.files]
         results['teacher_curves'] = np.stack(curves).astype(np.float32)
         return results

@@ -64,6 +64,10 @@ def test_missing_query_and_mismatches_name_query_and_file(teacher_files, tmp_pat
     with pytest.raises(TeacherCurveError, match='does not exist'):
         TRANSFORMS.build(dict(type='LoadTeacherCurves', files=[str(tmp_path / 'x.npz')]))(
             results())
+    no_v_len = results()
+    del no_v_len['v_len']
+    with pytest.raises(KeyError, match="query 'vid_a#0': put it after DownsampleClips"):
+        transform(no_v_len)
     with pytest.raises(ValueError, match='non-empty list'):
         TRANSFORMS.build(dict(type='LoadTeacherCurves', files=span))
     with pytest.raises(ValueError, match='needs "path"'):
