@@ -52,3 +52,16 @@ class SpanPriorGrounder(BaseGrounder):
         start, end = self.boundary_logits(mask)
         spans, scores = topk_spans(span_score_map(start, end, mask), self.topk)
         return dict(spans=spans, scores=scores)
+
+    @torch.no_grad()
+    def teacher_outputs(self, inputs: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """Outputs as a span teacher (teacher-output contract, ``kind='span'``).
+
+        Returns:
+            dict: ``kind='span'``, ``start_logits`` / ``end_logits`` ``[B, L]`` on the batch's
+            clip grid and ``valid_len`` ``[B]`` (long, valid clips of each video).
+        """
+        mask = inputs['video_mask']
+        start, end = self.boundary_logits(mask)
+        return dict(kind='span', start_logits=start, end_logits=end,
+                    valid_len=mask.sum(1).long())

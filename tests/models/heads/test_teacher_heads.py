@@ -1,0 +1,181 @@
+"""Unified teacher heads on hand-made outputs with hand-computed curves."""
+import math
+
+import pytest
+import torch
+from mmaction.registry import MODELS
+
+import mmemtm  # noqa: F401
+from mmemtm.models.heads import (Map2DTeacherCurveHead, ProposalTeacherCurveHead,
+                                 SpanTeacherCurveHead, build_teacher_curve_head, gaussian_bumps,
+                                 normalize_curves, resample_curves)
+
+
+def test_resample_identity_endpoints_and_midpoints():
+    x = torch.tensor([[0., 1., 4.], [2., -2., 2.]])
+    assert torch.equal(resample_curves(x, 3), x)
+    up = resample_curves(x, 5)
+    assert torch.allclose(up, torch.tensor([[0., .5, 1., 2.5, 4.], [2., 0., -2., 0., 2.]]))
+    down = resample_curves(torch.arange(7.), 4)  # reads positions 0, 2, 4, 6
+    assert torch.allclose(down, torch.tensor([0., 2., 4., 6.]))
+    odd = resample_curves(torch.tensor([0., 3.]), 4)  # positions 0, 1/3, 2/3, 1
+    assert torch.allclose(odd, torch.tensor([0., 1., 2., 3.]))
+
+
+def test_resample_length_one_either_side():
+    assert torch.equal(resample_curves(torch.tensor([[5.], [7.]]), 3),
+                       torch.tensor([[5., 5., 5.], [7., 7., 7.]]))
+    assert torch.allclose(resample_curves(torch.tensor([1., 2., 6.]), 1), torch.tensor([2.]))
+    assert torch.allclose(resample_curves(torch.tensor([0., 4.]), 1), torch.tensor([2.]))
+    with pytest.raises(ValueError, match='>= 1'):
+        resample_curves(torch.zeros(2, 0), 3)
+
+
+def test_normalize_modes():
+    x = torch.tensor([[3., 4., 0.], [1., 1., 2.]])
+    assert torch.allclose(normalize_curves(x, 'l2'),
+                          torch.tensor([[.6, .8, 0.], [1 / 6 ** .5, 1 / 6 ** .5, 2 / 6 ** .5]]))
+    assert torch.allclose(normalize_curves(x, 'sum').sum(-1), torch.ones(2))
+    assert torch.allclose(normalize_curves(x, 'max'), torch.tensor([[.75, 1., 0.], [.5, .5, 1.]]))
+    assert normalize_curves(x, None) is x
+    assert torch.equal(normalize_curves(torch.zeros(2, 3), 'l2'), torch.zeros(2, 3))
+    with pytest.raises(ValueError, match='non-negative'):
+        normalize_curves(-x, 'sum')
+    with pytest.raises(ValueError, match='normalize must be one of'):
+        normalize_curves(x, 'softmax')
+
+
+def span_outputs(start, end, valid):
+    return dict(kind='span', start_logits=torch.tensor(start), end_logits=torch.tensor(end),
+                valid_len=torch.tensor(valid))
+
+
+def test_span_head_sigmoid_crop_then_resample():
+    # Sample 0 has 3 valid teacher clips; its padded positions hold large garbage logits.
+    # Sample 1 uses all 6 positions.
+    logit = math.log(3.)  # sigmoid = 0.75
+    outputs = span_outputs(
+        [[0., logit, -logit, 9., 9., 9.], [0.] * 6],
+        [[-logit, 0., logit, -9., -9., -9.], [logit] * 6], [3, 6])
+    curves = SpanTeacherCurveHead()(outputs, torch.tensor([5, 2]))
+    assert curves.shape == (2, 2, 5) and curves.dtype == torch.float32
+    # sigmoid of the 3 valid logits: start [.5, .75, .25], end [.25, .5, .75]; resampled 3 -> 5.
+    assert torch.allclose(curves[0], torch.tensor([[.5, .625, .75, .5, .25],
+                                                   [.25, .375, .5, .625, .75]]))
+    # Resampling the padded length (the reference's bug) would give different values.
+    buggy = resample_curves(torch.tensor([[0., logit, -logit, 9., 9., 9.]]).sigmoid(), 5)
+    assert not torch.allclose(curves[0, 0], buggy[0], atol=1e-2)
+    assert torch.allclose(curves[1, :, :2], torch.tensor([[.5, .5], [.75, .75]]))
+    assert torch.equal(curves[1, :, 2:], torch.zeros(2, 3))
+
+
+def test_span_head_options_and_errors():
+    outputs = span_outputs([[1., 2., 3.]], [[0., 0., 5.]], [2])
+    soft = SpanTeacherCurveHead(activation='softmax')(outputs, [2])
+    assert torch.allclose(soft.sum(-1), torch.ones(1, 2))
+    assert torch.allclose(soft[0, 0], torch.tensor([1., 2.]).softmax(0))
+    raw = SpanTeacherCurveHead(activation=None, normalize='l2')(outputs, [2])
+    assert torch.allclose(raw[0, 0], torch.tensor([1., 2.]) / 5 ** .5)
+    with pytest.raises(ValueError, match='activation'):
+        SpanTeacherCurveHead(activation='relu')
+    with pytest.raises(ValueError, match="lack \\['valid_len'\\]"):
+        SpanTeacherCurveHead()(dict(start_logits=torch.zeros(1, 3),
+                                    end_logits=torch.zeros(1, 3)), [3])
+    with pytest.raises(ValueError, match="kind='map2d'"):
+        SpanTeacherCurveHead()(dict(outputs, kind='map2d'), [3])
+    with pytest.raises(ValueError, match='valid_len 4'):
+        SpanTeacherCurveHead()(span_outputs([[1., 2., 3.]], [[0., 0., 5.]], [4]), [3])
+    with pytest.raises(ValueError, match='target_len has 2 entries'):
+        SpanTeacherCurveHead()(outputs, [3, 3])
+
+
+def test_map2d_head_row_and_column_maxima_over_valid_upper_triangle():
+    big = 100.
+    score_map = torch.tensor([[
+        [1., 2., 0., big],
+        [big, 3., 1., big],   # [1, 0] is below the diagonal: ignored
+        [big, big, 4., big],
+        [big, big, big, big],  # row/column 3 is past valid_len = 3: ignored
+    ]])
+    outputs = dict(kind='map2d', score_map=score_map, valid_len=torch.tensor([3]))
+    raw = Map2DTeacherCurveHead(normalize=None)(outputs, [3])
+    assert torch.allclose(raw[0], torch.tensor([[2., 3., 4.], [1., 3., 4.]]))
+    l2 = Map2DTeacherCurveHead()(outputs, [3])
+    assert torch.allclose(l2[0, 0], torch.tensor([2., 3., 4.]) / 29 ** .5)
+    assert torch.allclose(l2[0, 1], torch.tensor([1., 3., 4.]) / 26 ** .5)
+    longer = Map2DTeacherCurveHead(normalize=None)(outputs, [5], out_len=6)
+    assert torch.allclose(longer[0], torch.tensor([[2., 2.5, 3., 3.5, 4., 0.],
+                                                   [1., 2., 3., 3.5, 4., 0.]]))
+    sig = Map2DTeacherCurveHead(activation='sigmoid', normalize='max')(outputs, [3])
+    assert torch.allclose(sig[0, 0], torch.tensor([2., 3., 4.]).sigmoid() / torch.tensor(4.)
+                          .sigmoid())
+    with pytest.raises(ValueError, match=r'\[B, T, T\]'):
+        Map2DTeacherCurveHead()(dict(score_map=torch.zeros(1, 3, 4),
+                                     valid_len=torch.tensor([3])), [3])
+
+
+def test_proposal_head_bumps_peak_at_the_right_clips():
+    # 8-clip grid: clip i is centred at (i + 0.5) / 8. 0.3125 = clip 2, 0.6875 = clip 5.
+    outputs = dict(kind='proposals', proposals=torch.tensor([[[0.3125, 0.6875]]]),
+                   scores=torch.tensor([[1.]]))
+    curves = ProposalTeacherCurveHead(normalize=None)(outputs, [8])
+    assert curves[0, 0].argmax() == 2 and curves[0, 1].argmax() == 5
+    assert torch.isclose(curves[0, 0, 2], torch.tensor(1.))
+    # one clip away = 0.25 on the [-1, 1] axis: exp(-0.25^2 / (2 * 0.1^2)) = exp(-3.125)
+    assert torch.isclose(curves[0, 0, 1], torch.tensor(math.exp(-3.125)))
+    assert torch.isclose(curves[0, 1, 6], torch.tensor(math.exp(-3.125)))
+    l2 = ProposalTeacherCurveHead()(outputs, [8])
+    assert torch.allclose(l2.norm(dim=-1), torch.ones(1, 2))
+
+
+def test_proposal_head_weights_topk_and_independent_samples():
+    props = torch.tensor([[[0.1, 0.3], [0.6, 0.9]], [[0.5, 0.5], [0.0, 1.0]]])
+    scores = torch.tensor([[2., 0.5], [1., 0.]])
+    outputs = dict(kind='proposals', proposals=props, scores=scores)
+    head = ProposalTeacherCurveHead(normalize=None)
+    both = head(outputs, [10, 4])
+    expected0 = 2 * gaussian_bumps(torch.tensor([0.1]), torch.ones(1), 10, 0.1) + \
+        0.5 * gaussian_bumps(torch.tensor([0.6]), torch.ones(1), 10, 0.1)
+    assert torch.allclose(both[0, 0], expected0)
+    # sample 1 alone gives the same curves: nothing leaks from sample 0
+    alone = head(dict(proposals=props[1:], scores=scores[1:]), [4])
+    assert torch.allclose(both[1, :, :4], alone[0]) and torch.equal(both[1, :, 4:],
+                                                                      torch.zeros(2, 6))
+    top1 = ProposalTeacherCurveHead(normalize=None, topk=1)(outputs, [10, 4])
+    assert torch.allclose(top1[0, 0], 2 * gaussian_bumps(torch.tensor([0.1]), torch.ones(1), 10,
+                                                         0.1))
+
+
+def test_proposal_head_rejects_bad_proposals():
+    head = ProposalTeacherCurveHead()
+    with pytest.raises(ValueError, match='sample 0 has proposals outside'):
+        head(dict(proposals=torch.tensor([[[3., 10.]]]), scores=torch.ones(1, 1)), [8])
+    with pytest.raises(ValueError, match='start is after its end'):
+        head(dict(proposals=torch.tensor([[[.8, .2]]]), scores=torch.ones(1, 1)), [8])
+    with pytest.raises(ValueError, match='negative scores'):
+        head(dict(proposals=torch.tensor([[[.2, .8]]]), scores=-torch.ones(1, 1)), [8])
+    with pytest.raises(ValueError, match='grid_len'):
+        head.curves_on_teacher_grid(dict(proposals=torch.tensor([[[.2, .8]]]),
+                                         scores=torch.ones(1, 1)))
+
+
+def test_curves_on_teacher_grid_crops_without_resampling():
+    outputs = span_outputs([[0., 1., 2., 3.], [1., 1., 1., 1.]], [[0.] * 4, [2.] * 4], [2, 4])
+    curves = SpanTeacherCurveHead(activation=None).curves_on_teacher_grid(outputs)
+    assert [c.shape for c in curves] == [(2, 2), (2, 4)]
+    assert torch.equal(curves[0][0], torch.tensor([0., 1.]))
+    props = dict(proposals=torch.tensor([[[.2, .8]], [[.1, .4]]]), scores=torch.ones(2, 1))
+    drawn = ProposalTeacherCurveHead().curves_on_teacher_grid(props, torch.tensor([5, 7]))
+    assert [c.shape for c in drawn] == [(2, 5), (2, 7)]
+
+
+def test_build_by_kind_and_registry():
+    assert isinstance(build_teacher_curve_head('span'), SpanTeacherCurveHead)
+    assert isinstance(build_teacher_curve_head('map2d'), Map2DTeacherCurveHead)
+    head = build_teacher_curve_head('proposals', dict(type='ProposalTeacherCurveHead', sigma=.2))
+    assert head.sigma == .2
+    assert isinstance(MODELS.build(dict(type='SpanTeacherCurveHead')), SpanTeacherCurveHead)
+    with pytest.raises(ValueError, match='unknown teacher output kind'):
+        build_teacher_curve_head('heatmap')
+    with pytest.raises(ValueError, match="kind='span'"):
+        build_teacher_curve_head('span', dict(type='Map2DTeacherCurveHead'))
