@@ -3,10 +3,13 @@ from .annotation_readers import (ActivityNetCaptionsReader, AnnotationError, Cha
 from .feature_store import (ClipFeatureStore, FeatureError, HDF5FeatureStore, NpyFeatureStore,
                             get_feature_store)
 from .grounding_dataset import GroundingDataset
+from .teacher_curves_file import (TeacherCurveEntry, TeacherCurveError, TeacherCurveFile,
+                                  open_teacher_curves, save_teacher_curves)
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
     'ActivityNetCaptionsReader', 'AnnotationError', 'CharadesSTAReader', 'JsonListReader',
     'TACoS2DTANReader', 'read_queries', 'ClipFeatureStore', 'FeatureError', 'HDF5FeatureStore',
-    'NpyFeatureStore', 'get_feature_store', 'GroundingDataset'
+    'NpyFeatureStore', 'get_feature_store', 'GroundingDataset', 'TeacherCurveEntry',
+    'TeacherCurveError', 'TeacherCurveFile', 'open_teacher_curves', 'save_teacher_curves'
 ]
