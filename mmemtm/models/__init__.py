@@ -1,4 +1,5 @@
 from .data_preprocessors import *  # noqa: F401,F403
+from .distillers import *  # noqa: F401,F403
 from .grounders import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403

@@ -1,0 +1,131 @@
+"""Teacher aggregation: the Knowledge Aggregation Unit (KAU) and a plain average."""
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+from mmaction.registry import MODELS
+from mmengine.model import BaseModule
+
+
+class FrozenBatchNorm(nn.Module):
+    """The reference's Keras BatchNorm, left in inference mode: ``gamma * x / sqrt(1 + eps) + beta``.
+
+    The reference never updates the moving statistics (mean 0, variance 1), so each of its BN
+    layers is a learned per-channel scale and shift. Input ``[B, C, ...]``.
+    """
+
+    def __init__(self, channels: int, eps: float = 1e-3) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = (1, -1) + (1, ) * (x.dim() - 2)
+        return x * (self.weight / (1 + self.eps)**0.5).view(shape) + self.bias.view(shape)
+
+
+def _norm(channels: int, mode: str) -> nn.Module:
+    if mode == 'bn':
+        return nn.BatchNorm1d(channels, eps=1e-3)
+    if mode == 'frozen':
+        return FrozenBatchNorm(channels)
+    raise ValueError(f'norm must be "bn" or "frozen", got {mode!r}')
+
+
+@MODELS.register_module()
+class KnowledgeAggregationUnit(BaseModule):
+    """Per-sample weights of each teacher's start and end curves (method doc section 3.7).
+
+    Multi-scale convolutions over the encoded video, gated by a global query vector, are averaged
+    over channels into one value per clip; a dense layer over the (fixed-length) time axis and one
+    linear head per teacher give scores, soft-maxed over the teachers separately for start and end.
+
+    Args:
+        dim: Feature size ``D`` of the encoded video and query.
+        max_vlen: Clip grid length ``L`` (the time-axis dense layer needs it fixed).
+        num_teachers: Number of teachers ``T``.
+        channels: Channels of each convolution and of the query gate (16).
+        kernel_sizes: Kernel sizes of the multi-scale convolutions.
+        hidden: Width of the time-axis dense layer (32).
+        norm: ``'bn'`` (BatchNorm, trained normally; the mmemtm default) or ``'frozen'`` (the
+            reference's never-updated BN: a learned scale and shift).
+        masked_query_pool: Max-pool only real words (default); False pools padding too, like the
+            reference.
+        init_cfg: Initialisation config.
+    """
+
+    def __init__(self, dim: int, max_vlen: int, num_teachers: int, channels: int = 16,
+                 kernel_sizes: Sequence[int] = (3, 5, 7), hidden: int = 32, norm: str = 'bn',
+                 masked_query_pool: bool = True, init_cfg=None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.max_vlen = max_vlen
+        self.num_teachers = num_teachers
+        self.masked_query_pool = masked_query_pool
+        self.convs = nn.ModuleList(
+            nn.Sequential(nn.Conv1d(dim, channels, k, padding=k // 2), _norm(channels, norm),
+                          nn.ReLU()) for k in kernel_sizes)
+        self.query_gate = nn.Sequential(nn.Linear(dim, channels), _norm(channels, norm),
+                                        nn.ReLU())
+        self.time_dense = nn.Sequential(nn.Linear(max_vlen, hidden), nn.ReLU())
+        self.teacher_heads = nn.ModuleList(nn.Linear(hidden, 2) for _ in range(num_teachers))
+
+    def forward(self, video: torch.Tensor, query: torch.Tensor, video_mask: torch.Tensor,
+                word_mask: torch.Tensor) -> torch.Tensor:
+        """Teacher weights.
+
+        Args:
+            video: Encoded video ``[B, L, D]``.
+            query: Encoded query ``[B, N, D]``.
+            video_mask: ``[B, L]`` valid clips.
+            word_mask: ``[B, N]`` real words.
+
+        Returns:
+            torch.Tensor: ``[B, T, 2]`` weights (``[:, i, 0]`` start, ``[:, i, 1]`` end of teacher
+            ``i``); they sum to 1 over the teachers.
+        """
+        if video.shape[1] != self.max_vlen:
+            raise ValueError(f'the KAU needs videos padded to max_vlen={self.max_vlen}, got '
+                             f'{video.shape[1]} clips')
+        x = (video * video_mask[..., None]).transpose(1, 2)
+        local = sum(conv(x) for conv in self.convs)
+        if self.masked_query_pool:
+            query = query.masked_fill(word_mask[..., None] == 0, float('-inf'))
+        gate = self.query_gate(query.max(dim=1).values)
+        per_clip = (local * gate[..., None]).mean(dim=1) * video_mask
+        hidden = self.time_dense(per_clip)
+        scores = torch.stack([head(hidden) for head in self.teacher_heads], dim=1)
+        return scores.softmax(dim=1)
+
+
+@MODELS.register_module()
+class AverageTeacherAggregator(nn.Module):
+    """Equal weights ``1 / T`` for every teacher: the "plain average" ablation of the KAU.
+
+    Args:
+        num_teachers: Number of teachers ``T``.
+    """
+
+    def __init__(self, num_teachers: int) -> None:
+        super().__init__()
+        self.num_teachers = num_teachers
+
+    def forward(self, video: torch.Tensor, query: torch.Tensor, video_mask: torch.Tensor,
+                word_mask: torch.Tensor) -> torch.Tensor:
+        """``[B, T, 2]`` weights, all ``1 / T`` (inputs as :class:`KnowledgeAggregationUnit`)."""
+        return video.new_full((video.shape[0], self.num_teachers, 2), 1.0 / self.num_teachers)
+
+
+def aggregate_curves(weights: torch.Tensor, curves: torch.Tensor) -> torch.Tensor:
+    """Weighted sum of teacher curves.
+
+    Args:
+        weights: ``[B, T, 2]`` teacher weights for start and end.
+        curves: ``[B, T, 2, L]`` teacher start/end curves.
+
+    Returns:
+        torch.Tensor: ``[B, 2, L]`` integrated start and end soft labels.
+    """
+    if weights.shape[:2] != curves.shape[:2]:
+        raise ValueError(f'{weights.shape[1]} teacher weights for {curves.shape[1]} teachers')
+    return (weights[..., None] * curves).sum(dim=1)

@@ -1,0 +1,79 @@
+"""Knowledge-distillation losses of EMTM (method doc section 5 and the decisions of section 13)."""
+import torch
+import torch.nn.functional as F
+
+from ..utils.decoding import NEG_INF
+
+KD_MODES = ('standard', 'reference')
+
+
+def standard_label_kd(student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor,
+                      temperature: float) -> torch.Tensor:
+    """``KL(softmax(teacher / T) || softmax(student / T)) * T^2`` over valid clips, batch mean.
+
+    The teacher side is detached and padded clips are masked out with ``-inf`` on both sides.
+
+    Args:
+        student: Student logits ``[B, L]``.
+        teacher: Teacher scores used as logits ``[B, L]``.
+        mask: ``[B, L]`` valid clips.
+        temperature: Softmax temperature ``T``.
+    """
+    invalid = mask == 0
+    log_p_s = torch.log_softmax(student.masked_fill(invalid, NEG_INF) / temperature, dim=-1)
+    log_p_t = torch.log_softmax(teacher.detach().masked_fill(invalid, NEG_INF) / temperature,
+                                dim=-1)
+    kl = (log_p_t.exp() * (log_p_t - log_p_s)).masked_fill(invalid, 0.0).sum(-1)
+    return kl.mean() * temperature**2
+
+
+def reference_label_kd(student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor,
+                       temperature: float) -> torch.Tensor:
+    """The EMTM reference code's ``kdfunc_KL``, batch mean.
+
+    ``z_s = (s * m) / ||s * m||``, ``z_t = t / ||t||`` (norms over time), ``p = softmax(z / T)``
+    over all ``L`` positions (padding included), then a second softmax ``q = softmax(p)``, and
+    ``sum_t q_t log(q_t / q_s)``. Neither side is detached. The double softmax makes it nearly 0.
+
+    Args:
+        student: Student logits ``[B, L]``.
+        teacher: Teacher scores ``[B, L]`` (zero on padding).
+        mask: ``[B, L]`` valid clips.
+        temperature: Softmax temperature ``T``.
+    """
+    z_s = F.normalize(student * mask, dim=-1)
+    z_t = F.normalize(teacher, dim=-1)
+    q_s = torch.softmax(torch.softmax(z_s / temperature, dim=-1), dim=-1)
+    q_t = torch.softmax(torch.softmax(z_t / temperature, dim=-1), dim=-1)
+    return (q_t * (q_t.log() - q_s.log())).sum(-1).mean()
+
+
+def label_kd_loss(student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor,
+                  temperature: float, mode: str = 'standard') -> torch.Tensor:
+    """Label distillation of one boundary (start or end); ``mode`` in :data:`KD_MODES`."""
+    if mode == 'standard':
+        return standard_label_kd(student, teacher, mask, temperature)
+    if mode == 'reference':
+        return reference_label_kd(student, teacher, mask, temperature)
+    raise ValueError(f'KD mode must be one of {KD_MODES}, got {mode!r}')
+
+
+def hidden_alignment_loss(student: torch.Tensor, teacher: torch.Tensor,
+                          mask: torch.Tensor) -> torch.Tensor:
+    """``0.5 * ||softmax_t(a / ||a||_t) - softmax_t(b / ||b||_t)||^2`` with the teacher detached.
+
+    The optional hidden-state alignment of EMTM's v1 abstract (off by default). Softmax and norms
+    run over the valid clips of each channel; the squared distance is summed over clips and
+    channels and averaged over the batch.
+
+    Args:
+        student: Student hidden states ``[B, L, D]``.
+        teacher: Co-trained teacher hidden states ``[B, L, D]``.
+        mask: ``[B, L]`` valid clips.
+    """
+    def distribution(x: torch.Tensor) -> torch.Tensor:
+        x = F.normalize(x * mask[..., None], dim=1)
+        return torch.softmax(x.masked_fill(mask[..., None] == 0, NEG_INF), dim=1)
+
+    diff = distribution(student) - distribution(teacher.detach())
+    return 0.5 * diff.pow(2).sum(dim=(1, 2)).mean()
