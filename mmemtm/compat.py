@@ -13,6 +13,10 @@
 3. ``pkg_resources`` (used by mmengine's ``mmaction::`` config inheritance and by mim) is gone from
    ``setuptools>=82``; the requirement files pin ``setuptools<82`` and :func:`check_pkg_resources`
    turns its absence into an actionable error.
+4. mmengine's ``--launcher pytorch`` calls ``torch.cuda.set_device`` unconditionally, which fails
+   on a CPU build of torch; without CUDA the process group is now initialised without it, so
+   several CPU processes can train with the gloo backend (the model wrapper
+   ``DeviceAwareDistributedDataParallel`` handles the CPU side of DDP).
 """
 import importlib.util
 import os.path as osp
@@ -93,6 +97,28 @@ def check_pkg_resources() -> None:
             'Run `pip install "setuptools<82"` (requirements/runtime.txt pins it).')
 
 
+def _init_dist_pytorch_cpu_aware(backend: str, init_backend: str = 'torch', **kwargs) -> None:
+    import torch
+    import torch.distributed as torch_dist
+
+    if torch.cuda.is_available() or init_backend != 'torch':
+        _ORIGINAL_INIT['pytorch'](backend, init_backend=init_backend, **kwargs)
+        return
+    torch_dist.init_process_group(backend=backend, **kwargs)
+
+
+_ORIGINAL_INIT: dict = {}
+
+
+def install_cpu_launcher() -> None:
+    """Let mmengine's pytorch launcher initialise a process group on machines without CUDA."""
+    import mmengine.dist.utils as dist_utils
+
+    if 'pytorch' not in _ORIGINAL_INIT:
+        _ORIGINAL_INIT['pytorch'] = dist_utils._init_dist_pytorch
+        dist_utils._init_dist_pytorch = _init_dist_pytorch_cpu_aware
+
+
 def silence_mmcv_lite_warning() -> None:
     """Hide mmcv-lite's warning about compiled ops that mmemtm never uses."""
     warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``')
@@ -104,3 +130,4 @@ def apply_compat_fixes() -> None:
     check_pkg_resources()
     install_drn_placeholder()
     install_checkpoint_loader()
+    install_cpu_launcher()

@@ -76,3 +76,33 @@ def test_fixes_are_idempotent():
     mmemtm.apply_compat_fixes()
     mmemtm.apply_compat_fixes()
     assert not compat.install_drn_placeholder()
+
+
+def test_pytorch_launcher_initialises_on_cpu(tool_env):
+    """Without CUDA, mmengine's launcher fails in torch.cuda.set_device; with the fix it works."""
+    if torch.cuda.is_available():
+        pytest.skip('the fix only matters without CUDA')
+    env = dict(tool_env, MASTER_ADDR='127.0.0.1', MASTER_PORT='29533', RANK='0', WORLD_SIZE='1',
+               LOCAL_RANK='0')
+    init = ('from mmengine.dist import init_dist, get_world_size\n'
+            "init_dist('pytorch', backend='gloo')\n"
+            'import torch.distributed as dist\n'
+            'print("world", get_world_size()); dist.destroy_process_group()')
+    broken = subprocess.run([sys.executable, '-c', init], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert broken.returncode != 0 and 'cuda' in broken.stderr.lower()
+    fixed = subprocess.run([sys.executable, '-c', 'import mmemtm\n' + init], capture_output=True,
+                           text=True, env=env, timeout=300)
+    assert fixed.returncode == 0, fixed.stderr
+    assert 'world 1' in fixed.stdout
+
+
+def test_ddp_wrapper_accepts_cpu_models():
+    import torch.distributed as dist
+    from mmemtm.engine import DeviceAwareDistributedDataParallel
+    dist.init_process_group('gloo', init_method='tcp://127.0.0.1:29534', rank=0, world_size=1)
+    try:
+        wrapped = DeviceAwareDistributedDataParallel(torch.nn.Linear(2, 2), device_ids=[0])
+        assert wrapped.device_ids is None
+    finally:
+        dist.destroy_process_group()

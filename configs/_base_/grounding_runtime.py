@@ -1,5 +1,6 @@
-# Runtime of every mmemtm experiment: mmaction's defaults, the plugin import, seeding, and the
-# checkpoint kept by the best R1@0.7 on the validation split.
+# Runtime of every mmemtm experiment: mmaction's defaults, the plugin import, seeding, the
+# checkpoint kept by the best R1@0.7 on the validation split, and a DDP wrapper that also runs
+# on CPU processes.
 _base_ = ['mmaction::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['mmemtm'], allow_failed_imports=False)
@@ -10,3 +11,7 @@ default_hooks = dict(
                     rule='greater'))
 
 randomness = dict(seed=1234, deterministic=False)
+
+# Works for GPU (nccl) and CPU (gloo: --cfg-options env_cfg.dist_cfg.backend=gloo) processes.
+# The scope prefix is needed: mmengine looks model wrappers up in its root registry.
+model_wrapper_cfg = dict(type='mmaction.DeviceAwareDistributedDataParallel')

@@ -1,0 +1,3 @@
+from .model_wrappers import DeviceAwareDistributedDataParallel
+
+__all__ = ['DeviceAwareDistributedDataParallel']
