@@ -4,9 +4,13 @@ from .feature_store import (ClipFeatureStore, FeatureError, HDF5FeatureStore, Np
                             get_feature_store)
 from .grounding_dataset import GroundingDataset
 from .transforms import *  # noqa: F401,F403
+from .video_features import (ClipFeatureExtractor, ClipFeatureRecipe, VideoReadError,
+                             build_i3d_feature_extractor, extract_features_to_folder, list_videos)
 
 __all__ = [
     'ActivityNetCaptionsReader', 'AnnotationError', 'CharadesSTAReader', 'JsonListReader',
     'TACoS2DTANReader', 'read_queries', 'ClipFeatureStore', 'FeatureError', 'HDF5FeatureStore',
-    'NpyFeatureStore', 'get_feature_store', 'GroundingDataset'
+    'NpyFeatureStore', 'get_feature_store', 'GroundingDataset', 'ClipFeatureExtractor',
+    'ClipFeatureRecipe', 'VideoReadError', 'build_i3d_feature_extractor',
+    'extract_features_to_folder', 'list_videos'
 ]

@@ -185,6 +185,11 @@ class DecordVideo:
     def __len__(self) -> int:
         return len(self.timestamps)
 
+    @property
+    def duration(self) -> float:
+        """Seconds the video lasts: last frame's timestamp plus one frame interval."""
+        return float(self.timestamps[-1] + self.frame_interval)
+
     def frames(self, indices: np.ndarray) -> np.ndarray:
         """Centre-cropped uint8 RGB frames ``[len(indices), crop, crop, 3]`` of decoded frames."""
         import decord
