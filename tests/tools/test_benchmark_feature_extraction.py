@@ -1,0 +1,39 @@
+import importlib.util
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+import mmemtm  # noqa: F401
+from mmemtm.datasets.video_features import ClipFeatureExtractor, ClipFeatureRecipe
+
+TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / \
+    'benchmark_feature_extraction.py'
+
+
+class MeanColour(torch.nn.Module):
+    feature_dim = 3
+
+    def forward(self, clips: torch.Tensor) -> torch.Tensor:
+        return clips
+
+
+def test_benchmark_video_reports_stages_and_real_time_factors(tmp_path):
+    spec = importlib.util.spec_from_file_location('benchmark_feature_extraction', TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    path = str(tmp_path / 'v.avi')
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'FFV1'), 12.0, (96, 72))
+    for i in range(30):
+        writer.write(np.full((72, 96, 3), 8 * i, np.uint8))
+    writer.release()
+    recipe = ClipFeatureRecipe(window=8, stride=8, short_side=64, crop_size=56)
+    result = tool.benchmark_video(ClipFeatureExtractor(MeanColour(), recipe), path, repeat=2)
+    assert result['video_seconds'] == pytest.approx(2.5)
+    assert result['clips'] == 8  # 60 frames at 24 fps in clips of 8
+    stages = [result[f'{s}_s'] for s in ('decode', 'preprocess', 'network')]
+    assert all(s > 0 for s in stages) and sum(stages) <= result['total_s']
+    assert result['total_rtf'] == pytest.approx(2.5 / result['total_s'])
+    assert result['network_rtf'] == pytest.approx(2.5 / result['network_s'])

