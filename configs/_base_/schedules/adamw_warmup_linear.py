@@ -9,8 +9,10 @@ optim_wrapper = dict(
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0),
     clip_grad=dict(max_norm=1.0, norm_type=2))
 
+# mmengine's ConstantLR restores the learning rate at its last step (end - 1), hence end=3 for
+# two warm-up epochs; the LinearLR's first step (epoch 2) coincides with that restore.
 param_scheduler = [
-    dict(type='ConstantLR', factor=0.01, by_epoch=True, begin=0, end=2),
+    dict(type='ConstantLR', factor=0.01, by_epoch=True, begin=0, end=3),
     dict(type='LinearLR', start_factor=(max_epochs - 2) / max_epochs,
          end_factor=1 / max_epochs, by_epoch=True, begin=2, end=max_epochs),
 ]
