@@ -1,0 +1,3 @@
+from .seqpan import SeqPANGrounder
+
+__all__ = ['SeqPANGrounder']
