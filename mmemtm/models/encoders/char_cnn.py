@@ -1,4 +1,4 @@
-"""Character-level word features: character embeddings, convolutions of several widths, max-pool."""
+"""Character-level word features: embeddings, convolutions of several widths, max-pooling."""
 from typing import Optional, Sequence, Union
 
 import torch

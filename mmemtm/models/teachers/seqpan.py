@@ -62,6 +62,10 @@ class SeqPANGrounder(BaseGrounder):
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if vocab is None or max_vlen is None:
+            raise ValueError('SeqPANGrounder needs `vocab` (the GloVe path of TokenizeQuery, the '
+                             'dataset config\'s `glove`) and `max_vlen`; set them on `model` in '
+                             'the top-level config')
         self.topk = topk
         self.nms_thr = nms_thr
         self.max_span_len = max_span_len

@@ -12,7 +12,8 @@ def test_each_layer_updates_both_streams_with_one_block():
     video, query = torch.randn(2, 6, 8), torch.randn(2, 3, 8)
     v_mask, q_mask = torch.ones(2, 6), torch.tensor([[1, 1, 1], [1, 1, 0.]])
     v_out, q_out = enc(video, query, v_mask, q_mask)
-    v1, q1 = enc.blocks[0](video, query, v_mask, q_mask), enc.blocks[0](query, video, q_mask, v_mask)
+    first = enc.blocks[0]
+    v1, q1 = first(video, query, v_mask, q_mask), first(query, video, q_mask, v_mask)
     v2, q2 = enc.blocks[1](v1, q1, v_mask, q_mask), enc.blocks[1](q1, v1, q_mask, v_mask)
     torch.testing.assert_close(v_out, v2)
     torch.testing.assert_close(q_out, q2)

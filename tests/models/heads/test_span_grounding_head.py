@@ -23,9 +23,9 @@ def test_forward_outputs_and_losses():
     assert set(losses) == {'loss_start', 'loss_end', 'loss_match', 'loss_ortho'}
     torch.testing.assert_close(
         losses['loss_start'], masked_soft_cross_entropy(out['start_logits'], start_label, v_mask))
-    torch.testing.assert_close(
-        losses['loss_ortho'], 0.5 * head.matching.loss(out['match_logits'],
-                                                       targets['match_label'], v_mask)['loss_ortho'])
+    match = head.matching.loss(out['match_logits'], targets['match_label'], v_mask)
+    torch.testing.assert_close(losses['loss_match'], 0.5 * match['loss_match'])
+    torch.testing.assert_close(losses['loss_ortho'], 0.5 * match['loss_ortho'])
     sum(losses.values()).backward()
     missing = [n for n, p in head.named_parameters() if p.grad is None or not p.grad.abs().sum()]
     assert not missing

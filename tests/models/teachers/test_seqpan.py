@@ -151,3 +151,10 @@ def test_demo_schedule_warms_up_then_decays_linearly():
     expected = [0.01] * cfg.warmup_epochs + [1 - e / epochs
                                               for e in range(cfg.warmup_epochs, epochs)]
     np.testing.assert_allclose(lrs, expected, rtol=1e-6)
+
+
+def test_unset_vocabulary_or_length_is_reported():
+    with pytest.raises(ValueError, match='needs `vocab`'):
+        SeqPANGrounder(None, max_vlen=16)
+    with pytest.raises(ValueError, match='and `max_vlen`'):
+        SeqPANGrounder(str(REPO / 'demo' / 'data' / 'tacos_subset' / 'glove'), max_vlen=None)

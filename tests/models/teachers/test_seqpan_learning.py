@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 
 import pytest
+import torch
 from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 
@@ -34,6 +35,15 @@ def planted(tmp_path_factory):
     PlantedFeatureGenerator(load_word_vocabulary(GLOVE), dim=FEATURE_DIM, noise=0.2,
                             seed=3).generate(queries, str(root / 'features'))
     return root
+
+
+@pytest.fixture
+def one_thread():
+    """The models are tiny: one thread is fastest and immune to CPU oversubscription."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _dataloader(root: Path, split: str, train: bool) -> dict:
@@ -76,7 +86,7 @@ def _train_and_validate(model: dict, root: Path, work_dir: Path, epochs: int, lr
     return losses, metrics
 
 
-def test_seqpan_learns_planted_moments(planted, tmp_path):
+def test_seqpan_learns_planted_moments(planted, tmp_path, one_thread):
     seqpan = dict(
         type='SeqPANGrounder', vocab=GLOVE, max_vlen=MAX_VLEN, video_dim=FEATURE_DIM, dim=32,
         num_heads=4, char_dim=8, drop_rate=0.1,
