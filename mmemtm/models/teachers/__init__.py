@@ -1,3 +1,1 @@
-from .seqpan import SeqPANGrounder
-
-__all__ = ['SeqPANGrounder']
+from .seqpan import SeqPANGrounder  # noqa: F401
