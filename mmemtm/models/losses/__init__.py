@@ -1,8 +1,10 @@
 from .boundary_losses import masked_soft_cross_entropy
 from .distillation_losses import (KD_MODES, hidden_alignment_loss, label_kd_loss,
                                   reference_label_kd, standard_label_kd)
+from .matching_losses import label_orthogonality_loss, masked_tag_cross_entropy
 
 __all__ = [
     'masked_soft_cross_entropy', 'KD_MODES', 'hidden_alignment_loss', 'label_kd_loss',
-    'reference_label_kd', 'standard_label_kd'
+    'reference_label_kd', 'standard_label_kd', 'label_orthogonality_loss',
+    'masked_tag_cross_entropy'
 ]

@@ -1,5 +1,5 @@
 """Decoding of start/end scores into ranked clip spans."""
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 
@@ -100,3 +100,28 @@ def topk_spans(score_map: torch.Tensor, k: int = 1, nms_thr: Optional[float] = 0
         out_spans.append(spans[b, order])
         out_scores.append(top_scores[b, order])
     return torch.stack(out_spans), torch.stack(out_scores)
+
+
+def decode_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, mask: torch.Tensor,
+                 k: int = 5, nms_thr: Optional[float] = 0.5,
+                 max_len: Optional[int] = None) -> Dict[str, torch.Tensor]:
+    """Ranked spans of a span-based grounder (:func:`span_score_map` + :func:`topk_spans`).
+
+    Args:
+        start_logits: ``[B, L]`` start logits (padding ignored).
+        end_logits: ``[B, L]`` end logits (padding ignored).
+        mask: ``[B, L]`` valid clips.
+        k: Spans per query.
+        nms_thr: IoU of the temporal NMS between ranked spans (None: plain top-k).
+        max_len: Longest span in clips (None: unlimited, as in the reference).
+
+    Returns:
+        dict: ``spans`` ``[B, k, 2]`` (long, inclusive clip indices), ``scores`` ``[B, k]``
+        (joint probabilities), ``start_prob`` / ``end_prob`` ``[B, L]`` (softmax over the valid
+        clips, 0 at padding).
+    """
+    spans, scores = topk_spans(span_score_map(start_logits, end_logits, mask, max_len), k,
+                               nms_thr)
+    return dict(spans=spans, scores=scores,
+                start_prob=masked_log_softmax(start_logits, mask).exp(),
+                end_prob=masked_log_softmax(end_logits, mask).exp())

@@ -1,0 +1,1 @@
+from .seqpan import SeqPANGrounder  # noqa: F401
