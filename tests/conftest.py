@@ -113,3 +113,63 @@ def i3d_checkpoint(i3d_cache_dir: str) -> str:
     path = get_i3d_kinetics400_checkpoint(i3d_cache_dir)
     assert os.path.isfile(path)
     return path
+
+
+@pytest.fixture(scope='session')
+def tiny_planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two demo videos split into train/val/test files, their planted features (dim 32, low
+    noise) and, for EMTM, curve files of three synthetic teachers (Gaussian bumps around the
+    true boundaries: one sharp, one blurred, one shifted by a few clips).
+
+    Layout: ``{train,val,test}.json``, ``features/``, ``curves/teacher{0,1,2}.npz``.
+    """
+    import json
+
+    import numpy as np
+
+    from mmemtm.datasets import TeacherCurveEntry, read_queries, save_teacher_curves
+    from mmemtm.datasets.planted import PlantedFeatureGenerator
+    from mmemtm.text import load_word_vocabulary
+
+    root = tmp_path_factory.mktemp('tiny_planted')
+    records = json.loads((DEMO_ROOT / 'train.json').read_text())
+    videos = sorted({r[0] for r in records})[:2]
+    kept = [r for r in records if r[0] in videos]
+    splits = dict(train=[r for i, r in enumerate(kept) if i % 5],
+                  val=[r for i, r in enumerate(kept) if i % 5 == 0])
+    splits['test'] = splits['val']
+    for name, recs in splits.items():
+        (root / f'{name}.json').write_text(json.dumps(recs))
+    queries = read_queries(str(root / 'train.json'))[0] + read_queries(str(root / 'val.json'))[0]
+    PlantedFeatureGenerator(load_word_vocabulary(str(DEMO_ROOT / 'glove')), dim=32, noise=0.2,
+                            seed=3).generate(queries, str(root / 'features'))
+    grid = np.linspace(0.0, 1.0, 48)
+    rng = np.random.default_rng(0)
+    for teacher, (sigma, shift) in enumerate([(0.02, 0.0), (0.08, 0.0), (0.03, 0.06)]):
+        entries = []
+        for q in read_queries(str(root / 'train.json'))[0]:
+            bounds = np.array(q['timestamp']) / q['duration'] + shift * rng.choice([-1, 1])
+            curves = np.exp(-0.5 * ((grid[None] - bounds[:, None]) / sigma)**2)
+            entries.append(TeacherCurveEntry(q['query_id'], q['video_id'], q['sentence'],
+                                             curves))
+        save_teacher_curves(str(root / 'curves' / f'teacher{teacher}.npz'), entries,
+                            f'synthetic{teacher}', 'synthetic')
+    return root
+
+
+def _tiny_cfg_options(root: Path) -> List[str]:
+    """``--cfg-options`` pointing a demo config at the ``tiny_planted`` set (dim 32)."""
+    opts = []
+    for split in ('train', 'val', 'test'):
+        opts += [f'{split}_dataloader.dataset.ann_file={root / (split + ".json")}',
+                 f'{split}_dataloader.dataset.data_prefix.features={root / "features"}',
+                 f'{split}_dataloader.num_workers=0', f'{split}_dataloader.persistent_workers=False',
+                 f'{split}_dataloader.batch_size=8']
+        opts.append(f'{split}_dataloader.dataset.pipeline.0.feature_dim=32')
+    return opts
+
+
+@pytest.fixture(scope='session')
+def tiny_cfg_options():
+    """``tiny_cfg_options(root)``: ``--cfg-options`` pointing a demo config at ``tiny_planted``."""
+    return _tiny_cfg_options

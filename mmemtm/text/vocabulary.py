@@ -170,7 +170,7 @@ class CharVocabulary:
 
     @classmethod
     def default(cls) -> 'CharVocabulary':
-        """Lower-case letters, digits and ASCII punctuation (68 entries with PAD and UNK)."""
+        """Lower-case letters, digits and ASCII punctuation (70 entries with PAD and UNK)."""
         return cls(string.ascii_lowercase + string.digits + string.punctuation)
 
     @classmethod

@@ -1,0 +1,4 @@
+# Ablation: the plain average of the three teachers instead of the KAU's per-sample weights.
+_base_ = ['../emtm_tacos.py']
+
+model = dict(aggregator=dict(_delete_=True, type='AverageTeacherAggregator'))

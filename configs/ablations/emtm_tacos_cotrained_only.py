@@ -1,0 +1,6 @@
+# Ablation: student + co-trained isomorphic teacher on the shared encoder, no offline teachers.
+_base_ = ['../emtm_tacos.py']
+
+train_dataloader = dict(
+    dataset=dict(pipeline=[t for t in _base_.train_pipeline if t.type != 'LoadTeacherCurves']))
+model = dict(num_teachers=0)

@@ -1,0 +1,30 @@
+# EMTM on ActivityNet Captions (method doc section 7): max_vlen 100, char_dim 100, dropout 0.2, KD
+# temperature 3, three heterogeneous offline teachers (span: SeqPAN, 2-D map: 2D-TAN, proposals:
+# SCDM) whose train-split curves are made with tools/dump_teacher_curves.py.
+_base_ = [
+    './_base_/grounding_runtime.py', './_base_/datasets/activitynet.py',
+    './_base_/models/emtm.py', './_base_/schedules/adamw_warmup_linear.py'
+]
+
+max_vlen = 100
+teacher_curves = [
+    'data/activitynet/teacher_curves/seqpan_train.npz',
+    'data/activitynet/teacher_curves/tan2d_train.npz',
+    'data/activitynet/teacher_curves/scdm_train.npz',
+]
+train_pipeline = [
+    *_base_.train_pipeline[:-1],
+    dict(type='LoadTeacherCurves', files=teacher_curves),
+    _base_.train_pipeline[-1],
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+
+model = dict(
+    vocab=_base_.glove,
+    max_vlen=max_vlen,
+    char_dim=100,
+    drop_rate=0.2,
+    num_teachers=len(teacher_curves),
+    kd_temperature=3.0,
+    aggregator=dict(max_vlen=max_vlen),
+    data_preprocessor=dict(max_vlen=max_vlen))

@@ -1,0 +1,158 @@
+import pytest
+import torch
+
+from mmemtm.models import EMTM, curves_to_logits
+
+GLOVE = 'demo/data/tacos_subset/glove'
+L = 12
+
+
+def build(**kwargs) -> EMTM:
+    cfg = dict(vocab=GLOVE, max_vlen=L, video_dim=8, dim=16, num_heads=2, char_dim=8,
+               drop_rate=0.0, num_teachers=3,
+               aggregator=dict(type='KnowledgeAggregationUnit', dim=16, max_vlen=L))
+    cfg.update(kwargs)
+    torch.manual_seed(0)
+    model = EMTM(**cfg)
+    model.init_weights()
+    return model
+
+
+def batch(v_lens=(12, 7, 4), n_words=(5, 3, 2), teachers=3, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    b = len(v_lens)
+    video_mask = (torch.arange(L)[None] < torch.tensor(v_lens)[:, None]).float()
+    word_mask = (torch.arange(max(n_words))[None] < torch.tensor(n_words)[:, None]).float()
+    start = torch.softmax(torch.randn(b, L, generator=g), -1) * video_mask
+    end = torch.softmax(torch.randn(b, L, generator=g), -1) * video_mask
+    return dict(
+        video=torch.randn(b, L, 8, generator=g) * video_mask[..., None],
+        video_mask=video_mask,
+        words=torch.randint(2, 200, (b, max(n_words)), generator=g) * word_mask.long(),
+        word_mask=word_mask,
+        chars=torch.randint(2, 60, (b, max(n_words), 4), generator=g) * word_mask.long()[..., None],
+        teacher_curves=torch.rand(b, teachers, 2, L, generator=g) * video_mask[:, None, None],
+        targets=dict(start_label=start / start.sum(-1, keepdim=True),
+                     end_label=end / end.sum(-1, keepdim=True),
+                     match_label=torch.randint(0, 4, (b, L), generator=g),
+                     gt_span=torch.zeros(b, 2, dtype=torch.long)))
+
+
+@pytest.mark.parametrize('kwargs, expected', [
+    (dict(), {'loss_student_start', 'loss_cotrained_start', 'loss_kau', 'loss_kd'}),
+    (dict(num_teachers=0), {'loss_student_start', 'loss_cotrained_start'}),
+    (dict(num_teachers=0, cotrained_attn_layers=None), {'loss_student_start'}),
+    (dict(align_weight=0.1), {'loss_student_start', 'loss_align', 'loss_kd'}),
+])
+def test_loss_terms_follow_the_configuration(kwargs, expected):
+    losses = build(**kwargs).loss(batch(), None)
+    assert expected <= set(losses)
+    assert all(k.startswith('loss_') and torch.isfinite(v) for k, v in losses.items())
+    if 'num_teachers' in kwargs:
+        assert 'loss_kau' not in losses and 'loss_kd' not in losses
+
+
+def test_predict_runs_the_student_alone():
+    model = build().eval()
+    calls = []
+    parts = dict(cotrained_attention=model.cotrained['attention'],
+                 cotrained_head=model.cotrained['head'], aggregator=model.aggregator)
+    for name, module in parts.items():
+        module.register_forward_hook(lambda *args, n=name: calls.append(n))
+    data = batch()
+    data.pop('teacher_curves')
+    out = model.predict_spans(data)
+    assert out['spans'].shape == (3, 5, 2) and calls == []
+    model.train()
+    model.loss(batch(), None)
+    assert set(calls) == set(parts)
+
+
+def test_predictions_are_inside_the_video_and_ordered():
+    model = build().eval()
+    out = model.predict_spans(batch())
+    v_len = torch.tensor([12, 7, 4])
+    top = out['spans'][:, 0]
+    assert (top[:, 0] <= top[:, 1]).all() and (top[:, 1] < v_len).all()
+
+
+def test_padding_never_changes_a_prediction():
+    model = build().eval()
+    short = batch(v_lens=(7, 7, 7), n_words=(3, 3, 3))
+    padded = {k: v.clone() for k, v in short.items() if k != 'targets'}
+    padded['video'][:, 7:] = 5.0  # garbage in padded clips
+    padded['words'] = torch.cat([short['words'], torch.zeros(3, 4, dtype=torch.long)], 1)
+    padded['word_mask'] = torch.cat([short['word_mask'], torch.zeros(3, 4)], 1)
+    padded['chars'] = torch.cat([short['chars'], torch.zeros(3, 4, 4, dtype=torch.long)], 1)
+    a, b = model.predict_spans(short), model.predict_spans(padded)
+    torch.testing.assert_close(a['start_prob'], b['start_prob'])
+    torch.testing.assert_close(a['spans'], b['spans'])
+
+
+def test_teacher_curves_are_required_and_counted():
+    with pytest.raises(ValueError, match='add LoadTeacherCurves'):
+        data = batch()
+        data.pop('teacher_curves')
+        build().loss(data, None)
+    with pytest.raises(ValueError, match='curves of 2 teachers, the model expects num_teachers=3'):
+        build().loss(batch(teachers=2), None)
+    with pytest.raises(ValueError, match='needs an `aggregator`'):
+        build(aggregator=None)
+
+
+def grads(model, loss, module):
+    model.zero_grad()
+    loss.backward(retain_graph=True)
+    return sum(p.grad.abs().sum() for p in module.parameters() if p.grad is not None)
+
+
+def test_shared_encoder_learns_from_the_cotrained_teacher_and_the_kau():
+    model = build()
+    losses = model.loss(batch(), None)
+    assert grads(model, losses['loss_cotrained_start'], model.encoder) > 0
+    assert grads(model, losses['loss_kau'], model.encoder) > 0
+    assert grads(model, losses['loss_kau'], model.aggregator) > 0
+
+
+def test_separate_encoders_keep_the_cotrained_teacher_off_the_student_encoder():
+    model = build(shared_encoder=False)
+    losses = model.loss(batch(), None)
+    assert grads(model, losses['loss_cotrained_start'], model.encoder) == 0
+    assert grads(model, losses['loss_cotrained_start'], model.cotrained['encoder']) > 0
+
+
+@pytest.mark.parametrize('mode, reaches_teacher', [('standard', False), ('reference', True)])
+def test_label_kd_gradient_to_the_aggregator(mode, reaches_teacher):
+    model = build(kd_mode=mode, curve_logits='identity' if mode == 'reference' else 'log')
+    losses = model.loss(batch(), None)
+    assert (grads(model, losses['loss_kd'], model.aggregator) > 0) == reaches_teacher
+    assert grads(model, losses['loss_kd'], model.student) > 0
+
+
+def test_average_aggregator_ablation():
+    model = build(aggregator=dict(type='AverageTeacherAggregator'))
+    data = batch()
+    weights, mixture = model.teacher_mixture(data, *model.encoder.encode_inputs(data))
+    torch.testing.assert_close(mixture, data['teacher_curves'].mean(1))
+    assert not list(model.aggregator.parameters())
+
+
+def test_curves_to_logits():
+    curves = torch.tensor([[0.5, 0.25, 0.0]])
+    logits = curves_to_logits(curves, 'log')
+    torch.testing.assert_close(torch.softmax(logits, -1)[0, :2], torch.tensor([2 / 3, 1 / 3]),
+                               atol=1e-5, rtol=0)
+    assert curves_to_logits(curves, 'identity') is curves
+    with pytest.raises(ValueError, match='curve_logits'):
+        curves_to_logits(curves, 'exp')
+
+
+def test_parameter_groups_at_tacos_settings():
+    from tools.analysis.count_parameters import parameter_table
+    model = EMTM(GLOVE, max_vlen=256, char_dim=50, num_teachers=3,
+                 aggregator=dict(type='KnowledgeAggregationUnit', dim=128, max_vlen=256))
+    rows = {name: (trainable, frozen) for name, trainable, frozen in parameter_table(model)}
+    assert 0.65e6 < rows['student'][0] < 0.75e6  # method doc section 9: ~0.71 M
+    assert rows['student'][1] == model.encoder.query_embedding.word_table.weight.numel()
+    assert 0.85e6 < rows['co-trained teacher'][0] < 1.0e6
+    assert 30e3 < rows['teacher aggregator'][0] < 50e3
