@@ -100,3 +100,67 @@ def topk_spans(score_map: torch.Tensor, k: int = 1, nms_thr: Optional[float] = 0
         out_spans.append(spans[b, order])
         out_scores.append(top_scores[b, order])
     return torch.stack(out_spans), torch.stack(out_scores)
+
+
+def pairwise_moment_iou(moments: torch.Tensor) -> torch.Tensor:
+    """IoU ``[M, M]`` between continuous moments ``[M, 2]`` (start, end); 0 where the union is
+    empty."""
+    start, end = moments[:, 0], moments[:, 1]
+    inter = (torch.minimum(end[:, None], end[None]) -
+             torch.maximum(start[:, None], start[None])).clamp(min=0)
+    union = torch.maximum(end[:, None], end[None]) - torch.minimum(start[:, None], start[None])
+    return torch.where(union > 0, inter / union.clamp(min=1e-12), torch.zeros_like(inter))
+
+
+def moment_nms_order(moments: torch.Tensor, k: int, iou_thr: Optional[float]) -> torch.Tensor:
+    """Indices of up to ``k`` continuous moments, best first, greedily skipping moments whose IoU
+    with a kept one is above ``iou_thr`` (None: no suppression).
+
+    Args:
+        moments: ``[M, 2]`` (start, end) in any continuous unit, sorted by decreasing score.
+        k: Number of moments to keep.
+        iou_thr: Suppression threshold.
+    """
+    if iou_thr is None:
+        return torch.arange(min(k, len(moments)), device=moments.device)
+    overlap = (pairwise_moment_iou(moments) > iou_thr).cpu().numpy()
+    kept = []
+    for idx in range(len(moments)):
+        if len(kept) == k:
+            break
+        if not overlap[idx, kept].any():
+            kept.append(idx)
+    return torch.tensor(kept, dtype=torch.long, device=moments.device)
+
+
+def topk_moments(moments: torch.Tensor, scores: torch.Tensor, k: int = 5,
+                 nms_thr: Optional[float] = 0.5,
+                 candidates: int = 200) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Best ``k`` continuous moments of each query, after temporal NMS.
+
+    When fewer than ``k`` moments survive NMS, the list is filled with the best suppressed ones.
+
+    Args:
+        moments: ``[B, M, 2]`` (start, end), e.g. fractions of the video.
+        scores: ``[B, M]`` scores, higher is better.
+        k: Moments per query (at most ``M``).
+        nms_thr: IoU above which a lower-ranked moment is suppressed (None: plain top-k).
+        candidates: Best moments considered per query before NMS.
+
+    Returns:
+        tuple: ``moments`` ``[B, k, 2]`` and ``scores`` ``[B, k]``, best first.
+    """
+    if k > moments.shape[1]:
+        raise ValueError(f'cannot keep {k} of {moments.shape[1]} moments')
+    top_scores, top_idx = scores.topk(min(max(candidates, k), scores.shape[1]), dim=1)
+    top_moments = torch.gather(moments, 1, top_idx[..., None].expand(-1, -1, 2))
+    out_moments, out_scores = [], []
+    for b in range(len(moments)):
+        order = moment_nms_order(top_moments[b], k, nms_thr)
+        if len(order) < k:
+            taken = torch.zeros(len(top_idx[b]), dtype=torch.bool, device=order.device)
+            taken[order] = True
+            order = torch.cat([order, (~taken).nonzero()[:k - len(order), 0]])
+        out_moments.append(top_moments[b, order])
+        out_scores.append(top_scores[b, order])
+    return torch.stack(out_moments), torch.stack(out_scores)

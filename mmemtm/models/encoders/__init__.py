@@ -1,0 +1,3 @@
+from .rnn_sentence_encoder import GloveRNNSentenceEncoder
+
+__all__ = ['GloveRNNSentenceEncoder']

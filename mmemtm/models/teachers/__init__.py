@@ -1,0 +1,11 @@
+from .anchors import anchor_moments, decode_offsets, encode_offsets, multiscale_anchors
+from .clip_grid import (fractions_to_clip_spans, grid_candidate_moments, grid_spans_to_clip_spans,
+                        pool_clips_to_grid)
+from .scdm import SCDMGrounder
+from .tan2d import TAN2DGrounder, scaled_iou_targets
+
+__all__ = [
+    'anchor_moments', 'decode_offsets', 'encode_offsets', 'multiscale_anchors',
+    'fractions_to_clip_spans', 'grid_candidate_moments', 'grid_spans_to_clip_spans',
+    'pool_clips_to_grid', 'SCDMGrounder', 'TAN2DGrounder', 'scaled_iou_targets'
+]
