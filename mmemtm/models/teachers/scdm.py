@@ -140,7 +140,7 @@ class SCDMGrounder(BaseGrounder):
                                             gt.cpu().numpy()[:, None])).float()
         iou = iou.to(logits.device)
         positive = iou >= self.pos_iou
-        positive[torch.arange(len(iou)), iou.argmax(1)] = True
+        positive[torch.arange(len(iou), device=iou.device), iou.argmax(1)] = True
         target = encode_offsets(self.anchors, gt)
         return dict(
             loss_overlap=F.binary_cross_entropy_with_logits(logits, iou),

@@ -1,6 +1,6 @@
 """Shared fixtures of the teacher tests: the bundled GloVe subset and random batches."""
 from pathlib import Path
-from typing import Callable, Dict, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import pytest
 import torch
@@ -24,8 +24,9 @@ def make_inputs() -> Callable[..., Dict[str, torch.Tensor]]:
     invariance tests.
     """
 
-    def build(v_lens: Sequence[int], n_words: Sequence[int], length: int = None,
-              max_words: int = None, dim: int = 16, seed: int = 0) -> Dict[str, torch.Tensor]:
+    def build(v_lens: Sequence[int], n_words: Sequence[int], length: Optional[int] = None,
+              max_words: Optional[int] = None, dim: int = 16,
+              seed: int = 0) -> Dict[str, torch.Tensor]:
         gen = torch.Generator().manual_seed(seed)
         length = length or max(v_lens)
         max_words = max_words or max(n_words)

@@ -1,10 +1,12 @@
 """Each teacher, trained with mmengine's Runner for a few epochs, learns to ground.
 
-Data: the demo subset's train split (976 queries, training) and val split (192 queries of 2
-other videos, evaluation) with small planted features (64-d, low noise and background), written
-to a temporary folder. The trivial baseline is the best *constant* relative span chosen on the
-evaluation queries themselves (an oracle version of the "most common relative span" baseline),
-so beating it on unseen videos and sentences means the teacher reads the video and the sentence.
+Data: a small planted set written to a temporary folder. Every 60 s video holds three
+non-overlapping moments of random length and position, each described by a different sentence of
+a fixed pool of kitchen actions (words of the demo GloVe subset); clip features are planted
+(64-d, low noise and background). Training and evaluation use different videos, so the location
+of a moment can only be found by matching the sentence with the video. The trivial baseline is
+the best *constant* relative span chosen on the evaluation queries themselves (an oracle version
+of the "most common relative span" baseline).
 """
 import copy
 import json
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -21,23 +24,59 @@ from mmemtm.structures import temporal_iou
 from mmemtm.text import load_word_vocabulary
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-DEMO_ROOT = REPO_ROOT / 'demo' / 'data' / 'tacos_subset'
+GLOVE = str(REPO_ROOT / 'demo' / 'data' / 'tacos_subset' / 'glove')
 FEATURE_DIM = 64
+DURATION = 60.0
+SENTENCES = [
+    'cracks the egg into the bowl', 'opens the fridge door', 'chops the green pepper',
+    'pours juice into a glass', 'peels the garlic clove', 'drains the beans in the colander',
+    'places bread on the plate', 'dices the potato with a knife'
+]
+
+
+def planted_records(num_videos: int, prefix: str, rng: np.random.Generator) -> list:
+    """Annotation records ``[video, duration, [start, end], sentence]`` of ``num_videos`` videos
+    with three disjoint moments of 6-14 s each."""
+    records = []
+    for v in range(num_videos):
+        lengths = rng.uniform(6.0, 14.0, size=3)
+        gaps = rng.dirichlet(np.ones(4)) * (DURATION - lengths.sum())
+        start = gaps[0]
+        for length, gap, sentence in zip(lengths, gaps[1:],
+                                         rng.choice(SENTENCES, 3, replace=False)):
+            records.append([f'{prefix}{v:03d}', DURATION,
+                            [round(start, 2), round(start + length, 2)], str(sentence)])
+            start += length + gap
+    return records
 
 
 @pytest.fixture(scope='module')
 def planted_set(tmp_path_factory):
-    """Annotation files and freshly planted 64-d features of the demo train and val splits."""
+    """Annotation files (48 training videos, 16 evaluation videos) and their planted features."""
     root = tmp_path_factory.mktemp('planted_teachers')
-    splits = dict(train=str(DEMO_ROOT / 'train.json'), val=str(DEMO_ROOT / 'val.json'))
+    rng = np.random.default_rng(0)
+    splits = {}
+    for split, num_videos in (('train', 48), ('val', 16)):
+        splits[split] = str(root / f'{split}.json')
+        with open(splits[split], 'w', encoding='utf-8') as f:
+            json.dump(planted_records(num_videos, split, rng), f)
     queries = []
     for ann_file in splits.values():
         queries += read_queries(ann_file, dict(type='JsonListReader'))[0]
-    generator = PlantedFeatureGenerator(load_word_vocabulary(str(DEMO_ROOT / 'glove')),
-                                        dim=FEATURE_DIM, noise=0.2, background=0.2,
-                                        seed=0)
+    generator = PlantedFeatureGenerator(load_word_vocabulary(GLOVE), dim=FEATURE_DIM, noise=0.2,
+                                        background=0.2, seed=0)
     generator.generate(queries, str(root / 'features'))
     return dict(splits, features=str(root / 'features'))
+
+
+@pytest.fixture
+def one_thread():
+    """Train on one intra-op thread: these models are too small to gain from more, and spinning
+    OpenMP threads slow down badly when the CPU is shared."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def best_constant_span_recall(ann_file: str, threshold: float = 0.5) -> float:
@@ -58,11 +97,10 @@ def tiny_config(config_file: str, data: dict, work_dir: Path, model: dict,
     """The teacher's demo config on the small planted features, with a small model and a short
     schedule (batch 8, lr 3e-3, no validation during training, no checkpoints)."""
     cfg = Config.fromfile(str(REPO_ROOT / config_file))
-    glove = str(DEMO_ROOT / 'glove')
     pipeline = [
         dict(type='LoadClipFeatures', feature_dim=FEATURE_DIM),
         dict(type='DownsampleClips', max_vlen=64),
-        dict(type='TokenizeQuery', vocab=glove, max_words=30),
+        dict(type='TokenizeQuery', vocab=GLOVE, max_words=30),
         dict(type='BuildGroundingTargets'),
         dict(type='PackGroundingInputs'),
     ]
@@ -76,7 +114,7 @@ def tiny_config(config_file: str, data: dict, work_dir: Path, model: dict,
         loader.dataset.pipeline = copy.deepcopy(pipe)
     cfg.train_dataloader.batch_size = 8
     cfg.test_dataloader = cfg.val_dataloader
-    cfg.model.update(model, glove=glove, video_dim=FEATURE_DIM, dropout=0.0)
+    cfg.model.update(model, glove=GLOVE, video_dim=FEATURE_DIM, dropout=0.0)
     cfg.optim_wrapper.optimizer.lr = 3e-3
     cfg.train_cfg.max_epochs = epochs
     cfg.train_cfg.val_begin = epochs + 1
@@ -98,16 +136,16 @@ def train_and_evaluate(cfg: Config):
 
 @pytest.mark.parametrize('config_file,model', [
     ('configs/teachers/tan2d_tacos_demo.py',
-     dict(hidden_dim=64, num_cells=16, map_layers=3, kernel_size=3)),
+     dict(hidden_dim=32, num_cells=16, map_layers=3, kernel_size=3)),
     ('configs/teachers/scdm_tacos_demo.py',
-     dict(hidden_dim=64, num_cells=32, num_levels=4, attn_dim=32)),
+     dict(hidden_dim=32, num_cells=32, num_levels=4, attn_dim=32)),
 ])
-def test_teacher_learns_to_ground(planted_set, tmp_path, config_file, model):
-    epochs = 4
+def test_teacher_learns_to_ground(planted_set, tmp_path, one_thread, config_file, model):
+    epochs = 10
     losses, metrics = train_and_evaluate(
         tiny_config(config_file, planted_set, tmp_path, model, epochs))
     iters = len(losses) // epochs
-    assert losses[-iters:].mean() < 0.7 * losses[:iters].mean()
+    assert losses[-iters:].mean() < 0.5 * losses[:iters].mean()
     baseline = best_constant_span_recall(planted_set['val'])
-    assert metrics['R1@0.5'] > baseline + 5, (metrics, baseline)
+    assert metrics['R1@0.5'] > baseline + 30, (metrics, baseline)
     assert 'R5@0.5' in metrics and metrics['R5@0.5'] >= metrics['R1@0.5']
