@@ -41,41 +41,14 @@ def mask_span_map(score_map: torch.Tensor, mask: torch.Tensor,
     return score_map.masked_fill(~valid, 0.0)
 
 
-def temporal_nms_order(spans: torch.Tensor, scores: torch.Tensor, k: int,
-                       iou_thr: Optional[float]) -> torch.Tensor:
-    """Indices of up to ``k`` spans, best first, greedily skipping spans that overlap a kept one.
-
-    Args:
-        spans: ``[M, 2]`` inclusive clip spans, sorted by decreasing ``scores``.
-        scores: ``[M]`` scores.
-        k: Number of spans to keep.
-        iou_thr: Spans with IoU above this with a kept span are skipped (None: no suppression).
-    """
-    if iou_thr is None:
-        return torch.arange(min(k, len(spans)), device=spans.device)
-    starts, ends = spans[:, 0].float(), spans[:, 1].float() + 1
-    kept = []
-    for idx in range(len(spans)):
-        if len(kept) == k:
-            break
-        if kept:
-            prev = torch.stack(kept)
-            inter = (torch.minimum(ends[prev], ends[idx]) -
-                     torch.maximum(starts[prev], starts[idx])).clamp(min=0)
-            union = torch.maximum(ends[prev], ends[idx]) - torch.minimum(starts[prev], starts[idx])
-            if bool((inter / union > iou_thr).any()):
-                continue
-        kept.append(torch.tensor(idx, device=spans.device))
-    return torch.stack(kept)
-
-
 def topk_spans(score_map: torch.Tensor, k: int = 1, nms_thr: Optional[float] = 0.5,
                candidates: int = 200) -> Tuple[torch.Tensor, torch.Tensor]:
     """Best ``k`` spans of each score map.
 
     The top-1 span is the map's argmax (equal to the marginal argmaxes of a masked outer product,
     so ``end >= start``). Further spans come from the ``candidates`` best entries after temporal
-    NMS; when fewer than ``k`` survive, the list is filled with the remaining best entries.
+    NMS (:func:`topk_moments` on the spans ``[i, j + 1]``); when fewer than ``k`` survive, the list
+    is filled with the remaining best entries.
 
     Args:
         score_map: ``[B, L, L]`` scores of spans (invalid spans must score lowest, e.g. 0).
@@ -87,19 +60,13 @@ def topk_spans(score_map: torch.Tensor, k: int = 1, nms_thr: Optional[float] = 0
         tuple: ``spans`` ``[B, k, 2]`` long (inclusive clip indices) and ``scores`` ``[B, k]``.
     """
     batch, length, _ = score_map.shape
-    flat = score_map.reshape(batch, -1)
-    top_scores, top_idx = flat.topk(min(max(candidates, k), flat.shape[1]), dim=1)
-    spans = torch.stack([top_idx // length, top_idx % length], dim=-1)
-    out_spans, out_scores = [], []
-    for b in range(batch):
-        order = temporal_nms_order(spans[b], top_scores[b], k, nms_thr if k > 1 else None)
-        if len(order) < k:
-            rest = [i for i in range(len(spans[b])) if i not in set(order.tolist())]
-            order = torch.cat([order, torch.tensor(rest[:k - len(order)], device=order.device,
-                                                   dtype=order.dtype)])
-        out_spans.append(spans[b, order])
-        out_scores.append(top_scores[b, order])
-    return torch.stack(out_spans), torch.stack(out_scores)
+    index = torch.arange(length * length, device=score_map.device)
+    moments = torch.stack([index // length, index % length + 1], dim=-1).float()
+    top, scores = topk_moments(moments.expand(batch, -1, -1), score_map.reshape(batch, -1), k,
+                               nms_thr if k > 1 else None, candidates)
+    spans = top.round().long()
+    spans[..., 1] -= 1
+    return spans, scores
 
 
 def decode_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, mask: torch.Tensor,
@@ -125,3 +92,67 @@ def decode_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, mask: tor
     return dict(spans=spans, scores=scores,
                 start_prob=masked_log_softmax(start_logits, mask).exp(),
                 end_prob=masked_log_softmax(end_logits, mask).exp())
+
+
+def pairwise_moment_iou(moments: torch.Tensor) -> torch.Tensor:
+    """IoU ``[M, M]`` between continuous moments ``[M, 2]`` (start, end); 0 where the union is
+    empty."""
+    start, end = moments[:, 0], moments[:, 1]
+    inter = (torch.minimum(end[:, None], end[None]) -
+             torch.maximum(start[:, None], start[None])).clamp(min=0)
+    union = torch.maximum(end[:, None], end[None]) - torch.minimum(start[:, None], start[None])
+    return torch.where(union > 0, inter / union.clamp(min=1e-12), torch.zeros_like(inter))
+
+
+def moment_nms_order(moments: torch.Tensor, k: int, iou_thr: Optional[float]) -> torch.Tensor:
+    """Indices of up to ``k`` continuous moments, best first, greedily skipping moments whose IoU
+    with a kept one is above ``iou_thr`` (None: no suppression).
+
+    Args:
+        moments: ``[M, 2]`` (start, end) in any continuous unit, sorted by decreasing score.
+        k: Number of moments to keep.
+        iou_thr: Suppression threshold.
+    """
+    if iou_thr is None:
+        return torch.arange(min(k, len(moments)), device=moments.device)
+    overlap = (pairwise_moment_iou(moments) > iou_thr).cpu().numpy()
+    kept = []
+    for idx in range(len(moments)):
+        if len(kept) == k:
+            break
+        if not overlap[idx, kept].any():
+            kept.append(idx)
+    return torch.tensor(kept, dtype=torch.long, device=moments.device)
+
+
+def topk_moments(moments: torch.Tensor, scores: torch.Tensor, k: int = 5,
+                 nms_thr: Optional[float] = 0.5,
+                 candidates: int = 200) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Best ``k`` continuous moments of each query, after temporal NMS.
+
+    When fewer than ``k`` moments survive NMS, the list is filled with the best suppressed ones.
+
+    Args:
+        moments: ``[B, M, 2]`` (start, end), e.g. fractions of the video.
+        scores: ``[B, M]`` scores, higher is better.
+        k: Moments per query (at most ``M``).
+        nms_thr: IoU above which a lower-ranked moment is suppressed (None: plain top-k).
+        candidates: Best moments considered per query before NMS.
+
+    Returns:
+        tuple: ``moments`` ``[B, k, 2]`` and ``scores`` ``[B, k]``, best first.
+    """
+    if k > moments.shape[1]:
+        raise ValueError(f'cannot keep {k} of {moments.shape[1]} moments')
+    top_scores, top_idx = scores.topk(min(max(candidates, k), scores.shape[1]), dim=1)
+    top_moments = torch.gather(moments, 1, top_idx[..., None].expand(-1, -1, 2))
+    out_moments, out_scores = [], []
+    for b in range(len(moments)):
+        order = moment_nms_order(top_moments[b], k, nms_thr)
+        if len(order) < k:
+            taken = torch.zeros(len(top_idx[b]), dtype=torch.bool, device=order.device)
+            taken[order] = True
+            order = torch.cat([order, (~taken).nonzero()[:k - len(order), 0]])
+        out_moments.append(top_moments[b, order])
+        out_scores.append(top_scores[b, order])
+    return torch.stack(out_moments), torch.stack(out_scores)
