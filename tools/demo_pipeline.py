@@ -1,8 +1,11 @@
 """The main job on the bundled data (``make demo``).
 
 1. Plant synthetic features for the bundled TACoS demo subset (real annotations and GloVe).
-2. Train and test each model of the demo, in order.
-3. Print one table: R1@0.3/0.5/0.7 and mIoU on the test split, and trainable parameters.
+2. Train the three heterogeneous teachers (span: SeqPAN, 2-D map: 2D-TAN, proposals: SCDM), test
+   them, and dump their unified start/end curves on the train split.
+3. Train the trivial baseline, EMTM's student alone, and EMTM distilled from the three teachers.
+4. Print one table: R1@0.3/0.5/0.7 and mIoU on the test split, and the parameters each model
+   runs at inference (trainable; EMTM: its student only).
 
 All numbers come from PLANTED SYNTHETIC features: they compare models on identical data and are not
 TACoS results.
@@ -10,13 +13,14 @@ TACoS results.
 import argparse
 import os.path as osp
 import time
-from typing import Dict, List, NamedTuple
+from typing import Dict, List, NamedTuple, Optional
 
 import mmemtm  # noqa: F401
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 
+from mmemtm.apis import dump_teacher_curves
 from mmemtm.datasets import read_queries
 from mmemtm.datasets.planted import PlantedFeatureGenerator
 from mmemtm.text import load_word_vocabulary
@@ -26,13 +30,22 @@ PLANTED = 'data/planted/tacos_subset'
 
 
 class Stage(NamedTuple):
-    """One model of the demo: its table row name and config."""
+    """One model of the demo: its table row, config, and curve file name if it is a teacher."""
     name: str
     config: str
+    curves: Optional[str] = None
 
 
-STAGES = [
+TEACHERS = [
+    Stage('SeqPAN (span teacher)', 'configs/teachers/seqpan_tacos_demo.py', 'seqpan'),
+    Stage('2D-TAN (2-D map teacher)', 'configs/teachers/tan2d_tacos_demo.py', 'tan2d'),
+    Stage('SCDM (proposal teacher)', 'configs/teachers/scdm_tacos_demo.py', 'scdm'),
+]
+STUDENTS = [
     Stage('trivial baseline (relative-span prior)', 'configs/baselines/span_prior_tacos_demo.py'),
+    Stage('EMTM student alone (no distillation)',
+          'configs/ablations/student_only_tacos_demo.py'),
+    Stage('EMTM (student distilled from 3 teachers)', 'configs/emtm_tacos_demo.py'),
 ]
 
 
@@ -48,17 +61,28 @@ def plant_features(out_dir: str, seed: int) -> None:
     generator.generate(queries, out_dir)
 
 
-def trainable_parameters(runner: Runner) -> int:
-    return sum(p.numel() for p in runner.model.parameters() if p.requires_grad)
+def inference_parameters(model) -> int:
+    """Trainable parameters run at inference (EMTM: the student's only)."""
+    modules = model.parameter_groups()['student'] if hasattr(model, 'parameter_groups') \
+        else [model]
+    return sum(p.numel() for m in modules for p in m.parameters() if p.requires_grad)
 
 
-def run_stage(stage: Stage, work_root: str, planted: str) -> Dict[str, float]:
-    """Train ``stage`` and test its best checkpoint (by validation R1@0.7); returns the test
-    metrics, the trainable parameters and the minutes spent."""
+def stage_config(stage: Stage, work_root: str, planted: str, curves: List[str]) -> Config:
+    """The stage's config pointed at the planted features and at this run's teacher curves."""
     cfg = Config.fromfile(stage.config)
     cfg.work_dir = osp.join(work_root, osp.splitext(osp.basename(stage.config))[0])
     for split in ('train', 'val', 'test'):
         cfg[f'{split}_dataloader'].dataset.data_prefix.features = planted
+    for transform in cfg.train_dataloader.dataset.pipeline:
+        if transform.type == 'LoadTeacherCurves':
+            transform.files = curves
+    return cfg
+
+
+def run_stage(stage: Stage, cfg: Config, curves_dir: str) -> Dict[str, float]:
+    """Train, test the best checkpoint (by validation R1@0.7) and, for a teacher, dump its
+    train-split curves; returns the test metrics, parameters and minutes."""
     start = time.time()
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -66,17 +90,21 @@ def run_stage(stage: Stage, work_root: str, planted: str) -> Dict[str, float]:
     if best:
         runner.load_checkpoint(best)
     metrics = runner.test()
-    metrics.update(params=trainable_parameters(runner), minutes=(time.time() - start) / 60)
+    if stage.curves:
+        dump_teacher_curves(runner.model, cfg, osp.join(curves_dir, f'{stage.curves}.npz'),
+                            name=stage.curves, num_workers=0)
+    metrics.update(params=inference_parameters(runner.model),
+                   minutes=(time.time() - start) / 60)
     return metrics
 
 
 def format_table(rows: List[tuple]) -> str:
-    header = f'{"model":<42} {"R1@0.3":>7} {"R1@0.5":>7} {"R1@0.7":>7} {"mIoU":>7} ' \
-             f'{"params":>9} {"min":>5}'
+    header = f'{"model":<44} {"R1@0.3":>7} {"R1@0.5":>7} {"R1@0.7":>7} {"mIoU":>7} ' \
+             f'{"params":>10} {"min":>5}'
     lines = [header, '-' * len(header)]
     for name, m in rows:
-        lines.append(f'{name:<42} {m["R1@0.3"]:7.2f} {m["R1@0.5"]:7.2f} {m["R1@0.7"]:7.2f} '
-                     f'{m["mIoU"]:7.2f} {m["params"]:9,d} {m["minutes"]:5.1f}')
+        lines.append(f'{name:<44} {m["R1@0.3"]:7.2f} {m["R1@0.5"]:7.2f} {m["R1@0.7"]:7.2f} '
+                     f'{m["mIoU"]:7.2f} {m["params"]:10,d} {m["minutes"]:5.1f}')
     return '\n'.join(lines)
 
 
@@ -86,12 +114,18 @@ def main() -> None:
     parser.add_argument('--planted', default=PLANTED, help='planted feature folder')
     parser.add_argument('--seed', type=int, default=0, help='seed of the planted features')
     args = parser.parse_args()
+    start = time.time()
     plant_features(args.planted, args.seed)
-    rows = [(stage.name, run_stage(stage, args.work_dir, args.planted)) for stage in STAGES]
-    table = format_table(rows)
-    MMLogger.get_current_instance().info('demo finished')
-    print('\nTest split of the TACoS demo subset, PLANTED SYNTHETIC features '
-          '(not TACoS results):\n' + table)
+    curves_dir = osp.join(args.work_dir, 'curves')
+    curves = [osp.join(curves_dir, f'{t.curves}.npz') for t in TEACHERS]
+    rows = []
+    for stage in TEACHERS + STUDENTS:
+        cfg = stage_config(stage, args.work_dir, args.planted, curves)
+        rows.append((stage.name, run_stage(stage, cfg, curves_dir)))
+    MMLogger.get_current_instance().info(f'demo finished in {(time.time() - start) / 60:.1f} min')
+    print('\nTest split of the TACoS demo subset (309 queries), PLANTED SYNTHETIC features '
+          '(not TACoS results);\nparams: trainable parameters run at inference.\n'
+          + format_table(rows))
 
 
 if __name__ == '__main__':

@@ -14,6 +14,8 @@ Formats (``reader=dict(type=...)`` in a dataset config):
   ``id`` and ``length`` columns).
 * ``ActivityNetCaptionsReader``: ``{"v_xxx": {"duration": d, "timestamps": [[s, e], ...],
   "sentences": [...]}}``.
+
+Readers are registered in mmaction's ``TASK_UTILS`` registry.
 """
 import csv
 import json
@@ -21,7 +23,7 @@ import math
 import os.path as osp
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
-from mmemtm.registry import ANNOTATION_READERS
+from mmaction.registry import TASK_UTILS
 
 
 class AnnotationError(ValueError):
@@ -72,7 +74,7 @@ def _pair(path: str, where: str, value: Any) -> Tuple[Any, Any]:
     return value[0], value[1]
 
 
-@ANNOTATION_READERS.register_module()
+@TASK_UTILS.register_module()
 class JsonListReader:
     """``[video_id, duration, [start, end], sentence]`` records, times in seconds."""
 
@@ -88,7 +90,7 @@ class JsonListReader:
             yield RawQuery(rec[0], rec[1], start, end, rec[3], where)
 
 
-@ANNOTATION_READERS.register_module()
+@TASK_UTILS.register_module()
 class TACoS2DTANReader:
     """TACoS as distributed with 2D-TAN: times in frames, ``fps`` and ``num_frames`` per video."""
 
@@ -123,7 +125,7 @@ def _read_durations(path: str) -> Dict[str, float]:
     return data
 
 
-@ANNOTATION_READERS.register_module()
+@TASK_UTILS.register_module()
 class CharadesSTAReader:
     """Charades-STA TALL lines ``VID start end##sentence``.
 
@@ -158,7 +160,7 @@ class CharadesSTAReader:
                            _number(fields[2], path, where), sentence, where)
 
 
-@ANNOTATION_READERS.register_module()
+@TASK_UTILS.register_module()
 class ActivityNetCaptionsReader:
     """ActivityNet Captions' original ``{video_id: {duration, timestamps, sentences}}`` files."""
 
@@ -230,7 +232,7 @@ def read_queries(path: str,
         tuple: ``(queries, skipped)``: the valid queries, and one message per skipped record.
     """
     if reader is None or isinstance(reader, dict):
-        reader = ANNOTATION_READERS.build(reader or dict(type='JsonListReader'))
+        reader = TASK_UTILS.build(reader or dict(type='JsonListReader'))
     counters: Dict[str, int] = {}
     queries, skipped = [], []
     for raw in reader(path):

@@ -26,7 +26,7 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from mmemtm.registry import ANNOTATION_READERS
+from mmaction.registry import TASK_UTILS
 from mmemtm.utils import atomic_write
 
 FORMAT_NAME = 'mmemtm-teacher-curves'
@@ -112,7 +112,7 @@ def annotation_records(ann_file: str, reader: Optional[Any] = None) -> List[Tupl
         reader: Reader object or config (default ``JsonListReader``).
     """
     if reader is None or isinstance(reader, dict):
-        reader = ANNOTATION_READERS.build(reader or dict(type='JsonListReader'))
+        reader = TASK_UTILS.build(reader or dict(type='JsonListReader'))
     counters: Dict[str, int] = {}
     records = []
     for raw in reader(ann_file):

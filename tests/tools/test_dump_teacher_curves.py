@@ -107,7 +107,7 @@ def teacher(tmp_path_factory):
                 queries=queries, log=proc.stdout)
 
 
-def test_dump_writes_one_sigmoid_curve_per_query(teacher):
+def test_dump_writes_one_softmax_curve_per_query(teacher):
     curves = TeacherCurveFile(str(teacher['dump']))
     assert (curves.teacher, curves.kind) == ('SpanPrior', 'span')
     assert curves.meta['split'] == 'train' and curves.meta['ann_file'] == str(teacher['ann'])
@@ -125,7 +125,7 @@ def test_dump_writes_one_sigmoid_curve_per_query(teacher):
         v_len = min(MAX_VLEN, clips[query['video_id']])
         assert entry.curves.shape == (2, v_len)  # cropped to the teacher's valid length
         bins = ((torch.arange(v_len) + 0.5) / v_len * NUM_BINS).long()
-        np.testing.assert_allclose(entry.curves, logits[:, bins].sigmoid().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(entry.curves, logits[:, bins].softmax(-1).numpy(), rtol=1e-5)
         lengths.add(v_len)
     assert lengths == {30, MAX_VLEN}
 
@@ -136,15 +136,15 @@ def teacher_outputs_by_query(teacher) -> dict:
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
 
-    dump_tool = load_tool('dump_teacher_curves')
+    from mmemtm.apis import teacher_curves as teacher_curves_api
     cfg = Config.fromfile(str(teacher['config']))
     init_default_scope('mmaction')
     model = MODELS.build(cfg.model)
     load_checkpoint(model, str(teacher['checkpoint']), map_location='cpu')
     model.eval()
-    loader = dump_tool.build_split_dataloader(cfg, 'train', 7, 0)
+    loader = teacher_curves_api.build_split_dataloader(cfg, 'train', 7, 0)
     found = {}
-    for outputs, _, samples in dump_tool.teacher_batches(model, loader):
+    for outputs, _, samples in teacher_curves_api.teacher_batches(model, loader):
         for b, sample in enumerate(samples):
             found[sample.query_id] = dict(
                 start=outputs['start_logits'][b].numpy(), end=outputs['end_logits'][b].numpy(),

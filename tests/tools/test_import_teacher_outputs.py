@@ -55,10 +55,9 @@ def test_map2d_list_in_annotation_order(tmp_path, ann):
     assert curves.kind == 'map2d' and curves.query_ids == IDS
     first = curves.entry('vid_a#0')
     assert first.sentence == 'a person opens a door'
-    # valid 2x2 block [[1, 2], [., 3]]: rows max [2, 3], columns max [1, 3], L2-normalised
-    np.testing.assert_allclose(first.curves, [[2 / 13 ** .5, 3 / 13 ** .5],
-                                              [1 / 10 ** .5, 3 / 10 ** .5]], rtol=1e-6)
-    np.testing.assert_allclose(curves.entry('vid_b#0').curves, np.full((2, 2), 2 ** -.5))
+    # valid 2x2 block [[1, 2], [., 3]]: rows max [2, 3], columns max [1, 3], summing to 1
+    np.testing.assert_allclose(first.curves, [[2 / 5, 3 / 5], [1 / 4, 3 / 4]], rtol=1e-6)
+    np.testing.assert_allclose(curves.entry('vid_b#0').curves, np.full((2, 2), 0.5))
     assert curves.entry('vid_a#1').curves.shape == (2, 4)
 
 

@@ -13,7 +13,7 @@ from ..encoders.query_video_encoder import QueryVideoEncoder
 from ..grounders.base_grounder import BaseGrounder
 from ..heads.span_grounding_head import SpanGroundingHead
 from ..losses import hidden_alignment_loss, label_kd_loss, masked_soft_cross_entropy
-from ..utils import decode_spans, valid_lengths
+from ..utils import NEG_INF, decode_spans, valid_lengths
 from .knowledge_aggregation_unit import aggregate_curves
 
 #: How aggregated teacher curves become logits (``curve_logits``).
@@ -234,8 +234,40 @@ class EMTM(BaseGrounder):
         """Ranked spans from the student alone (the co-trained teacher and the aggregator are
         not run)."""
         out, _, _ = self.student_outputs(inputs)
-        return decode_spans(out['start_logits'], out['end_logits'], inputs['video_mask'],
-                            self.topk, self.nms_thr, self.max_span_len)
+        return self.decode(out, inputs['video_mask'])
+
+    def predict_one_video(self, inputs: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """Student spans of ``Q`` queries about one video, encoding the video once (inputs as
+        :meth:`BaseGrounder.predict_one_video`)."""
+        queries = inputs['words'].shape[0]
+        video_mask = inputs['video_mask'].expand(queries, -1)
+        video = self.encoder.encode_video(inputs['video'], inputs['video_mask'])
+        query = self.encoder.encode_query(inputs['words'], inputs['chars'], inputs['word_mask'])
+        out = self.student(video.expand(queries, -1, -1), query, video_mask, inputs['word_mask'])
+        return self.decode(out, video_mask)
+
+    def decode(self, out: Dict[str, torch.Tensor],
+               video_mask: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """Ranked spans and boundary probabilities of the student head's ``out``."""
+        return decode_spans(out['start_logits'], out['end_logits'], video_mask, self.topk,
+                            self.nms_thr, self.max_span_len)
+
+    @torch.no_grad()
+    def explain(self, inputs: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """What the model distils for a training batch (with ``teacher_curves``), for plots.
+
+        Returns:
+            dict: ``weights`` ``[B, T, 2]`` aggregator weights, ``mixture`` ``[B, 2, L]`` the
+            integrated start/end soft labels as distributions over the valid clips (softmax of
+            their logits), and the student's :meth:`decode` outputs (``spans``, ``scores``,
+            ``start_prob`` / ``end_prob`` ``[B, L]``).
+        """
+        student, video, query = self.student_outputs(inputs)
+        weights, mixture = self.teacher_mixture(inputs, video, query)
+        mask = inputs['video_mask'][:, None]
+        logits = curves_to_logits(mixture, self.curve_logits)
+        mixture = torch.softmax(logits.masked_fill(mask == 0, NEG_INF), dim=-1)
+        return dict(self.decode(student, inputs['video_mask']), weights=weights, mixture=mixture)
 
     @torch.no_grad()
     def teacher_outputs(self, inputs: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:

@@ -51,9 +51,19 @@ class QueryVideoEncoder(BaseModule):
         """``video`` ``[B, L, Dv]``, ``video_mask`` ``[B, L]``, ``words`` ``[B, N]``,
         ``chars`` ``[B, N, C]``, ``word_mask`` ``[B, N]`` -> ``(Venc [B, L, D],
         Qenc [B, N, D])``."""
-        video0 = self.video_projection(video, video_mask)
-        query0 = self.query_embedding(words, chars, word_mask)
-        return self.encoder(video0, video_mask, query0, word_mask)
+        return (self.encode_video(video, video_mask),
+                self.encode_query(words, chars, word_mask))
+
+    def encode_video(self, video: torch.Tensor, video_mask: torch.Tensor) -> torch.Tensor:
+        """The video stream alone: ``video`` ``[B, L, Dv]``, ``video_mask`` ``[B, L]`` ->
+        ``Venc [B, L, D]`` (independent of the query, so it can be reused for many queries)."""
+        return self.encoder.encode(self.video_projection(video, video_mask), video_mask)
+
+    def encode_query(self, words: torch.Tensor, chars: torch.Tensor,
+                     word_mask: torch.Tensor) -> torch.Tensor:
+        """The query stream alone: ``words`` ``[B, N]``, ``chars`` ``[B, N, C]``, ``word_mask``
+        ``[B, N]`` -> ``Qenc [B, N, D]``."""
+        return self.encoder.encode(self.query_embedding(words, chars, word_mask), word_mask)
 
     def encode_inputs(self, inputs: Dict[str, torch.Tensor]
                       ) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -1,4 +1,4 @@
-from .base_grounder import BaseGrounder
+from .base_grounder import BaseGrounder, spans_to_moments
 from .span_prior_grounder import SpanPriorGrounder
 
-__all__ = ['BaseGrounder', 'SpanPriorGrounder']
+__all__ = ['BaseGrounder', 'SpanPriorGrounder', 'spans_to_moments']

@@ -1,6 +1,6 @@
 """Base class of every grounding model (teachers, students, baselines)."""
 from abc import ABCMeta, abstractmethod
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.model import BaseModel
@@ -52,22 +52,41 @@ class BaseGrounder(BaseModel, metaclass=ABCMeta):
         """Ranked clip spans: ``spans`` ``[B, K, 2]`` (inclusive indices, long) and ``scores``
         ``[B, K]``; optionally ``start_prob`` / ``end_prob`` ``[B, L]``."""
 
+    def predict_one_video(self, inputs: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """Ranked spans of ``Q`` queries about ONE video (output as :meth:`predict_spans`).
+
+        ``inputs`` holds ``video`` ``[1, L, Dv]`` and ``video_mask`` ``[1, L]`` once, and
+        ``words`` ``[Q, N]``, ``chars`` ``[Q, N, C]``, ``word_mask`` ``[Q, N]``. This default
+        repeats the video for every query; models whose video encoding does not depend on the
+        query override it to encode the video once.
+        """
+        queries = inputs['words'].shape[0]
+        return self.predict_spans(dict(inputs, video=inputs['video'].expand(queries, -1, -1),
+                                       video_mask=inputs['video_mask'].expand(queries, -1)))
+
     def predict(self, inputs: Dict[str, torch.Tensor],
                 data_samples: List[GroundingDataSample]) -> List[GroundingDataSample]:
         """Moments in seconds: sets ``pred_moments`` ``[K, 2]`` and ``pred_scores`` ``[K]``."""
         out = self.predict_spans(inputs)
         v_lens = inputs['video_mask'].sum(1).long()
         for b, sample in enumerate(data_samples):
-            spans, scores = out['spans'][b], out['scores'][b]
             v_len = int(v_lens[b])
-            keep = (spans[:, 0] <= spans[:, 1]) & (spans[:, 1] < v_len)
-            spans, scores = spans[keep], scores[keep]
-            clip = float(sample.duration) / v_len
-            moments = torch.stack([spans[:, 0].float() * clip, (spans[:, 1] + 1).float() * clip],
-                                  dim=-1)
-            sample.pred_moments = moments.detach().cpu()
-            sample.pred_scores = scores.detach().cpu()
+            moments, scores = spans_to_moments(out['spans'][b], out['scores'][b], v_len,
+                                               float(sample.duration))
+            sample.pred_moments = moments
+            sample.pred_scores = scores
             for key in ('start_prob', 'end_prob'):
                 if key in out:
                     sample.set_field(out[key][b, :v_len].detach().cpu(), key)
         return data_samples
+
+
+def spans_to_moments(spans: torch.Tensor, scores: torch.Tensor, v_len: int,
+                     duration: float) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Ranked clip spans ``[K, 2]`` of a ``v_len``-clip grid -> moments ``[K', 2]`` in seconds
+    and their scores ``[K']`` (on the CPU), dropping spans outside the video."""
+    keep = (spans[:, 0] <= spans[:, 1]) & (spans[:, 1] < v_len)
+    spans, scores = spans[keep], scores[keep]
+    clip = duration / v_len
+    moments = torch.stack([spans[:, 0].float() * clip, (spans[:, 1] + 1).float() * clip], dim=-1)
+    return moments.detach().cpu(), scores.detach().cpu()

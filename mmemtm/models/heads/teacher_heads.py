@@ -234,22 +234,26 @@ def _activate(values: torch.Tensor, activation: Optional[str]) -> torch.Tensor:
 class SpanTeacherCurveHead(BaseTeacherCurveHead):
     """Span teachers (SeqPAN, EAMAT...): start/end logits as curves.
 
-    Per sample: crop the logits to the teacher's ``valid_len``, apply ``activation`` (the
-    reference: element-wise sigmoid), normalise (reference: none), resample to the target grid.
+    Per sample: crop the logits to the teacher's ``valid_len``, apply ``activation``, normalise,
+    resample to the target grid. mmemtm's default is a softmax over the valid clips: span
+    teachers are trained with a softmax cross-entropy, so only differences of their logits mean
+    anything; the reference's element-wise sigmoid saturates on such logits (e.g. every clip of a
+    confident SeqPAN near 1) and is kept as ``activation='sigmoid'``.
 
     Outputs: ``start_logits`` / ``end_logits`` ``[B, L]`` and ``valid_len`` ``[B]`` (long).
 
     Args:
-        activation: ``'sigmoid'`` (reference), ``'softmax'`` (over the valid clips, a
-            distribution) or None (raw logits).
-        normalize: One of :data:`NORMALIZE_MODES`; None (reference) keeps the activation's range.
+        activation: ``'softmax'`` (over the valid clips, a distribution; default),
+            ``'sigmoid'`` (reference) or None (raw logits).
+        normalize: One of :data:`NORMALIZE_MODES`; None (default and reference) keeps the
+            activation's range.
     """
 
     kind = 'span'
     required_keys = ('start_logits', 'end_logits', 'valid_len')
     expected_layout = 'start_logits [B, L], end_logits [B, L], valid_len [B]'
 
-    def __init__(self, activation: Optional[str] = 'sigmoid', normalize: Optional[str] = None,
+    def __init__(self, activation: Optional[str] = 'softmax', normalize: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(normalize=normalize, init_cfg=init_cfg)
         if activation not in (None, 'sigmoid', 'softmax'):
@@ -280,21 +284,24 @@ class Map2DTeacherCurveHead(BaseTeacherCurveHead):
 
     Per sample, over the valid entries ``i <= j < valid_len`` of ``M = score_map[b]`` only: the
     start curve is the row maximum ``s_i = max_j M[i, j]``, the end curve the column maximum
-    ``e_j = max_i M[i, j]``; then normalise (reference: L2 along time) and resample.
+    ``e_j = max_i M[i, j]``; then normalise (default: to sum 1, a distribution like the other
+    heads' curves, so that teachers mix on a common scale; reference: L2 along time) and
+    resample.
 
     Outputs: ``score_map`` ``[B, T, T]`` (any range, higher is better) and ``valid_len`` ``[B]``.
 
     Args:
-        activation: Applied to the map first: None (reference) or ``'sigmoid'`` (for maps of
-            logits).
-        normalize: One of :data:`NORMALIZE_MODES`; ``'l2'`` is the reference.
+        activation: Applied to the map first: None (default and reference) or ``'sigmoid'``
+            (for maps of logits).
+        normalize: One of :data:`NORMALIZE_MODES`; ``'sum'`` by default, ``'l2'`` is the
+            reference.
     """
 
     kind = 'map2d'
     required_keys = ('score_map', 'valid_len')
     expected_layout = 'score_map [B, T, T], valid_len [B]'
 
-    def __init__(self, activation: Optional[str] = None, normalize: Optional[str] = 'l2',
+    def __init__(self, activation: Optional[str] = None, normalize: Optional[str] = 'sum',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(normalize=normalize, init_cfg=init_cfg)
         if activation not in (None, 'sigmoid'):
@@ -324,7 +331,8 @@ class ProposalTeacherCurveHead(BaseTeacherCurveHead):
 
     Per sample: start curve ``sum_k c_k G(s_k)``, end curve ``sum_k c_k G(e_k)``, with ``G`` a
     peak-1 Gaussian bump (:func:`gaussian_bumps`, ``sigma`` on the ``[-1, 1]`` axis) rendered
-    directly at the target grid's clip centres; then normalise (reference: L2).
+    directly at the target grid's clip centres; then normalise (default: to sum 1, a
+    distribution like the other heads' curves; reference: L2).
 
     Outputs: ``proposals`` ``[B, K, 2]`` moments as fractions of the video (0..1, start <= end)
     and ``scores`` ``[B, K]`` non-negative confidences (zero-score rows act as padding).
@@ -332,7 +340,8 @@ class ProposalTeacherCurveHead(BaseTeacherCurveHead):
     Args:
         sigma: Bump width on the normalised axis; 0.1 (5 % of the video) is the reference.
         topk: Use only the ``topk`` best-scored proposals of each sample (None: all).
-        normalize: One of :data:`NORMALIZE_MODES`; ``'l2'`` is the reference.
+        normalize: One of :data:`NORMALIZE_MODES`; ``'sum'`` by default, ``'l2'`` is the
+            reference.
     """
 
     kind = 'proposals'
@@ -341,7 +350,7 @@ class ProposalTeacherCurveHead(BaseTeacherCurveHead):
     tolerance = 1e-4
 
     def __init__(self, sigma: float = 0.1, topk: Optional[int] = None,
-                 normalize: Optional[str] = 'l2', init_cfg: Optional[dict] = None) -> None:
+                 normalize: Optional[str] = 'sum', init_cfg: Optional[dict] = None) -> None:
         super().__init__(normalize=normalize, init_cfg=init_cfg)
         if sigma <= 0 or (topk is not None and topk < 1):
             raise ValueError(f'{type(self).__name__}: sigma must be > 0 and topk >= 1 or None, '

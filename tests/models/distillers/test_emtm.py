@@ -156,3 +156,18 @@ def test_parameter_groups_at_tacos_settings():
     assert rows['student'][1] == model.encoder.query_embedding.word_table.weight.numel()
     assert 0.85e6 < rows['co-trained teacher'][0] < 1.0e6
     assert 30e3 < rows['teacher aggregator'][0] < 50e3
+
+
+def test_one_video_path_encodes_the_video_once_and_matches():
+    model = build().eval()
+    data = batch(v_lens=(9, 9, 9))
+    one = dict(data, video=data['video'][:1], video_mask=data['video_mask'][:1])
+    calls = []
+    model.encoder.video_projection.register_forward_hook(
+        lambda module, args, out: calls.append(args[0].shape[0]))
+    shared = model.predict_one_video(one)
+    assert calls == [1]
+    full = model.predict_spans(dict(data, video=one['video'].expand(3, -1, -1),
+                                    video_mask=one['video_mask'].expand(3, -1)))
+    torch.testing.assert_close(shared['start_prob'], full['start_prob'])
+    torch.testing.assert_close(shared['spans'], full['spans'])

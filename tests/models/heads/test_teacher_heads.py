@@ -57,7 +57,7 @@ def test_span_head_sigmoid_crop_then_resample():
     outputs = span_outputs(
         [[0., logit, -logit, 9., 9., 9.], [0.] * 6],
         [[-logit, 0., logit, -9., -9., -9.], [logit] * 6], [3, 6])
-    curves = SpanTeacherCurveHead()(outputs, torch.tensor([5, 2]))
+    curves = SpanTeacherCurveHead(activation="sigmoid")(outputs, torch.tensor([5, 2]))
     assert curves.shape == (2, 2, 5) and curves.dtype == torch.float32
     # sigmoid of the 3 valid logits: start [.5, .75, .25], end [.25, .5, .75]; resampled 3 -> 5.
     assert torch.allclose(curves[0], torch.tensor([[.5, .625, .75, .5, .25],
@@ -100,7 +100,7 @@ def test_map2d_head_row_and_column_maxima_over_valid_upper_triangle():
     outputs = dict(kind='map2d', score_map=score_map, valid_len=torch.tensor([3]))
     raw = Map2DTeacherCurveHead(normalize=None)(outputs, [3])
     assert torch.allclose(raw[0], torch.tensor([[2., 3., 4.], [1., 3., 4.]]))
-    l2 = Map2DTeacherCurveHead()(outputs, [3])
+    l2 = Map2DTeacherCurveHead(normalize="l2")(outputs, [3])
     assert torch.allclose(l2[0, 0], torch.tensor([2., 3., 4.]) / 29 ** .5)
     assert torch.allclose(l2[0, 1], torch.tensor([1., 3., 4.]) / 26 ** .5)
     longer = Map2DTeacherCurveHead(normalize=None)(outputs, [5], out_len=6)
@@ -124,7 +124,7 @@ def test_proposal_head_bumps_peak_at_the_right_clips():
     # one clip away = 0.25 on the [-1, 1] axis: exp(-0.25^2 / (2 * 0.1^2)) = exp(-3.125)
     assert torch.isclose(curves[0, 0, 1], torch.tensor(math.exp(-3.125)))
     assert torch.isclose(curves[0, 1, 6], torch.tensor(math.exp(-3.125)))
-    l2 = ProposalTeacherCurveHead()(outputs, [8])
+    l2 = ProposalTeacherCurveHead(normalize="l2")(outputs, [8])
     assert torch.allclose(l2.norm(dim=-1), torch.ones(1, 2))
 
 
@@ -179,3 +179,15 @@ def test_build_by_kind_and_registry():
         build_teacher_curve_head('heatmap')
     with pytest.raises(ValueError, match="kind='span'"):
         build_teacher_curve_head('span', dict(type='Map2DTeacherCurveHead'))
+
+
+def test_default_curves_are_distributions():
+    span = SpanTeacherCurveHead()(span_outputs([[0., 1., 2., 9.]], [[2., 0., 0., 9.]], [3]), [3])
+    torch.testing.assert_close(span.sum(-1), torch.ones(1, 2))
+    torch.testing.assert_close(span[0, 0], torch.tensor([0., 1., 2.]).softmax(-1))
+    maps = Map2DTeacherCurveHead()(dict(score_map=torch.rand(2, 4, 4),
+                                        valid_len=torch.tensor([4, 3])), [4, 3])
+    torch.testing.assert_close(maps.sum(-1), torch.ones(2, 2))
+    props = ProposalTeacherCurveHead()(dict(proposals=torch.tensor([[[.2, .6], [.1, .9]]]),
+                                            scores=torch.tensor([[.9, .3]])), [10])
+    torch.testing.assert_close(props.sum(-1), torch.ones(1, 2))

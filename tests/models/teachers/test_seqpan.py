@@ -136,23 +136,6 @@ def test_demo_config_builds_the_model():
     assert len(model.dual_attention.blocks) == 2
 
 
-def test_demo_schedule_warms_up_then_decays_linearly():
-    cfg = Config.fromfile(str(REPO / 'configs' / 'teachers' / 'seqpan_tacos_demo.py'))
-    epochs, lr = cfg.train_cfg.max_epochs, cfg.optim_wrapper.optimizer.lr
-    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
-    schedulers = [PARAM_SCHEDULERS.build(dict(s, optimizer=optimizer))
-                  for s in cfg.param_scheduler]
-    lrs = []
-    for _ in range(epochs):
-        lrs.append(optimizer.param_groups[0]['lr'] / lr)
-        optimizer.step()
-        for scheduler in schedulers:
-            scheduler.step()
-    expected = [0.01] * cfg.warmup_epochs + [1 - e / epochs
-                                              for e in range(cfg.warmup_epochs, epochs)]
-    np.testing.assert_allclose(lrs, expected, rtol=1e-6)
-
-
 def test_unset_vocabulary_or_length_is_reported():
     with pytest.raises(ValueError, match='needs `vocab`'):
         SeqPANGrounder(None, max_vlen=16)

@@ -1,0 +1,186 @@
+"""Grounding sentences in a video with a trained model.
+
+Example::
+
+    from mmemtm.apis import init_grounder, VideoGrounder
+
+    model = init_grounder('configs/emtm_tacos.py', 'work_dirs/emtm_tacos/best.pth')
+    video = VideoGrounder.from_video(model, 'kitchen.mp4')           # I3D features, once
+    for result in video.ground(['he took out a pan', 'he washed the pan']):
+        print(result.sentence, result.moments[0])                    # start/end in seconds
+
+Features are extracted once per video, and models whose video encoding does not depend on the
+sentence (EMTM) encode the video once for all its sentences.
+"""
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmaction.registry import MODELS, TRANSFORMS
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+
+from mmemtm.datasets.transforms import downsample_clips
+from mmemtm.models.data_preprocessors import length_mask, pad_stack
+from mmemtm.models.grounders import BaseGrounder, spans_to_moments
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A predicted moment: ``start`` and ``end`` in seconds, and its score."""
+    start: float
+    end: float
+    score: float
+
+
+@dataclass
+class GroundingResult:
+    """Ranked moments of one sentence, and the model's boundary distributions.
+
+    ``start_prob`` / ``end_prob`` are ``[v_len]`` probabilities over the model's clips, each
+    clip lasting ``clip_seconds``.
+    """
+    sentence: str
+    moments: List[Moment]
+    start_prob: np.ndarray = field(repr=False)
+    end_prob: np.ndarray = field(repr=False)
+    clip_seconds: float = 0.0
+
+
+def init_grounder(config: Union[str, Config], checkpoint: Optional[str] = None,
+                  device: str = 'cpu', cfg_options: Optional[dict] = None) -> BaseGrounder:
+    """Build a grounder from its config and load its checkpoint (a trusted local file).
+
+    Args:
+        config: Config file or object.
+        checkpoint: Checkpoint file (None: random weights, for tests and benchmarks).
+        device: Device to run on.
+        cfg_options: Overrides merged into the config.
+
+    Returns:
+        BaseGrounder: The model in eval mode, with its config as ``model.cfg``.
+    """
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'checkpoint {checkpoint} does not exist')
+        load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+    model.cfg = cfg
+    return model.to(device).eval()
+
+
+def _test_transform(cfg: Config, name: str) -> dict:
+    for transform in cfg.test_dataloader.dataset.pipeline:
+        if transform['type'] == name:
+            return dict(transform)
+    raise ValueError(f'the test pipeline of the config has no {name}')
+
+
+class VideoGrounder:
+    """Ground any number of sentences in one video.
+
+    Args:
+        model: A grounder from :func:`init_grounder` (its ``cfg`` gives the test pipeline).
+        features: Clip features ``[n_clips, dim]`` of the video.
+        duration: Video duration in seconds.
+        video_id: Name of the video (used in query ids and messages).
+        batch_size: Sentences per forward pass.
+    """
+
+    def __init__(self, model: BaseGrounder, features: np.ndarray, duration: float,
+                 video_id: str = 'video', batch_size: int = 64) -> None:
+        features = np.asarray(features, dtype=np.float32)
+        if features.ndim != 2 or len(features) == 0:
+            raise ValueError(f'features of {video_id} must be [n_clips, dim], got '
+                             f'{features.shape}')
+        if not duration > 0:
+            raise ValueError(f'duration of {video_id} must be positive, got {duration}')
+        load = _test_transform(model.cfg, 'LoadClipFeatures')
+        if load.get('feature_dim') not in (None, features.shape[1]):
+            raise ValueError(f'features of {video_id} have dim {features.shape[1]}, the model '
+                             f'expects {load["feature_dim"]}')
+        self.model = model
+        self.duration = float(duration)
+        self.video_id = video_id
+        self.batch_size = batch_size
+        self.tokenize = TRANSFORMS.build(_test_transform(model.cfg, 'TokenizeQuery'))
+        max_vlen = _test_transform(model.cfg, 'DownsampleClips')['max_vlen']
+        clips = torch.from_numpy(downsample_clips(features, max_vlen))
+        self.v_len = len(clips)
+        length = model.data_preprocessor.max_vlen or self.v_len
+        device = next(model.parameters()).device
+        self.video = pad_stack([clips], length).to(device)
+        self.video_mask = length_mask([self.v_len], length, device)
+
+    @classmethod
+    def from_features(cls, model: BaseGrounder, features: Union[str, np.ndarray],
+                      duration: float, **kwargs) -> 'VideoGrounder':
+        """From pre-extracted features: an array or a ``.npy`` file."""
+        if isinstance(features, str):
+            kwargs.setdefault('video_id', osp.splitext(osp.basename(features))[0])
+            features = np.load(features)
+        return cls(model, features, duration, **kwargs)
+
+    @classmethod
+    def from_video(cls, model: BaseGrounder, video: str, extractor=None,
+                   **kwargs) -> 'VideoGrounder':
+        """From a video file: I3D features with the default recipe (one per second).
+
+        Args:
+            model: The grounder.
+            video: Video file (anything decord reads).
+            extractor: A :class:`ClipFeatureExtractor` (default: the Kinetics-400 I3D one,
+                whose weights are converted on first use).
+        """
+        from mmemtm.datasets.video_features import build_i3d_feature_extractor
+        extractor = extractor or build_i3d_feature_extractor()
+        kwargs.setdefault('video_id', osp.splitext(osp.basename(video))[0])
+        duration = extractor.open(video).duration
+        return cls(model, extractor.extract(video), duration, **kwargs)
+
+    def _query_batch(self, sentences: Sequence[str], first: int) -> dict:
+        queries = [self.tokenize(dict(sentence=s, query_id=f'{self.video_id}#{first + i}'))
+                   for i, s in enumerate(sentences)]
+        words = [torch.from_numpy(q['word_ids']) for q in queries]
+        chars = [torch.from_numpy(q['char_ids']) for q in queries]
+        n_words = max(len(w) for w in words)
+        n_chars = max(max(c.shape[1] for c in chars), self.model.data_preprocessor.min_chars)
+        device = self.video.device
+        return dict(
+            video=self.video, video_mask=self.video_mask,
+            words=pad_stack(words, n_words).to(device),
+            word_mask=length_mask([len(w) for w in words], n_words, device),
+            chars=pad_stack([torch.nn.functional.pad(c, (0, n_chars - c.shape[1]))
+                             for c in chars], n_words).to(device))
+
+    @torch.no_grad()
+    def ground(self, sentences: Union[str, Sequence[str]]) -> List[GroundingResult]:
+        """Ranked moments (seconds) of each sentence, best first."""
+        sentences = [sentences] if isinstance(sentences, str) else list(sentences)
+        results = []
+        for first in range(0, len(sentences), self.batch_size):
+            chunk = sentences[first:first + self.batch_size]
+            out = self.model.predict_one_video(self._query_batch(chunk, first))
+            for b, sentence in enumerate(chunk):
+                moments, scores = spans_to_moments(out['spans'][b], out['scores'][b], self.v_len,
+                                                   self.duration)
+                results.append(GroundingResult(
+                    sentence=sentence,
+                    moments=[Moment(float(m[0]), float(m[1]), float(s))
+                             for m, s in zip(moments, scores)],
+                    start_prob=self._prob(out, 'start_prob', b),
+                    end_prob=self._prob(out, 'end_prob', b),
+                    clip_seconds=self.duration / self.v_len))
+        return results
+
+    def _prob(self, out: dict, key: str, b: int) -> np.ndarray:
+        if key not in out:
+            return np.zeros(0, dtype=np.float32)
+        return out[key][b, :self.v_len].cpu().numpy()

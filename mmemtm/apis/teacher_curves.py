@@ -1,0 +1,95 @@
+"""Running a trained teacher over a split and storing its unified curves."""
+import copy
+from typing import Iterator, List, Optional, Tuple, Union
+
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+from mmengine.utils import ProgressBar
+
+from mmemtm.datasets.teacher_curves_file import TeacherCurveEntry, save_teacher_curves
+from mmemtm.models.heads import BaseTeacherCurveHead, build_teacher_curve_head
+
+
+def build_split_dataloader(cfg: Config, split: str, batch_size: Optional[int],
+                           num_workers: Optional[int]) -> torch.utils.data.DataLoader:
+    """The ``split``'s dataset with the test pipeline, in order, every query exactly once."""
+    loader_cfg = cfg.get(f'{split}_dataloader')
+    if not loader_cfg or 'dataset' not in loader_cfg:
+        raise ValueError(f'the config has no {split}_dataloader.dataset')
+    dataset = copy.deepcopy(loader_cfg['dataset'])
+    if 'pipeline' not in dataset or 'ann_file' not in dataset:
+        raise ValueError(f'{split}_dataloader.dataset must be a grounding dataset with '
+                         f'ann_file and pipeline (dataset wrappers are not supported)')
+    dataset.pipeline = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
+    dataset.test_mode = True
+    workers = loader_cfg.get('num_workers', 0) if num_workers is None else num_workers
+    return Runner.build_dataloader(dict(
+        batch_size=batch_size or loader_cfg.get('batch_size', 1),
+        num_workers=workers,
+        persistent_workers=False,
+        sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+        dataset=dataset))
+
+
+def teacher_batches(model: torch.nn.Module, dataloader: torch.utils.data.DataLoader
+                    ) -> Iterator[Tuple[dict, dict, list]]:
+    """``(teacher outputs, batch inputs, data samples)`` of every batch, without gradients."""
+    with torch.no_grad():
+        for data in dataloader:
+            data = model.data_preprocessor(data, False)
+            yield model.teacher_outputs(data['inputs']), data['inputs'], data['data_samples']
+
+
+def batch_entries(head: BaseTeacherCurveHead, outputs: dict, inputs: dict, samples: list,
+                  grid_len: Optional[int]) -> List[TeacherCurveEntry]:
+    """One entry per query of the batch: its curves on the teacher's valid grid."""
+    grid = grid_len if grid_len is not None else inputs['video_mask'].sum(1).long()
+    curves = head.curves_on_teacher_grid(outputs, grid)
+    return [TeacherCurveEntry(s.query_id, s.video_id, s.sentence, c.cpu().numpy())
+            for s, c in zip(samples, curves)]
+
+
+def dump_teacher_curves(model: torch.nn.Module, cfg: Config, out: str, split: str = 'train',
+                        name: str = 'teacher', head: Optional[dict] = None,
+                        grid_len: Optional[int] = None, batch_size: Optional[int] = None,
+                        num_workers: Optional[int] = None,
+                        extra_meta: Optional[dict] = None) -> int:
+    """Run ``model`` (in eval mode, on its device) over ``split`` and write its curve file.
+
+    Args:
+        model: A trained grounder with ``teacher_outputs(inputs)``.
+        cfg: Its config (dataloaders and test pipeline).
+        out: Output curve file (``.npz``), written atomically.
+        split: ``'train'`` (what EMTM distils from), ``'val'`` or ``'test'``.
+        name: Teacher name stored in the file.
+        head: Config of the unified head (default: the head of the outputs' ``kind``).
+        grid_len: Draw proposal curves on this many clips (default: each query's clip grid).
+        batch_size: Batch size (default: the split's).
+        num_workers: Data-loading workers (default: the split's).
+        extra_meta: More facts stored in the file's meta information.
+
+    Returns:
+        int: Number of queries written (every query of the split).
+    """
+    if not callable(getattr(model, 'teacher_outputs', None)):
+        raise TypeError(f'{type(model).__name__} has no teacher_outputs(inputs): it cannot act '
+                        'as a teacher')
+    dataloader = build_split_dataloader(cfg, split, batch_size, num_workers)
+    dataset = dataloader.dataset
+    unified: Optional[BaseTeacherCurveHead] = None
+    entries: List[TeacherCurveEntry] = []
+    device = next(model.parameters()).device
+    progress = ProgressBar(len(dataset))
+    for outputs, inputs, samples in teacher_batches(model.eval(), dataloader):
+        if unified is None:
+            unified = build_teacher_curve_head(outputs.get('kind'), head).to(device)
+        entries += batch_entries(unified, outputs, inputs, samples, grid_len)
+        progress.update(len(samples))
+    expected = [dataset.get_data_info(i)['query_id'] for i in range(len(dataset))]
+    missing = sorted(set(expected) - {e.query_id for e in entries})
+    if missing or len(entries) != len(expected):
+        raise RuntimeError(f'{len(entries)} queries dumped, {len(expected)} in the '
+                           f'{split} split; missing e.g. {missing[:5]}')
+    meta = dict(extra_meta or {}, split=split, ann_file=dataset.ann_file, head=repr(unified))
+    return save_teacher_curves(out, entries, teacher=name, kind=unified.kind, extra_meta=meta)
