@@ -8,7 +8,7 @@ _base_ = [
 ]
 
 model = dict(
-    glove=_base_.glove,
+    vocab=_base_.glove,
     video_dim=_base_.feature_dim,
     hidden_dim=64,
     num_cells=32,

@@ -16,12 +16,12 @@ class GloveRNNSentenceEncoder(nn.Module):
     """Frozen GloVe word vectors followed by a (bi)directional LSTM or GRU.
 
     The GloVe table (``[V, 300]``, ids of :class:`mmemtm.text.WordVocabulary`) is a frozen,
-    non-persistent buffer rebuilt from ``glove`` (checkpoints stay small); the PAD row is zero and
+    non-persistent buffer rebuilt from ``vocab`` (checkpoints stay small); the PAD row is zero and
     the UNK row is a trainable vector. Padding is excluded by packing the sequences, so a query
     gives the same output however much the batch pads it.
 
     Args:
-        glove: GloVe subset folder or GloVe text file (the one the pipeline tokenises with).
+        vocab: GloVe subset folder or GloVe text file (the one the pipeline tokenises with).
         hidden_dim: Output size ``H`` of each word and of the sentence vector (split over the two
             directions when ``bidirectional``).
         num_layers: Recurrent layers.
@@ -30,19 +30,19 @@ class GloveRNNSentenceEncoder(nn.Module):
         dropout: Dropout on the word vectors and between recurrent layers.
     """
 
-    def __init__(self, glove: str, hidden_dim: int = 512, num_layers: int = 1,
+    def __init__(self, vocab: str, hidden_dim: int = 512, num_layers: int = 1,
                  rnn_type: str = 'lstm', bidirectional: bool = True,
                  dropout: float = 0.0) -> None:
         super().__init__()
         if rnn_type not in RNN_TYPES:
             raise ValueError(f'rnn_type must be one of {sorted(RNN_TYPES)}, got {rnn_type!r}')
-        if not glove:
-            raise ValueError('glove must name the GloVe subset folder or text file that the '
+        if not vocab:
+            raise ValueError('vocab must name the GloVe subset folder or text file that the '
                              'pipeline tokenises with')
         directions = 2 if bidirectional else 1
         if hidden_dim % directions:
             raise ValueError(f'hidden_dim {hidden_dim} must be divisible by {directions}')
-        vectors = torch.from_numpy(load_word_vocabulary(glove).vectors)
+        vectors = torch.from_numpy(load_word_vocabulary(vocab).vectors)
         self.register_buffer('glove', vectors, persistent=False)
         self.unk = nn.Parameter(torch.zeros(vectors.shape[1]))
         self.drop = nn.Dropout(dropout)

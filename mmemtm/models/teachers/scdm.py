@@ -57,7 +57,7 @@ class SCDMGrounder(BaseGrounder):
     ``pos_iou``, plus each query's best anchor; ``loss_reg``).
 
     Args:
-        glove: GloVe subset folder or text file (the pipeline's vocabulary).
+        vocab: GloVe subset folder or text file (the pipeline's vocabulary).
         video_dim: Clip feature size ``D``.
         hidden_dim: Channels ``H``.
         num_cells: Grid size ``T`` (divisible by ``2**num_levels``).
@@ -76,7 +76,7 @@ class SCDMGrounder(BaseGrounder):
         init_cfg: Initialisation config.
     """
 
-    def __init__(self, glove: str, video_dim: int = 1024, hidden_dim: int = 256,
+    def __init__(self, vocab: str, video_dim: int = 1024, hidden_dim: int = 256,
                  num_cells: int = 64, num_levels: int = 5,
                  anchor_ratios: Sequence[float] = (0.75, 1.0, 1.5), text_layers: int = 1,
                  text_rnn: str = 'lstm', attn_dim: int = 128, dropout: float = 0.1,
@@ -101,7 +101,7 @@ class SCDMGrounder(BaseGrounder):
         self.video_proj = nn.Sequential(nn.Linear(video_dim, hidden_dim), nn.ReLU(),
                                         nn.Dropout(dropout))
         self.sentence_encoder = GloveRNNSentenceEncoder(
-            glove, hidden_dim, num_layers=text_layers, rnn_type=text_rnn, dropout=dropout)
+            vocab, hidden_dim, num_layers=text_layers, rnn_type=text_rnn, dropout=dropout)
         self.fusion = nn.Sequential(nn.Conv1d(2 * hidden_dim, hidden_dim, 1), nn.ReLU())
         self.level_convs = nn.ModuleList(
             nn.Conv1d(hidden_dim, hidden_dim, 3, stride=2, padding=1) for _ in lengths)

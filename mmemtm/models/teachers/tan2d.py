@@ -58,7 +58,7 @@ class TAN2DGrounder(BaseGrounder):
        only candidates ``i <= j < g`` (and, with ``num_dense``, 2D-TAN's sparse sampling) count.
 
     Args:
-        glove: GloVe subset folder or text file (the pipeline's vocabulary).
+        vocab: GloVe subset folder or text file (the pipeline's vocabulary).
         video_dim: Clip feature size ``D``.
         hidden_dim: Channels ``H`` of the map.
         num_cells: Grid size ``T`` (2D-TAN: TACoS 128, Charades-STA 16, ActivityNet 64; see
@@ -79,7 +79,7 @@ class TAN2DGrounder(BaseGrounder):
         init_cfg: Initialisation config.
     """
 
-    def __init__(self, glove: str, video_dim: int = 1024, hidden_dim: int = 512,
+    def __init__(self, vocab: str, video_dim: int = 1024, hidden_dim: int = 512,
                  num_cells: int = 128, pooling: str = 'max', num_dense: Optional[int] = None,
                  text_layers: int = 1, text_rnn: str = 'lstm', map_layers: int = 8,
                  kernel_size: int = 5, dropout: float = 0.1, iou_min: float = 0.3,
@@ -100,7 +100,7 @@ class TAN2DGrounder(BaseGrounder):
         self.video_proj = nn.Sequential(nn.Conv1d(video_dim, hidden_dim, 1), nn.ReLU(),
                                         nn.Dropout(dropout))
         self.sentence_encoder = GloveRNNSentenceEncoder(
-            glove, hidden_dim, num_layers=text_layers, rnn_type=text_rnn, dropout=dropout)
+            vocab, hidden_dim, num_layers=text_layers, rnn_type=text_rnn, dropout=dropout)
         self.text_proj = nn.Linear(hidden_dim, hidden_dim)
         self.map_convs = TemporalMapConvStack(hidden_dim, hidden_dim, map_layers, kernel_size,
                                               dropout)

@@ -39,7 +39,7 @@ def test_outputs_ignore_padding(glove, rnn_type, bidirectional):
 
 
 def test_bad_arguments(glove):
-    with pytest.raises(ValueError, match='glove'):
+    with pytest.raises(ValueError, match='vocab must name'):
         GloveRNNSentenceEncoder(None)
     with pytest.raises(ValueError, match='rnn_type'):
         GloveRNNSentenceEncoder(glove, rnn_type='transformer')

@@ -13,7 +13,7 @@ from mmemtm.structures import GroundingDataSample
 
 
 def tiny_scdm(glove, **kwargs):
-    cfg = dict(type='SCDMGrounder', glove=glove, video_dim=16, hidden_dim=8, num_cells=16,
+    cfg = dict(type='SCDMGrounder', vocab=glove, video_dim=16, hidden_dim=8, num_cells=16,
                num_levels=3, attn_dim=8, dropout=0.0)
     cfg.update(kwargs)
     return MODELS.build(cfg).eval()

@@ -9,7 +9,7 @@ from mmemtm.structures import GroundingDataSample
 
 
 def tiny_tan2d(glove, **kwargs):
-    cfg = dict(type='TAN2DGrounder', glove=glove, video_dim=16, hidden_dim=8, num_cells=8,
+    cfg = dict(type='TAN2DGrounder', vocab=glove, video_dim=16, hidden_dim=8, num_cells=8,
                map_layers=2, kernel_size=3, dropout=0.0)
     cfg.update(kwargs)
     return MODELS.build(cfg).eval()

@@ -114,7 +114,7 @@ def tiny_config(config_file: str, data: dict, work_dir: Path, model: dict,
         loader.dataset.pipeline = copy.deepcopy(pipe)
     cfg.train_dataloader.batch_size = 8
     cfg.test_dataloader = cfg.val_dataloader
-    cfg.model.update(model, glove=GLOVE, video_dim=FEATURE_DIM, dropout=0.0)
+    cfg.model.update(model, vocab=GLOVE, video_dim=FEATURE_DIM, dropout=0.0)
     cfg.optim_wrapper.optimizer.lr = 3e-3
     cfg.train_cfg.max_epochs = epochs
     cfg.train_cfg.val_begin = epochs + 1

@@ -1,0 +1,10 @@
+# SCDM proposal teacher (mmemtm's grid for this data set) on the real tacos data set
+# (dataset config: ../_base_/datasets/tacos.py). After training, dump its train-split curves:
+#   python tools/dump_teacher_curves.py configs/teachers/scdm_tacos.py CKPT \
+#       --out data/tacos/teacher_curves/scdm_train.npz
+_base_ = [
+    '../_base_/grounding_runtime.py', '../_base_/datasets/tacos.py',
+    '../_base_/models/scdm.py', '../_base_/schedules/adamw_warmup_linear.py'
+]
+
+model = dict(vocab=_base_.glove, **_base_.scdm_tacos)
