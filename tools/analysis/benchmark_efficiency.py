@@ -64,6 +64,8 @@ MODELS = {
     'emtm_training': ('EMTM training (loss fwd)', 'emtm', 'loss'),
 }
 TEACHERS = ('span_teacher', 'map_teacher', 'proposal_teacher')
+#: Models whose batch-1 latency is also broken down by top-level submodule.
+BREAKDOWN_MODELS = ('student', 'span_teacher')
 
 #: Settings: configs, typical query (words; letters of its longest word, the width of the
 #: character tensor) and the GloVe subset used for ``model.vocab``. Query lengths are the
@@ -90,7 +92,8 @@ SETTINGS = {
                        vocab=DEMO_GLOVE),
 }
 
-#: Goals (stated for the TACoS setting): (key, description, value key, comparison, threshold).
+#: Goals (stated for the TACoS setting): (key, description, ratio of :func:`compare`,
+#: comparison, threshold, teacher).
 GOALS = (
     ('flops_vs_span_teacher', 'student FLOPs <= 1/2 of the span teacher (SeqPAN)',
      'flops_ratio', '<=', 0.5, 'span_teacher'),
@@ -362,6 +365,76 @@ def unique_models(models: Dict[str, BaseGrounder]) -> List[BaseGrounder]:
     return list({id(m): m for m in models.values()}.values())
 
 
+class ModuleTimer:
+    """Wall seconds spent in each submodule of a model down to ``depth`` levels (forward
+    hooks), while active as a context manager; ``spent`` is cleared by :meth:`reset`."""
+
+    def __init__(self, model: nn.Module, device: str, depth: int = 2) -> None:
+        self.model = model
+        self.device = device
+        self.depth = depth
+        self.spent: Dict[str, float] = {}
+        self._starts: Dict[str, float] = {}
+        self._handles: List[Any] = []
+
+    def _pre_hook(self, name: str) -> Callable:
+        def hook(module: nn.Module, args: Any) -> None:
+            synchronize(self.device)
+            self._starts[name] = time.perf_counter()
+        return hook
+
+    def _post_hook(self, name: str) -> Callable:
+        def hook(module: nn.Module, args: Any, output: Any) -> None:
+            synchronize(self.device)
+            elapsed = time.perf_counter() - self._starts.pop(name)
+            self.spent[name] = self.spent.get(name, 0.0) + elapsed
+        return hook
+
+    def reset(self) -> None:
+        self.spent = {}
+
+    def __enter__(self) -> 'ModuleTimer':
+        for name, child in self.model.named_modules():
+            parts = name.split('.')
+            if name and parts[0] != 'data_preprocessor' and len(parts) <= self.depth:
+                self._handles += [child.register_forward_pre_hook(self._pre_hook(name)),
+                                  child.register_forward_hook(self._post_hook(name))]
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+
+def latency_by_module(models: Dict[str, BaseGrounder], calls: Dict[str, Callable[[], Any]],
+                      device: str, repeats: int) -> Dict[str, Dict[str, float]]:
+    """Median batch-1 wall milliseconds per submodule (two levels) of each model, in
+    interleaved rounds of ``repeats``; ``(outside submodules)`` is the rest of the call (span
+    decoding, ops run directly in the model's methods)."""
+    runs: Dict[str, List[Dict[str, float]]] = {key: [] for key in calls}
+    timers = {key: ModuleTimer(models[key], device) for key in calls}
+    with torch.no_grad():
+        for key in calls:
+            with timers[key]:
+                calls[key]()
+        for _ in range(repeats):
+            for key, call in calls.items():
+                with timers[key] as timer:
+                    timer.reset()
+                    total = timed(call, device)[0]
+                    runs[key].append(dict(timer.spent, total=total))
+    breakdown = {}
+    for key, per_run in runs.items():
+        names = [n for n in per_run[0] if n != 'total']
+        for run in per_run:
+            run['(outside submodules)'] = run['total'] - sum(run[n] for n in names
+                                                             if '.' not in n)
+        breakdown[key] = {name: 1e3 * statistics.median(run[name] for run in per_run)
+                          for name in [*names, '(outside submodules)', 'total']}
+    return breakdown
+
+
 def measure_device(models: Dict[str, BaseGrounder],
                    make_batch: Callable[[int, bool], Dict[str, Any]], device: str,
                    args: argparse.Namespace) -> Dict[str, Dict[str, Any]]:
@@ -390,6 +463,8 @@ def measure_device(models: Dict[str, BaseGrounder],
                                args.budget) for k in MODELS if MODELS[k][2] == 'predict_spans'}
     one_video = timing({(key, mode): call(key, queries[key], mode) for key in queries
                         for mode in ('predict_one_video', 'repeated')})
+    by_module = latency_by_module(models, {key: call(key, 1) for key in BREAKDOWN_MODELS},
+                                  device, max(1, min(args.repeats, 10)))
     for key in MODELS:
         results[key] = dict(latency_b1=summary(latency[key], 1),
                             throughput=summary(throughput[key], batch[key]))
@@ -400,6 +475,8 @@ def measure_device(models: Dict[str, BaseGrounder],
                 encodes_video_once=encodes_video_once(models[key]),
                 once=summary(once, queries[key]), repeated=summary(repeated, queries[key]),
                 speedup=median_wall(repeated) / median_wall(once))
+        if key in by_module:
+            results[key]['latency_b1_by_module_ms'] = by_module[key]
     for model in unique_models(models):
         model.to('cpu')
     return results
@@ -531,13 +608,20 @@ def report(name: str, result: Dict[str, Any], devices: List[str], threads: int) 
         values = ', '.join(f'{k}: {v:.3f}' for k, v in goal['values'].items())
         rows.append([goal['goal'], values, 'met' if goal['met'] else 'NOT met'])
     lines += ['', format_table(['goal', 'value', ''], rows)]
-    for key in ('student', 'span_teacher'):
-        flops = entries[key]['flops']
-        rows = [[module, macs(value), f'{100 * value / flops["per_query"]:.1f}%']
-                for module, value in sorted(flops['by_module'].items(), key=lambda kv: -kv[1])
-                if value]
-        lines += ['', f'MACs per module: {entries[key]["name"]}',
-                  format_table(['module', 'MACs/query', 'share'], rows)]
+    for key in BREAKDOWN_MODELS:
+        flops = entries[key]['flops']['by_module']
+        total = entries[key]['flops']['per_query']
+        times = [entries[key]['devices'][device]['latency_b1_by_module_ms'] for device in devices]
+        rows = []
+        for module, value in sorted(flops.items(), key=lambda kv: -kv[1]):
+            if value or module in times[0]:
+                rows.append([module, macs(value), f'{100 * value / total:.1f}%',
+                             *(f'{t[module]:.1f}' if module in t else '' for t in times)])
+        rows.append(['total', macs(total), '100.0%', *(f'{t["total"]:.1f}' for t in times)])
+        lines += ['', f'per module: {entries[key]["name"]} (batch-1 ms: medians of hooked '
+                  'runs)',
+                  format_table(['module', 'MACs/query', 'MAC share',
+                                *(f'{device} batch-1 ms' for device in devices)], rows)]
     return '\n'.join(lines)
 
 
