@@ -566,6 +566,10 @@ def macs(value: float) -> str:
     return f'{value / 1e9:.3f} G' if value >= 1e8 else f'{value / 1e6:.1f} M'
 
 
+def rate(queries_per_s: float) -> str:
+    return f'{queries_per_s:.1f}' if queries_per_s >= 10 else f'{queries_per_s:.3g}'
+
+
 def report(name: str, result: Dict[str, Any], devices: List[str], threads: int) -> str:
     """Plain-text tables of one setting."""
     shape, entries, ratios = result['inputs'], result['models'], result['ratios']
@@ -595,9 +599,9 @@ def report(name: str, result: Dict[str, Any], devices: List[str], threads: int) 
                 '' if not ratio else ' / '.join(
                     f'{ratio[name][device]:.2f}x' for name in
                     ('latency_speedup', 'latency_speedup_best', 'cpu_time_speedup')),
-                f'{thr["queries_per_s"]:.1f} @{thr["batch"]}',
+                f'{rate(thr["queries_per_s"])} @{thr["batch"]}',
                 '' if one is None else
-                f'{one["once"]["queries_per_s"]:.1f} / {one["repeated"]["queries_per_s"]:.1f} '
+                f'{rate(one["once"]["queries_per_s"])} / {rate(one["repeated"]["queries_per_s"])} '
                 f'@{one["once"]["batch"]}'])
         lines += ['', f'[{device}]', format_table(
             ['model', 'batch-1 ms: median / min / CPU (runs)',
