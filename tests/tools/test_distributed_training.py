@@ -18,8 +18,7 @@ from typing import Dict, List
 import pytest
 import torch
 
-from conftest import REPO_ROOT, tool_env
-from test_resume_training import final_val_metrics, run_parallel
+from training_runs import REPO_ROOT, final_val_metrics, run_parallel, single_thread_env
 
 CONFIG = 'configs/ablations/student_only_tacos_demo.py'
 MAX_VLEN = 32
@@ -63,7 +62,7 @@ def test_two_cpu_processes_match_one_process(tmp_path, tiny_planted, tiny_cfg_op
          '--master_addr', '127.0.0.1', '--master_port', str(free_port()), 'tools/train.py',
          CONFIG, '--launcher', 'pytorch', '--work-dir', str(dist), '--cfg-options',
          'env_cfg.dist_cfg.backend=gloo', *options(tiny_planted, tiny_cfg_options, 4)],
-        cwd=REPO_ROOT, env=dict(tool_env(), OMP_NUM_THREADS='1'), capture_output=True,
+        cwd=REPO_ROOT, env=single_thread_env(), capture_output=True,
         text=True, timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]

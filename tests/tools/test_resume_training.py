@@ -1,43 +1,17 @@
 """Training interrupted after an epoch and resumed with ``tools/train.py --resume`` in a fresh
 process ends exactly where an uninterrupted run ends (CPU, same seed), thanks to
 RandomStateHook; without the hook the dropout masks of the resumed epoch differ."""
-import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Dict, List
 
 import pytest
 import torch
-
-from conftest import REPO_ROOT, tool_env
+from training_runs import final_val_metrics, run_parallel
 
 CONFIG = 'configs/emtm_tacos_demo.py'
 TINY_MODEL = ['model.dim=32', 'model.num_heads=4', 'model.char_dim=8', 'model.video_dim=32',
               'model.aggregator.dim=32']
-
-
-def run_parallel(commands: List[List[str]]) -> None:
-    """Run ``python tools/train.py ...`` commands side by side (one thread each)."""
-    env = dict(tool_env(), OMP_NUM_THREADS='1')
-    procs = [subprocess.Popen([sys.executable, 'tools/train.py', *args], cwd=REPO_ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for args in commands]
-    outputs = [p.communicate(timeout=600)[0] for p in procs]
-    for args, proc, out in zip(commands, procs, outputs):
-        if proc.returncode != 0:
-            pytest.fail(f'tools/train.py {" ".join(args)} failed:\n{out[-5000:]}')
-
-
-def final_val_metrics(work_dir: Path, epoch: int) -> Dict[str, float]:
-    """Validation metrics of ``epoch`` from the newest run in ``work_dir``."""
-    run = sorted(p for p in work_dir.iterdir() if (p / 'vis_data' / 'scalars.json').is_file())[-1]
-    records = [json.loads(line) for line in
-               (run / 'vis_data' / 'scalars.json').read_text().splitlines()]
-    val = [r for r in records if 'mIoU' in r and r['step'] == epoch]
-    assert len(val) == 1, val
-    return {k: v for k, v in val[0].items() if k.startswith(('R', 'mIoU'))}
 
 
 def checkpoint_tensors(path: Path) -> Dict[str, torch.Tensor]:
