@@ -623,6 +623,21 @@ def test_interrupted_planted_generation_keeps_the_previous_files(tmp_path, monke
     assert snapshot(out) == before  # no partial .npy replaced a good one, no temporary file
 
 
+def test_folder_of_an_interrupted_planted_generation_keeps_its_recipe(tmp_path, monkeypatch):
+    queries = read_queries(write_json(tmp_path / 'ann.json', RECORDS + [
+        ['v2', 12.0, [1.0, 2.0], 'a dog barks']]))[0]
+    vocab = load_word_vocabulary(GLOVE)
+    out = tmp_path / 'planted'
+    with monkeypatch.context() as patch:
+        interrupt_after(patch, np, 'save', calls=2)
+        with pytest.raises(KeyboardInterrupt):
+            PlantedFeatureGenerator(vocab, dim=DIM, seed=0).generate(queries, str(out))
+    assert sorted(p.name for p in out.iterdir()) == ['planted_meta.json', 'v1.npy']
+    with pytest.raises(ValueError, match='holds planted features of another recipe'):
+        PlantedFeatureGenerator(vocab, dim=DIM, seed=1).generate(queries, str(out),
+                                                                 skip_existing=True)
+
+
 def test_failed_curve_dump_keeps_the_previous_file(tmp_path, monkeypatch):
     path = curve_file(tmp_path)
     before = snapshot(tmp_path)
