@@ -127,7 +127,7 @@ def _read_durations(path: str) -> Dict[str, float]:
             raise AnnotationError(f'{path}: unreadable duration file ({exc})') from exc
     data = _load_json(path)
     _expect(isinstance(data, dict), path, 'top level', 'expected {video_id: seconds}')
-    return {vid: _number(seconds, path, f'video {vid}') for vid, seconds in data.items()}
+    return data
 
 
 @TASK_UTILS.register_module()
