@@ -173,3 +173,15 @@ def _tiny_cfg_options(root: Path) -> List[str]:
 def tiny_cfg_options():
     """``tiny_cfg_options(root)``: ``--cfg-options`` pointing a demo config at ``tiny_planted``."""
     return _tiny_cfg_options
+
+
+@pytest.fixture(scope='session')
+def planted_student(tmp_path_factory: pytest.TempPathFactory, demo_planted: Path) -> dict:
+    """EMTM's student (tiny dims, 1024-d inputs) trained 1 epoch on the planted demo subset:
+    ``dict(config=..., checkpoint=..., options=[cfg-options used])``."""
+    work = tmp_path_factory.mktemp('planted_student')
+    config = 'configs/ablations/student_only_tacos_demo.py'
+    options = [*_demo_cfg_options(demo_planted), 'model.dim=32', 'model.num_heads=4',
+               'model.char_dim=8', 'train_cfg.max_epochs=1']
+    _run_tool(['tools/train.py', config, '--work-dir', str(work), '--cfg-options', *options])
+    return dict(config=config, checkpoint=str(work / 'epoch_1.pth'), options=options)
