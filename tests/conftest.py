@@ -56,7 +56,7 @@ def tool_env() -> dict:
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join([str(REPO_ROOT), env.get('PYTHONPATH', '')]).rstrip(
         os.pathsep)
-    env.setdefault('OMP_NUM_THREADS', '2')
+    env.setdefault('OMP_NUM_THREADS', '1')  # tiny models: fastest, and immune to oversubscription
     return env
 
 
@@ -79,6 +79,17 @@ def _demo_cfg_options(planted: Path) -> List[str]:
         opts.append(f'{split}_dataloader.num_workers=0')
         opts.append(f'{split}_dataloader.persistent_workers=False')
     return opts
+
+
+@pytest.fixture(scope='session')
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(name='tool_env')
+def tool_env_fixture() -> dict:
+    """Environment of a tool subprocess running this checkout."""
+    return tool_env()
 
 
 @pytest.fixture(scope='session')
