@@ -6,7 +6,6 @@ test checks the exception type and a regular expression naming the culprit. Case
 ``test case`` column of docs/errors.md.
 """
 import json
-import os
 import pickle
 import re
 import subprocess
@@ -572,14 +571,14 @@ def test_mmengine_alone_loads_another_models_checkpoint(tmp_path):
 
 
 def test_the_test_tool_refuses_a_checkpoint_of_another_model(tmp_path, tiny_planted,
-                                                             tiny_cfg_options):
+                                                             tiny_cfg_options, repo_root,
+                                                             tool_env):
     path = save_checkpoint(tmp_path / 'span_prior.pth', SpanPriorGrounder(num_bins=8))
     proc = subprocess.run(
         [sys.executable, 'tools/test.py', STUDENT_CONFIG, path, '--work-dir', str(tmp_path / 'w'),
          '--cfg-options', *tiny_cfg_options(tiny_planted), 'model.dim=32', 'model.num_heads=4',
          'model.char_dim=8', 'model.video_dim=32'],
-        cwd=REPO_ROOT, env=dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(REPO_ROOT)),
-        capture_output=True,
+        cwd=repo_root, env=tool_env, capture_output=True,
         text=True, timeout=600)
     assert proc.returncode != 0
     assert re.search(r'CheckpointMismatchError: checkpoint .*span_prior\.pth does not fit the '

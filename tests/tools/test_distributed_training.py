@@ -18,7 +18,7 @@ from typing import Dict, List
 import pytest
 import torch
 
-from training_runs import REPO_ROOT, final_val_metrics, run_parallel, single_thread_env
+from training_runs import final_val_metrics, run_parallel
 
 CONFIG = 'configs/ablations/student_only_tacos_demo.py'
 MAX_VLEN = 32
@@ -51,18 +51,19 @@ def relative_gap(a: Dict[str, torch.Tensor], b: Dict[str, torch.Tensor]) -> floa
 
 
 @pytest.mark.slow
-def test_two_cpu_processes_match_one_process(tmp_path, tiny_planted, tiny_cfg_options):
+def test_two_cpu_processes_match_one_process(tmp_path, tiny_planted, tiny_cfg_options, repo_root,
+                                             tool_env):
     single, half_batch, dist = tmp_path / 'single', tmp_path / 'half_batch', tmp_path / 'dist'
     run_parallel([[CONFIG, '--work-dir', str(single), '--cfg-options',
                    *options(tiny_planted, tiny_cfg_options, 8)],
                   [CONFIG, '--work-dir', str(half_batch), '--cfg-options',
-                   *options(tiny_planted, tiny_cfg_options, 4)]])
+                   *options(tiny_planted, tiny_cfg_options, 4)]], repo_root, tool_env)
     proc = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
          '--master_addr', '127.0.0.1', '--master_port', str(free_port()), 'tools/train.py',
          CONFIG, '--launcher', 'pytorch', '--work-dir', str(dist), '--cfg-options',
          'env_cfg.dist_cfg.backend=gloo', *options(tiny_planted, tiny_cfg_options, 4)],
-        cwd=REPO_ROOT, env=single_thread_env(), capture_output=True,
+        cwd=repo_root, env=tool_env, capture_output=True,
         text=True, timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]

@@ -25,7 +25,8 @@ def checkpoint_tensors(path: Path) -> Dict[str, torch.Tensor]:
 
 
 @pytest.mark.slow
-def test_resumed_training_equals_uninterrupted_training(tmp_path, tiny_planted, tiny_cfg_options):
+def test_resumed_training_equals_uninterrupted_training(tmp_path, tiny_planted, tiny_cfg_options,
+                                                        repo_root, tool_env):
     curves = [str(tiny_planted / 'curves' / f'teacher{i}.npz') for i in range(3)]
     common = [*tiny_cfg_options(tiny_planted), *TINY_MODEL,
               f'train_dataloader.dataset.pipeline.4.files={curves}']
@@ -39,11 +40,12 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path, tiny_planted, 
 
     # A: two epochs straight; B: one epoch, then a fresh process resumes it to epoch 2.
     run_parallel([train(straight, 2), train(straight_no_hook, 2) + no_hook,
-                  train(split, 1)])
+                  train(split, 1)], repo_root, tool_env)
     start = tmp_path / 'epoch_1_copy.pth'
     shutil.copy(split / 'epoch_1.pth', start)
     run_parallel([train(split, 2, '--resume'),
-                  train(tmp_path / 'resumed_no_hook', 2, '--resume', str(start)) + no_hook])
+                  train(tmp_path / 'resumed_no_hook', 2, '--resume', str(start)) + no_hook],
+                 repo_root, tool_env)
 
     resumed_log = ''.join(p.read_text() for p in split.glob('*/*.log'))
     assert 'resumed epoch: 1, iter: 18' in resumed_log

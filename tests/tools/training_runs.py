@@ -1,6 +1,5 @@
 """Helpers of the training tests that run tools/train.py in subprocesses (not a test module)."""
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,21 +7,11 @@ from typing import Dict, List
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
-
-def single_thread_env() -> dict:
-    """Environment running this checkout's tools with one thread per process."""
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    env['PYTHONPATH'] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get('PYTHONPATH')]))
-    return env
-
-
-def run_parallel(commands: List[List[str]]) -> None:
+def run_parallel(commands: List[List[str]], cwd: Path, env: dict) -> None:
     """Run ``python tools/train.py ARGS`` for each ARGS side by side; fail on any error."""
-    procs = [subprocess.Popen([sys.executable, 'tools/train.py', *args], cwd=REPO_ROOT,
-                              env=single_thread_env(), stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    procs = [subprocess.Popen([sys.executable, 'tools/train.py', *args], cwd=cwd, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for args in commands]
     outputs = [p.communicate(timeout=600)[0] for p in procs]
     for args, proc, out in zip(commands, procs, outputs):
