@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
+from torch.utils.data import DataLoader
 
 from mmaction.registry import HOOKS
 from mmemtm.engine import RandomStateHook, capture_random_states, restore_random_states
@@ -18,9 +19,11 @@ def draws() -> tuple:
 
 
 def fake_runner(epoch: int = 0, iteration: int = 0, randomness: dict = None) -> SimpleNamespace:
-    return SimpleNamespace(epoch=epoch, iter=iteration,
+    loader = DataLoader(list(range(10)), batch_size=2)
+    return SimpleNamespace(epoch=epoch, iter=iteration, seed=1234,
                            cfg=Config(dict(randomness=randomness or {})),
-                           logger=MMLogger.get_instance('random_state_hook_test'))
+                           logger=MMLogger.get_instance('random_state_hook_test'),
+                           train_loop=SimpleNamespace(dataloader=loader))
 
 
 def test_capture_and_restore_replay_every_generator():
@@ -98,3 +101,17 @@ def test_ranks_with_their_own_seeds_keep_them(monkeypatch):
     hook.after_load_checkpoint(fake_runner(), checkpoint)
     hook.before_train(fake_runner(epoch=1, iteration=9, randomness=dict(diff_rank_seed=True)))
     assert float(torch.rand(1)) == expected
+
+
+def test_starting_a_training_iterator_does_not_consume_training_random_numbers():
+    hook = RandomStateHook()
+    runner = fake_runner(epoch=3)
+    loader = runner.train_loop.dataloader
+    states = capture_random_states()
+    expected = draws()
+    restore_random_states(states)
+    hook.before_train_epoch(runner)
+    first = iter(loader)._base_seed  # the workers' base seed, drawn when an iterator starts
+    assert draws() == expected
+    hook.before_train_epoch(runner)  # the same epoch again (a resumed run): the same seed
+    assert iter(loader)._base_seed == first != iter(loader)._base_seed

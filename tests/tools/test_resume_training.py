@@ -28,8 +28,11 @@ def checkpoint_tensors(path: Path) -> Dict[str, torch.Tensor]:
 def test_resumed_training_equals_uninterrupted_training(tmp_path, tiny_planted, tiny_cfg_options,
                                                         repo_root, tool_env):
     curves = [str(tiny_planted / 'curves' / f'teacher{i}.npz') for i in range(3)]
+    # A persistent loader worker (as in the demo configs) starts its iterator once per process:
+    # at epoch 1 in the straight run, at epoch 2 in the resumed one.
     common = [*tiny_cfg_options(tiny_planted), *TINY_MODEL,
-              f'train_dataloader.dataset.pipeline.4.files={curves}']
+              f'train_dataloader.dataset.pipeline.4.files={curves}',
+              'train_dataloader.num_workers=1', 'train_dataloader.persistent_workers=True']
     no_hook = ['custom_hooks=[]']
     straight, straight_no_hook, split = (tmp_path / 'straight', tmp_path / 'straight_no_hook',
                                          tmp_path / 'split')

@@ -9,9 +9,12 @@ from mmaction.registry import HOOKS
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
+from torch.utils.data import DataLoader
 
 #: Key of the random states in a checkpoint.
 CHECKPOINT_KEY = 'random_states'
+#: Seed of the training data loader's generator: ``seed + EPOCH_SEED_STRIDE * epoch``.
+EPOCH_SEED_STRIDE = 1_000_003
 
 
 def capture_random_states() -> Dict[str, Any]:
@@ -62,6 +65,11 @@ class RandomStateHook(Hook):
       training stream, so validating (or not, or at another interval) does not change the random
       numbers that training draws; without this the data loader of validation would consume
       training random numbers after the checkpoint was saved.
+    * ``before_train_epoch``: the training data loader gets its own generator, seeded by the
+      run's seed and the epoch, for the base seed it draws whenever it starts an iterator
+      (every epoch, or once per process with ``persistent_workers``); otherwise that draw would
+      come from the global stream at different points in a resumed and an uninterrupted run.
+      (mmengine's ``worker_init_fn`` seeds the workers from the run's seed, not from it.)
 
     In multi-process training only rank 0 saves checkpoints, so its states are restored on every
     rank: exact when the ranks share the seed (``randomness.diff_rank_seed=False``, the default);
@@ -92,6 +100,12 @@ class RandomStateHook(Hook):
         restore_random_states(states)
         runner.logger.info('random states of Python, NumPy and torch restored from the '
                            'checkpoint')
+
+    def before_train_epoch(self, runner) -> None:
+        loader = runner.train_loop.dataloader
+        if isinstance(loader, DataLoader):
+            loader.generator = torch.Generator().manual_seed(
+                (runner.seed + EPOCH_SEED_STRIDE * runner.epoch) % 2**63)
 
     def before_val_epoch(self, runner) -> None:
         self._training_states = capture_random_states()
