@@ -54,7 +54,9 @@ class RandomStateHook(Hook):
     resumed run then continues with other dropout masks than the interrupted one. With this hook
     (in ``custom_hooks`` of ``configs/_base_/grounding_runtime.py``) a run interrupted after a
     checkpoint and resumed with ``--resume`` ends with the weights of an uninterrupted run
-    (same seed and device; CPU data loading without persistent random workers).
+    (same seed, device and number of threads). Not covered: random transforms running inside
+    data-loader worker processes (mmemtm's pipelines have none), whose generators live in the
+    workers and are re-seeded by mmengine when a run starts.
 
     * ``before_save_checkpoint``: the states of Python's ``random``, NumPy, torch (and CUDA) are
       stored under ``checkpoint['random_states']``.
