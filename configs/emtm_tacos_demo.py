@@ -8,9 +8,9 @@ _base_ = [
 
 max_vlen = _base_.max_vlen
 teacher_curves = [
-    'work_dirs/demo/curves/seqpan.npz',
-    'work_dirs/demo/curves/tan2d.npz',
-    'work_dirs/demo/curves/scdm.npz',
+    'work_dirs/demo/curves/seqpan_train.npz',
+    'work_dirs/demo/curves/tan2d_train.npz',
+    'work_dirs/demo/curves/scdm_train.npz',
 ]
 train_pipeline = [
     *_base_.train_pipeline[:-1],

@@ -20,6 +20,7 @@
 """
 import importlib.util
 import os.path as osp
+import pickle
 import sys
 import types
 import warnings
@@ -67,6 +68,10 @@ def install_drn_placeholder() -> bool:
     return True
 
 
+class CheckpointReadError(RuntimeError):
+    """A checkpoint file exists but cannot be unpickled; the message names the file."""
+
+
 def load_trusted_local_checkpoint(filename: str, map_location: Optional[Any] = None) -> Any:
     """Load a local mmengine checkpoint with full unpickling (the file is trusted).
 
@@ -79,7 +84,12 @@ def load_trusted_local_checkpoint(filename: str, map_location: Optional[Any] = N
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found.')
-    return torch.load(filename, map_location=map_location, weights_only=False)
+    try:
+        return torch.load(filename, map_location=map_location, weights_only=False)
+    except (pickle.UnpicklingError, EOFError, RuntimeError, ValueError) as exc:
+        raise CheckpointReadError(f'checkpoint {filename} is not a readable torch checkpoint '
+                                  f'(truncated or another kind of file?): {type(exc).__name__}: '
+                                  f'{exc}') from exc
 
 
 def install_checkpoint_loader() -> None:

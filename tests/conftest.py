@@ -56,7 +56,7 @@ def tool_env() -> dict:
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join([str(REPO_ROOT), env.get('PYTHONPATH', '')]).rstrip(
         os.pathsep)
-    env.setdefault('OMP_NUM_THREADS', '2')
+    env.setdefault('OMP_NUM_THREADS', '1')  # tiny models: fastest, and immune to oversubscription
     return env
 
 
@@ -79,6 +79,17 @@ def _demo_cfg_options(planted: Path) -> List[str]:
         opts.append(f'{split}_dataloader.num_workers=0')
         opts.append(f'{split}_dataloader.persistent_workers=False')
     return opts
+
+
+@pytest.fixture(scope='session')
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(name='tool_env')
+def tool_env_fixture() -> dict:
+    """Environment of a tool subprocess running this checkout."""
+    return tool_env()
 
 
 @pytest.fixture(scope='session')
@@ -173,3 +184,15 @@ def _tiny_cfg_options(root: Path) -> List[str]:
 def tiny_cfg_options():
     """``tiny_cfg_options(root)``: ``--cfg-options`` pointing a demo config at ``tiny_planted``."""
     return _tiny_cfg_options
+
+
+@pytest.fixture(scope='session')
+def planted_student(tmp_path_factory: pytest.TempPathFactory, demo_planted: Path) -> dict:
+    """EMTM's student (tiny dims, 1024-d inputs) trained 1 epoch on the planted demo subset:
+    ``dict(config=..., checkpoint=..., options=[cfg-options used])``."""
+    work = tmp_path_factory.mktemp('planted_student')
+    config = 'configs/ablations/student_only_tacos_demo.py'
+    options = [*_demo_cfg_options(demo_planted), 'model.dim=32', 'model.num_heads=4',
+               'model.char_dim=8', 'train_cfg.max_epochs=1']
+    _run_tool(['tools/train.py', config, '--work-dir', str(work), '--cfg-options', *options])
+    return dict(config=config, checkpoint=str(work / 'epoch_1.pth'), options=options)

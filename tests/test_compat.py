@@ -15,12 +15,6 @@ def python(code: str, tool_env) -> subprocess.CompletedProcess:
                           env=tool_env, timeout=300)
 
 
-@pytest.fixture(scope='module')
-def tool_env():
-    from conftest import tool_env as make_env
-    return make_env()
-
-
 def test_mmaction_models_fail_to_import_without_the_fix(tool_env):
     proc = python('import mmaction.models', tool_env)
     assert proc.returncode != 0

@@ -2,10 +2,11 @@
 
 1. Plant synthetic features for the bundled TACoS demo subset (real annotations and GloVe).
 2. Train the three heterogeneous teachers (span: SeqPAN, 2-D map: 2D-TAN, proposals: SCDM), test
-   them, and dump their unified start/end curves on the train split.
+   them, and dump their unified start/end curves on the train and test splits.
 3. Train the trivial baseline, EMTM's student alone, and EMTM distilled from the three teachers.
 4. Print one table: R1@0.3/0.5/0.7 and mIoU on the test split, and the parameters each model
-   runs at inference (trainable; EMTM: its student only).
+   runs at inference (trainable; EMTM: its student only); the teachers' curves are also decoded
+   as predictions (their plain average and EMTM's KAU mixture).
 
 All numbers come from PLANTED SYNTHETIC features: they compare models on identical data and are not
 TACoS results.
@@ -18,9 +19,11 @@ from typing import Dict, List, NamedTuple, Optional
 import mmemtm  # noqa: F401
 from mmengine.config import Config
 from mmengine.logging import MMLogger
-from mmengine.runner import Runner
 
 from mmemtm.apis import dump_teacher_curves
+from mmemtm.apis.experiments import (set_epochs, set_teacher_curves, teacher_curve_files,
+                                     train_and_test)
+from mmemtm.apis.teacher_ensembles import evaluate_teacher_curves
 from mmemtm.datasets import read_queries
 from mmemtm.datasets.planted import PlantedFeatureGenerator
 from mmemtm.text import load_word_vocabulary
@@ -30,10 +33,12 @@ PLANTED = 'data/planted/tacos_subset'
 
 
 class Stage(NamedTuple):
-    """One model of the demo: its table row, config, and curve file name if it is a teacher."""
+    """One model of the demo: its table row, config, curve file name if it is a teacher, and
+    epochs (None: the config's)."""
     name: str
     config: str
     curves: Optional[str] = None
+    epochs: Optional[int] = None
 
 
 TEACHERS = [
@@ -42,7 +47,8 @@ TEACHERS = [
     Stage('SCDM (proposal teacher)', 'configs/teachers/scdm_tacos_demo.py', 'scdm'),
 ]
 STUDENTS = [
-    Stage('trivial baseline (relative-span prior)', 'configs/baselines/span_prior_tacos_demo.py'),
+    Stage('trivial baseline (relative-span prior)', 'configs/baselines/span_prior_tacos_demo.py',
+          epochs=2),
     Stage('EMTM student alone (no distillation)',
           'configs/ablations/student_only_tacos_demo.py'),
     Stage('EMTM (student distilled from 3 teachers)', 'configs/emtm_tacos_demo.py'),
@@ -61,41 +67,43 @@ def plant_features(out_dir: str, seed: int) -> None:
     generator.generate(queries, out_dir)
 
 
-def inference_parameters(model) -> int:
-    """Trainable parameters run at inference (EMTM: the student's only)."""
-    modules = model.parameter_groups()['student'] if hasattr(model, 'parameter_groups') \
-        else [model]
-    return sum(p.numel() for m in modules for p in m.parameters() if p.requires_grad)
-
-
 def stage_config(stage: Stage, work_root: str, planted: str, curves: List[str]) -> Config:
     """The stage's config pointed at the planted features and at this run's teacher curves."""
     cfg = Config.fromfile(stage.config)
     cfg.work_dir = osp.join(work_root, osp.splitext(osp.basename(stage.config))[0])
     for split in ('train', 'val', 'test'):
         cfg[f'{split}_dataloader'].dataset.data_prefix.features = planted
-    for transform in cfg.train_dataloader.dataset.pipeline:
-        if transform.type == 'LoadTeacherCurves':
-            transform.files = curves
+    if teacher_curve_files(cfg) is not None:
+        set_teacher_curves(cfg, curves)
     return cfg
 
 
-def run_stage(stage: Stage, cfg: Config, curves_dir: str) -> Dict[str, float]:
+def run_stage(stage: Stage, cfg: Config, curves_dir: str) -> Dict[str, object]:
     """Train, test the best checkpoint (by validation R1@0.7) and, for a teacher, dump its
-    train-split curves; returns the test metrics, parameters and minutes."""
-    start = time.time()
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    best = runner.message_hub.get_info('best_ckpt')
-    if best:
-        runner.load_checkpoint(best)
-    metrics = runner.test()
+    curves of the train split (what EMTM distils) and of the test split (to evaluate the teacher
+    ensembles); returns the test metrics, parameters, minutes and the runner."""
+    if stage.epochs:
+        set_epochs(cfg, stage.epochs)
+    result = train_and_test(cfg)
     if stage.curves:
-        dump_teacher_curves(runner.model, cfg, osp.join(curves_dir, f'{stage.curves}.npz'),
-                            name=stage.curves, num_workers=0)
-    metrics.update(params=inference_parameters(runner.model),
-                   minutes=(time.time() - start) / 60)
-    return metrics
+        for split in ('train', 'test'):
+            dump_teacher_curves(result['runner'].model, cfg,
+                                osp.join(curves_dir, f'{stage.curves}_{split}.npz'), split,
+                                name=stage.curves, num_workers=0)
+    return result
+
+
+def ensemble_rows(emtm: Dict[str, object], curves_dir: str) -> List[tuple]:
+    """Test metrics of decoding the teachers' curves: the plain average and the KAU mixture."""
+    runner = emtm['runner']
+    files = [osp.join(curves_dir, f'{t.curves}_test.npz') for t in TEACHERS]
+    metrics = evaluate_teacher_curves(runner.model, runner.cfg, files,
+                                      [t.curves for t in TEACHERS])
+    rows = []
+    for row in ('plain average of teachers', 'KAU mixture'):
+        metrics[row].update(params=0, minutes=0.0)
+        rows.append((f'{row} (decoded curves)', metrics[row]))
+    return rows
 
 
 def format_table(rows: List[tuple]) -> str:
@@ -103,8 +111,9 @@ def format_table(rows: List[tuple]) -> str:
              f'{"params":>10} {"min":>5}'
     lines = [header, '-' * len(header)]
     for name, m in rows:
+        params = f'{m["params"]:10,d}' if m['params'] else f'{"-":>10}'
         lines.append(f'{name:<44} {m["R1@0.3"]:7.2f} {m["R1@0.5"]:7.2f} {m["R1@0.7"]:7.2f} '
-                     f'{m["mIoU"]:7.2f} {m["params"]:10,d} {m["minutes"]:5.1f}')
+                     f'{m["mIoU"]:7.2f} {params} {m["minutes"]:5.1f}')
     return '\n'.join(lines)
 
 
@@ -117,11 +126,12 @@ def main() -> None:
     start = time.time()
     plant_features(args.planted, args.seed)
     curves_dir = osp.join(args.work_dir, 'curves')
-    curves = [osp.join(curves_dir, f'{t.curves}.npz') for t in TEACHERS]
+    curves = [osp.join(curves_dir, f'{t.curves}_train.npz') for t in TEACHERS]
     rows = []
     for stage in TEACHERS + STUDENTS:
         cfg = stage_config(stage, args.work_dir, args.planted, curves)
         rows.append((stage.name, run_stage(stage, cfg, curves_dir)))
+    rows[len(TEACHERS):len(TEACHERS)] = ensemble_rows(rows[-1][1], curves_dir)
     MMLogger.get_current_instance().info(f'demo finished in {(time.time() - start) / 60:.1f} min')
     print('\nTest split of the TACoS demo subset (309 queries), PLANTED SYNTHETIC features '
           '(not TACoS results);\nparams: trainable parameters run at inference.\n'

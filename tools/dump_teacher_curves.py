@@ -23,7 +23,7 @@ import mmemtm  # noqa: F401  (compatibility fixes and registration come first)
 from mmaction.registry import MODELS
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
+from mmemtm.apis import load_grounder_checkpoint
 from mmemtm.apis.teacher_curves import dump_teacher_curves
 from mmemtm.datasets import TeacherCurveFile
 
@@ -60,7 +60,7 @@ def dump(args: argparse.Namespace) -> int:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
+    load_grounder_checkpoint(model, args.checkpoint)
     model.to(args.device)
     name = args.name or osp.splitext(osp.basename(args.config))[0]
     meta = dict(config=osp.abspath(args.config), checkpoint=osp.abspath(args.checkpoint))

@@ -6,7 +6,9 @@ import os.path as osp
 import mmemtm  # noqa: F401  (compatibility fixes and registration come first)
 from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from mmemtm.apis import check_checkpoint_fits, read_checkpoint_weights
 
 
 def parse_args() -> argparse.Namespace:
@@ -61,6 +63,9 @@ def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    # mmengine loads checkpoints non-strictly: refuse one that leaves weights untrained.
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    check_checkpoint_fits(model, read_checkpoint_weights(args.checkpoint), args.checkpoint)
     runner.test()
 
 

@@ -1,6 +1,7 @@
 # Runtime of every mmemtm experiment: mmaction's defaults, the plugin import, seeding, the
-# checkpoint kept by the best R1@0.7 on the validation split, and a DDP wrapper that also runs
-# on CPU processes.
+# checkpoint kept by the best R1@0.7 on the validation split, random states saved in checkpoints
+# (so --resume continues the interrupted run exactly), and a DDP wrapper that also runs on CPU
+# processes.
 _base_ = ['mmaction::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['mmemtm'], allow_failed_imports=False)
@@ -11,6 +12,10 @@ default_hooks = dict(
                     rule='greater'))
 
 randomness = dict(seed=1234, deterministic=False)
+
+# Stores the global random states (dropout...) in checkpoints and restores them on --resume;
+# validation no longer draws from the training stream.
+custom_hooks = [dict(type='RandomStateHook')]
 
 # Works for GPU (nccl) and CPU (gloo: --cfg-options env_cfg.dist_cfg.backend=gloo) processes.
 # The scope prefix is needed: mmengine looks model wrappers up in its root registry.

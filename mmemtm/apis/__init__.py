@@ -1,7 +1,10 @@
-from .inference import GroundingResult, Moment, VideoGrounder, init_grounder
+from .inference import (CheckpointMismatchError, GroundingResult, Moment, VideoGrounder,
+                        check_checkpoint_fits, init_grounder, load_grounder_checkpoint,
+                        read_checkpoint_weights)
 from .teacher_curves import build_split_dataloader, dump_teacher_curves
 
 __all__ = [
-    'GroundingResult', 'Moment', 'VideoGrounder', 'init_grounder', 'build_split_dataloader',
-    'dump_teacher_curves'
+    'CheckpointMismatchError', 'GroundingResult', 'Moment', 'VideoGrounder',
+    'check_checkpoint_fits', 'init_grounder', 'load_grounder_checkpoint',
+    'read_checkpoint_weights', 'build_split_dataloader', 'dump_teacher_curves'
 ]

@@ -14,14 +14,14 @@ sentence (EMTM) encode the video once for all its sentences.
 """
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from mmaction.registry import MODELS, TRANSFORMS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
+from mmengine.runner import CheckpointLoader, load_state_dict
 
 from mmemtm.datasets.transforms import downsample_clips
 from mmemtm.models.data_preprocessors import length_mask, pad_stack
@@ -50,6 +50,61 @@ class GroundingResult:
     clip_seconds: float = 0.0
 
 
+class CheckpointMismatchError(ValueError):
+    """A checkpoint lacks weights of the model it is loaded into; the message names both."""
+
+
+def read_checkpoint_weights(checkpoint: str) -> Dict[str, torch.Tensor]:
+    """The model weights of a trusted local checkpoint file, on the CPU (a ``module.`` prefix
+    of DDP-wrapped models is removed)."""
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint {checkpoint} does not exist')
+    content = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu', logger='silent')
+    weights = content.get('state_dict', content) if isinstance(content, dict) else None
+    if not isinstance(weights, Mapping):
+        raise CheckpointMismatchError(f'checkpoint {checkpoint} holds no state dict of weights '
+                                      f'(found {type(content).__name__})')
+    return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in weights.items()}
+
+
+def check_checkpoint_fits(model: torch.nn.Module, weights: Mapping[str, torch.Tensor],
+                          source: str) -> None:
+    """Fail unless ``weights`` hold every entry of the model's state dict, with its shape.
+
+    mmengine loads checkpoints non-strictly: weights of another model (or another config of the
+    same model) are skipped with a warning and the model keeps random values, so a test would
+    silently score an untrained network. Extra entries are allowed (e.g. an EMTM checkpoint
+    tested with the student-only config). BatchNorm's ``num_batches_tracked`` counters are
+    ignored, as mmengine does.
+
+    Raises:
+        CheckpointMismatchError: Naming ``source``, how many weights fit, and examples of the
+            missing or differently shaped ones.
+    """
+    expected = {k: v for k, v in model.state_dict().items()
+                if not k.endswith('num_batches_tracked')}
+    missing = [k for k in expected if k not in weights]
+    reshaped = [f'{k} {tuple(weights[k].shape)} (model: {tuple(v.shape)})'
+                for k, v in expected.items()
+                if k in weights and tuple(getattr(weights[k], 'shape', ())) != tuple(v.shape)]
+    if missing or reshaped:
+        fitting = len(expected) - len(missing) - len(reshaped)
+        details = [f'{len(missing)} missing, e.g. {", ".join(missing[:5])}'] if missing else []
+        if reshaped:
+            details.append(f'{len(reshaped)} of another shape, e.g. {"; ".join(reshaped[:3])}')
+        raise CheckpointMismatchError(
+            f'checkpoint {source} does not fit the {type(model).__name__} of the config: only '
+            f'{fitting} of its {len(expected)} weights are in it ({"; ".join(details)}). Is it '
+            'a checkpoint of another model or config?')
+
+
+def load_grounder_checkpoint(model: torch.nn.Module, checkpoint: str) -> None:
+    """Load a trusted local checkpoint into ``model`` after :func:`check_checkpoint_fits`."""
+    weights = read_checkpoint_weights(checkpoint)
+    check_checkpoint_fits(model, weights, checkpoint)
+    load_state_dict(model, weights, strict=False, logger='silent')
+
+
 def init_grounder(config: Union[str, Config], checkpoint: Optional[str] = None,
                   device: str = 'cpu', cfg_options: Optional[dict] = None) -> BaseGrounder:
     """Build a grounder from its config and load its checkpoint (a trusted local file).
@@ -69,9 +124,7 @@ def init_grounder(config: Union[str, Config], checkpoint: Optional[str] = None,
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'checkpoint {checkpoint} does not exist')
-        load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+        load_grounder_checkpoint(model, checkpoint)
     model.cfg = cfg
     return model.to(device).eval()
 

@@ -1,6 +1,6 @@
 """Running a trained teacher over a split and storing its unified curves."""
 import copy
-from typing import Iterator, List, Optional, Tuple, Union
+from typing import Iterator, List, Optional, Tuple
 
 import torch
 from mmengine.config import Config

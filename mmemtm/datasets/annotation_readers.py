@@ -100,9 +100,8 @@ class TACoS2DTANReader:
         for key, entry in data.items():
             entry = _paired(path, key, entry, ('timestamps', 'sentences', 'fps', 'num_frames'))
             vid = osp.splitext(key)[0] if key.endswith('.avi') else key
-            fps = entry['fps']
-            _expect(isinstance(fps, (int, float)) and fps > 0, path, f'video {key}',
-                    f'fps must be positive, got {fps!r}')
+            fps = _number(entry['fps'], path, f'video {key}: fps')
+            _expect(fps > 0, path, f'video {key}', f'fps must be positive, got {fps!r}')
             duration = _number(entry['num_frames'], path, f'video {key}') / fps
             for j, (stamp, sentence) in enumerate(zip(entry['timestamps'], entry['sentences'])):
                 where = f'video {key} annotation {j}'
@@ -115,11 +114,17 @@ def _read_durations(path: str) -> Dict[str, float]:
     if not osp.isfile(path):
         raise AnnotationError(f'{path}: duration file does not exist')
     if path.endswith('.csv'):
-        with open(path, encoding='utf-8', newline='') as f:
-            reader = csv.DictReader(f)
-            if not {'id', 'length'} <= set(reader.fieldnames or ()):
-                raise AnnotationError(f'{path}: a duration CSV needs "id" and "length" columns')
-            return {row['id']: float(row['length']) for row in reader}
+        try:
+            with open(path, encoding='utf-8', newline='') as f:
+                reader = csv.DictReader(f)
+                if not {'id', 'length'} <= set(reader.fieldnames or ()):
+                    raise AnnotationError(f'{path}: a duration CSV needs "id" and "length" '
+                                          'columns')
+                return {row['id']: _number(row['length'], path,
+                                           f'line {reader.line_num} (video {row["id"]}): length')
+                        for row in reader}
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise AnnotationError(f'{path}: unreadable duration file ({exc})') from exc
     data = _load_json(path)
     _expect(isinstance(data, dict), path, 'top level', 'expected {video_id: seconds}')
     return data
@@ -203,8 +208,9 @@ def validate_query(raw: RawQuery, path: str, end_tolerance: float) -> Dict[str, 
     _expect(start < end, path, where, f'start {start} s is not before end {end} s')
     _expect(0 <= start < duration and end <= duration + end_tolerance, path, where,
             f'moment [{start}, {end}] s is outside the video [0, {duration}] s')
-    _expect(isinstance(raw.sentence, str) and raw.sentence.strip() != '', path, where,
-            f'empty sentence {raw.sentence!r}')
+    _expect(isinstance(raw.sentence, str), path, where,
+            f'the sentence must be a string, got {raw.sentence!r}')
+    _expect(raw.sentence.strip() != '', path, where, f'empty sentence {raw.sentence!r}')
     return dict(
         video_id=raw.video_id,
         duration=duration,

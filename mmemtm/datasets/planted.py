@@ -208,6 +208,8 @@ class PlantedFeatureGenerator:
                                 self.seed)
         os.makedirs(out_dir, exist_ok=True)
         shapes = self._previous_shapes(out_dir)
+        # The recipe goes first: a run stopped half-way leaves a folder still tagged with it.
+        dump_json_atomic(self.recipe(), osp.join(out_dir, PLANTED_META_FILE), indent=1)
         progress = ProgressBar(len(by_video))
         for video_id, video_queries in by_video.items():
             path = osp.join(out_dir, f'{video_id}.npy')
@@ -220,5 +222,4 @@ class PlantedFeatureGenerator:
                 shapes[video_id] = int(feats.shape[0])
             progress.update()
         dump_json_atomic(shapes, osp.join(out_dir, 'feature_shapes.json'), indent=0)
-        dump_json_atomic(self.recipe(), osp.join(out_dir, PLANTED_META_FILE), indent=1)
         return shapes

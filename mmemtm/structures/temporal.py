@@ -4,14 +4,15 @@ A video of ``duration`` seconds cut into ``num_clips`` equal clips: clip ``i`` c
 ``[i * duration / num_clips, (i + 1) * duration / num_clips]`` seconds. A span of clip indices
 ``(s, e)`` (inclusive, ``s <= e``) covers ``[s * d / N, (e + 1) * d / N]`` seconds.
 """
+import math
 from typing import Tuple
 
 import numpy as np
 
 
 def _check_grid(duration: float, num_clips: int) -> None:
-    if not duration > 0:
-        raise ValueError(f'duration must be positive, got {duration}')
+    if not 0 < duration < math.inf:
+        raise ValueError(f'duration must be positive and finite, got {duration}')
     if num_clips < 1:
         raise ValueError(f'num_clips must be at least 1, got {num_clips}')
 
@@ -32,6 +33,8 @@ def time_to_index(start: float, end: float, duration: float, num_clips: int) -> 
         tuple: ``(s_ind, e_ind)`` with ``0 <= s_ind <= e_ind < N``.
     """
     _check_grid(duration, num_clips)
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise ValueError(f'moment [{start}, {end}] must have finite times')
     if end < start:
         raise ValueError(f'moment end {end} is before its start {start}')
     edges = np.arange(num_clips + 1, dtype=np.float64) * (duration / num_clips)
@@ -62,14 +65,18 @@ def temporal_iou(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
         gt: ``[..., 2]`` moments, broadcastable against ``pred``.
 
     Returns:
-        np.ndarray: ``[...]`` IoU in ``[0, 1]``. A moment with ``end < start`` has IoU 0, and so
-        has a pair whose union has zero length (two identical instants).
+        np.ndarray: ``[...]`` IoU in ``[0, 1]``. A moment with ``end < start`` or a bound that
+        is not finite (NaN, inf) has IoU 0, and so has a pair whose union has zero length (two
+        identical instants).
     """
     pred = np.asarray(pred, dtype=np.float64)
     gt = np.asarray(gt, dtype=np.float64)
-    inter = np.minimum(pred[..., 1], gt[..., 1]) - np.maximum(pred[..., 0], gt[..., 0])
-    inter = np.clip(inter, 0.0, None)
-    union = np.maximum(pred[..., 1], gt[..., 1]) - np.minimum(pred[..., 0], gt[..., 0])
-    valid = (pred[..., 1] >= pred[..., 0]) & (gt[..., 1] >= gt[..., 0]) & (union > 0)
-    iou = np.where(valid, inter / np.where(union > 0, union, 1.0), 0.0)
+    finite = np.isfinite(pred).all(-1) & np.isfinite(gt).all(-1)
+    with np.errstate(all='ignore'):  # non-finite and degenerate pairs are masked out
+        inter = np.minimum(pred[..., 1], gt[..., 1]) - np.maximum(pred[..., 0], gt[..., 0])
+        inter = np.clip(inter, 0.0, None)
+        union = np.maximum(pred[..., 1], gt[..., 1]) - np.minimum(pred[..., 0], gt[..., 0])
+        valid = (finite & (pred[..., 1] >= pred[..., 0]) & (gt[..., 1] >= gt[..., 0])
+                 & (union > 0))
+        iou = np.where(valid, inter / np.where(valid, union, 1.0), 0.0)
     return np.clip(iou, 0.0, 1.0)

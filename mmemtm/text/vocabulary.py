@@ -52,7 +52,8 @@ class WordVocabulary:
         self.itos: List[str] = [PAD_TOKEN, UNK_TOKEN, *words]
         self.stoi: Dict[str, int] = {w: i for i, w in enumerate(self.itos)}
         if len(self.stoi) != len(self.itos):
-            raise VocabularyError('the vocabulary holds a word twice')
+            twice = next(w for w, n in collections.Counter(self.itos).items() if n > 1)
+            raise VocabularyError(f'the vocabulary holds the word {twice!r} twice')
         self.vectors = np.concatenate([np.zeros((2, vectors.shape[1]), np.float32), vectors])
 
     def __len__(self) -> int:
@@ -80,19 +81,26 @@ class WordVocabulary:
         try:
             with open(w2i_file, encoding='utf-8') as f:
                 word2id = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise VocabularyError(f'cannot read {w2i_file}: {exc}') from exc
+        try:
             embeds = np.load(emb_file)
         except (OSError, ValueError) as exc:
-            raise VocabularyError(f'cannot read GloVe subset {folder}: {exc}') from exc
+            raise VocabularyError(f'cannot read {emb_file}: {exc}') from exc
         if not isinstance(word2id, dict):
             raise VocabularyError(f'{w2i_file} must map words to row indices')
-        if embeds.ndim != 2:
-            raise VocabularyError(f'{emb_file} must be [rows, dim], got {embeds.shape}')
-        words, rows = [], []
-        for word, row in sorted(word2id.items(), key=lambda kv: kv[1]):
-            if not isinstance(row, int) or not 0 <= row < len(embeds):
+        if embeds.ndim != 2 or not np.issubdtype(embeds.dtype, np.number):
+            raise VocabularyError(f'{emb_file} must be numeric [rows, dim], got {embeds.dtype} '
+                                  f'{embeds.shape}')
+        if not np.isfinite(embeds).all():
+            raise VocabularyError(f'{emb_file} contains NaN or inf')
+        for word, row in word2id.items():
+            if isinstance(row, bool) or not isinstance(row, int) or not 0 <= row < len(embeds):
                 raise VocabularyError(
                     f'{w2i_file}: word {word!r} points to row {row!r}, but {emb_file} has '
                     f'{len(embeds)} rows')
+        words, rows = [], []
+        for word, row in sorted(word2id.items(), key=lambda kv: kv[1]):
             if _is_special(word) or not np.any(embeds[row]):
                 continue
             words.append(word)
@@ -141,8 +149,14 @@ class WordVocabulary:
 @functools.lru_cache(maxsize=8)
 def load_word_vocabulary(path: str) -> WordVocabulary:
     """Load (once per process) the vocabulary at ``path``: a subset folder or a GloVe text file."""
+    if not isinstance(path, str) or not path:
+        raise VocabularyError(f'vocabulary path must name a GloVe subset folder or text file, '
+                              f'got {path!r}')
     if osp.isdir(path):
         return WordVocabulary.from_subset(path)
+    if not osp.exists(path):
+        raise VocabularyError(f'vocabulary {path} does not exist: expected a GloVe subset folder '
+                              '(word2id.json + embeds.npy) or a GloVe text file')
     return WordVocabulary.from_glove_text(path)
 
 

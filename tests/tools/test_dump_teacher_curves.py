@@ -1,10 +1,7 @@
 """tools/dump_teacher_curves.py end to end: train a tiny span teacher, dump, re-import."""
 import importlib.util
 import json
-import os
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -70,18 +67,8 @@ def load_tool(name: str):
     return module
 
 
-def run_tool(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMP_NUM_THREADS='2',
-               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get('PYTHONPATH')])))
-    proc = subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=600)
-    if proc.returncode != 0:
-        pytest.fail(f'{args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
-    return proc
-
-
 @pytest.fixture(scope='module')
-def teacher(tmp_path_factory):
+def teacher(tmp_path_factory, run_tool):
     """A SpanPriorGrounder trained for 1 epoch on 18 queries of 3 demo videos (planted)."""
     root = tmp_path_factory.mktemp('span_teacher')
     records = json.loads((DEMO / 'train.json').read_text())
@@ -101,8 +88,8 @@ def teacher(tmp_path_factory):
     Runner.from_cfg(cfg).train()
     checkpoint = root / 'work' / 'epoch_1.pth'
     dump = root / 'span_teacher_train.npz'
-    proc = run_tool('tools/dump_teacher_curves.py', str(config), str(checkpoint), '--out',
-                    str(dump), '--split', 'train', '--name', 'SpanPrior', '--batch-size', '5')
+    proc = run_tool(['tools/dump_teacher_curves.py', str(config), str(checkpoint), '--out',
+                     str(dump), '--split', 'train', '--name', 'SpanPrior', '--batch-size', '5'])
     return dict(root=root, ann=ann, config=config, checkpoint=checkpoint, dump=dump,
                 queries=queries, log=proc.stdout)
 

@@ -49,18 +49,18 @@ def test_train_test_and_resume(tmp_path, demo_planted, run_tool, demo_cfg_option
 
 
 @pytest.mark.slow
-def test_mim_train_finds_the_installed_package(tmp_path, demo_planted, demo_cfg_options):
+def test_mim_train_finds_the_installed_package(tmp_path, demo_planted, demo_cfg_options,
+                                               repo_root, tool_env):
     mim = Path(sys.executable).with_name('mim')
     if not mim.exists():
         mim = shutil.which('mim')
     assert mim, 'openmim is part of the pinned stack'
-    from conftest import REPO_ROOT, tool_env
-    env = tool_env()
+    env = dict(tool_env)
     env.pop('PYTHONPATH')  # as a user runs it: the installed package, with its .mim folder
     work = tmp_path / 'mim_work'
     proc = subprocess.run([str(mim), 'train', 'mmemtm', CONFIG,
                            *train_args(work, demo_planted, demo_cfg_options)],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+                          cwd=repo_root, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (work / 'epoch_1.pth').is_file()
     assert 'mmemtm/.mim/tools/train.py' in proc.stdout + proc.stderr

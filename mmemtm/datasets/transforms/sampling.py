@@ -13,6 +13,10 @@ def downsample_clips(feats: np.ndarray, max_vlen: int) -> np.ndarray:
     Returns:
         np.ndarray: ``[min(n, max_vlen), D]`` features, same dtype as the input.
     """
+    if feats.ndim != 2:
+        raise ValueError(f'clip features must be [n_clips, dim], got shape {feats.shape}')
+    if max_vlen < 1:
+        raise ValueError(f'max_vlen must be positive, got {max_vlen}')
     num_clips = feats.shape[0]
     if num_clips <= max_vlen:
         return feats

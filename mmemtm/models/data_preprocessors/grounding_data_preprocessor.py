@@ -60,8 +60,10 @@ class GroundingDataPreprocessor(BaseDataPreprocessor):
         v_lens = [x['video'].shape[0] for x in items]
         length = self.max_vlen or max(v_lens)
         if max(v_lens) > length:
-            raise ValueError(f'a video has {max(v_lens)} clips, more than max_vlen={length}; '
-                             'add DownsampleClips to the pipeline')
+            longest = v_lens.index(max(v_lens))
+            query = samples[longest].metainfo.get('query_id', '?') if samples else '?'
+            raise ValueError(f'query {query} has {max(v_lens)} clips, more than max_vlen={length}; '
+                             f'add DownsampleClips(max_vlen={length}) to the pipeline')
         n_words = [x['words'].shape[0] for x in items]
         n_chars = max(max(x['chars'].shape[1] for x in items), self.min_chars)
         device = items[0]['video'].device

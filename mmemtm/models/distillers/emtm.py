@@ -121,6 +121,7 @@ class EMTM(BaseGrounder):
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self._check_clip_grid(max_vlen, aggregator if num_teachers > 0 else None)
         if num_teachers > 0 and aggregator is None:
             raise ValueError('EMTM with offline teachers needs an `aggregator` config '
                              '(KnowledgeAggregationUnit or AverageTeacherAggregator)')
@@ -161,6 +162,19 @@ class EMTM(BaseGrounder):
             self.aggregator = MODELS.build(aggregator,
                                            default_args=dict(num_teachers=num_teachers))
 
+    def _check_clip_grid(self, max_vlen: int, aggregator: Optional[dict]) -> None:
+        """``max_vlen`` is set, and the data preprocessor and the aggregator use the same."""
+        if isinstance(max_vlen, bool) or not isinstance(max_vlen, int) or max_vlen < 1:
+            raise ValueError('EMTM needs max_vlen, the length of its clip grid (the max_vlen of '
+                             f'DownsampleClips), got {max_vlen!r}')
+        padded_to = getattr(self.data_preprocessor, 'max_vlen', None)
+        if padded_to is not None and padded_to != max_vlen:
+            raise ValueError(f'data_preprocessor.max_vlen={padded_to} differs from the model\'s '
+                             f'max_vlen={max_vlen}: videos must be padded to the model\'s grid')
+        if aggregator is not None and aggregator.get('max_vlen', max_vlen) != max_vlen:
+            raise ValueError(f'aggregator.max_vlen={aggregator["max_vlen"]!r} differs from the '
+                             f'model\'s max_vlen={max_vlen}')
+
     def parameter_groups(self) -> Dict[str, List[nn.Module]]:
         """Modules of each part: the inference-time ``student`` (shared encoder + student head)
         and the training-only ``co-trained teacher`` and ``teacher aggregator``."""
@@ -196,7 +210,8 @@ class EMTM(BaseGrounder):
                              'LoadTeacherCurves to the train pipeline (or set num_teachers=0)')
         if curves.shape[1] != self.num_teachers:
             raise ValueError(f'the batch carries curves of {curves.shape[1]} teachers, the '
-                             f'model expects num_teachers={self.num_teachers}')
+                             f'model expects num_teachers={self.num_teachers} (one teacher per '
+                             'file of LoadTeacherCurves)')
         weights = self.aggregator(video, query, inputs['video_mask'], inputs['word_mask'])
         return weights, aggregate_curves(weights, curves)
 

@@ -38,6 +38,9 @@ class QueryEmbedding(BaseModule):
                  char_widths: Sequence[int] = (1, 2, 3, 4), drop_rate: float = 0.0,
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
         super().__init__(init_cfg=glorot_init_cfg() if init_cfg is None else init_cfg)
+        if not isinstance(vocab, (str, WordVocabulary)) or vocab == '':
+            raise ValueError('vocab must be the GloVe subset folder or text file that '
+                             f'TokenizeQuery uses (set the model\'s vocab), got {vocab!r}')
         self.vocab_source = vocab if isinstance(vocab, str) else 'the given vocabulary'
         vocab = load_word_vocabulary(vocab) if isinstance(vocab, str) else vocab
         self.word_table = nn.Embedding.from_pretrained(

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmengine.config import Config
-from mmengine.registry import PARAM_SCHEDULERS, DefaultScope
+from mmengine.registry import DefaultScope
 
 import mmemtm  # noqa: F401
 from mmemtm.models.teachers import SeqPANGrounder

@@ -1,0 +1,82 @@
+"""Building blocks of scripted experiments (the demo, the accuracy benchmark): config surgery,
+train-then-test runs, and parameter counts."""
+import copy
+import time
+from typing import Dict, Optional, Sequence
+
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+DATA_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
+             'test_evaluator')
+
+
+def use_dataset(cfg: Config, dataset_cfg: Config) -> None:
+    """Swap ``cfg``'s data (dataloaders, evaluators, GloVe vocabulary) for ``dataset_cfg``'s,
+    keeping the model's teacher curves (if any) in the new train pipeline."""
+    curves = teacher_curve_files(cfg)
+    for key in DATA_KEYS:
+        cfg[key] = copy.deepcopy(dataset_cfg[key])
+    if 'vocab' in cfg.model:
+        cfg.model.vocab = dataset_cfg.glove
+    if curves is not None:
+        set_teacher_curves(cfg, curves)
+
+
+def teacher_curve_files(cfg: Config) -> Optional[list]:
+    """The ``files`` of the train pipeline's ``LoadTeacherCurves`` (None without one)."""
+    for transform in cfg.train_dataloader.dataset.pipeline:
+        if transform['type'] == 'LoadTeacherCurves':
+            return list(transform['files'])
+    return None
+
+
+def set_teacher_curves(cfg: Config, files: Sequence[str]) -> None:
+    """Point (or add, before packing) the train pipeline's ``LoadTeacherCurves`` at ``files``."""
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    for transform in pipeline:
+        if transform['type'] == 'LoadTeacherCurves':
+            transform['files'] = list(files)
+            return
+    pack = next(i for i, t in enumerate(pipeline) if t['type'] == 'PackGroundingInputs')
+    pipeline.insert(pack, dict(type='LoadTeacherCurves', files=list(files)))
+
+
+def set_epochs(cfg: Config, epochs: int, validate: bool = True) -> None:
+    """Train for ``epochs`` with the CPU schedule (``configs/_base_/schedules/cpu_demo.py``):
+    a linear warm-up over the first epoch, then a linear decay reaching lr / 10 in the last."""
+    cfg.train_cfg.max_epochs = epochs
+    cfg.train_cfg.val_interval = 1 if validate else epochs + 1
+    decay = [dict(type='LinearLR', start_factor=1.0, end_factor=0.1, by_epoch=True, begin=1,
+                  end=epochs)] if epochs > 1 else []
+    cfg.param_scheduler = [
+        dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=1,
+             convert_to_iter_based=True), *decay]
+
+
+def inference_parameters(model: torch.nn.Module) -> int:
+    """Trainable parameters run at inference (EMTM: its student's only)."""
+    modules = model.parameter_groups()['student'] if hasattr(model, 'parameter_groups') \
+        else [model]
+    return sum(p.numel() for m in modules for p in m.parameters() if p.requires_grad)
+
+
+def train_and_test(cfg: Config, use_best: bool = True) -> Dict[str, object]:
+    """Train, load the best checkpoint (by the config's ``save_best``, when one was kept and
+    ``use_best``) and test.
+
+    Returns:
+        dict: the test metrics, ``params`` (:func:`inference_parameters`), ``minutes`` and
+        the ``runner`` (whose model holds the tested weights).
+    """
+    start = time.time()
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    best = runner.message_hub.get_info('best_ckpt')
+    if use_best and best:
+        runner.load_checkpoint(best)
+    metrics = dict(runner.test())
+    metrics.update(params=inference_parameters(runner.model),
+                   minutes=(time.time() - start) / 60, runner=runner)
+    return metrics

@@ -1,0 +1,84 @@
+"""Grounding with teacher curves alone: each teacher, their plain average, and EMTM's KAU mixture.
+
+A teacher's unified start/end curves (``[2, L]``, distributions over the clips) can be decoded like
+a span model's boundary probabilities: the best span maximises ``start_i * end_j`` with
+``i <= j``. This measures how good the soft labels EMTM distils are, on any split whose teacher
+curves were dumped (``tools/dump_teacher_curves.py --split test``).
+"""
+import copy
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmengine.config import Config
+from mmengine.utils import ProgressBar
+
+from mmemtm.evaluation import GroundingMetric
+from mmemtm.models.distillers import aggregate_curves, curves_to_logits
+from mmemtm.models.grounders import spans_to_moments
+from mmemtm.models.utils import decode_spans
+from .teacher_curves import build_split_dataloader
+
+
+def decode_curves(curves: torch.Tensor, video_mask: torch.Tensor, k: int = 5) -> dict:
+    """Ranked spans of start/end curves ``[B, 2, L]`` (unnormalised probabilities)."""
+    logits = curves_to_logits(curves, 'log')
+    return decode_spans(logits[:, 0], logits[:, 1], video_mask, k)
+
+
+def _curve_pipeline(cfg: Config, curve_files: Sequence[str]) -> List[dict]:
+    pipeline = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
+    pack = next(i for i, t in enumerate(pipeline) if t['type'] == 'PackGroundingInputs')
+    pipeline.insert(pack, dict(type='LoadTeacherCurves', files=list(curve_files)))
+    return pipeline
+
+
+@torch.no_grad()
+def evaluate_teacher_curves(model: torch.nn.Module, cfg: Config, curve_files: Sequence[str],
+                            teacher_names: Sequence[str], split: str = 'test',
+                            batch_size: Optional[int] = None) -> Dict[str, Dict[str, float]]:
+    """Metrics of decoding each teacher's curves, their plain average and the KAU mixture.
+
+    Args:
+        model: A trained EMTM (its aggregator weighs the teachers; with an average aggregator the
+            "KAU" row equals the average).
+        cfg: Its config (the split's dataset and test pipeline).
+        curve_files: The teachers' curve files of ``split``, in the model's teacher order.
+        teacher_names: A name per teacher (row names).
+        split: ``'test'``, ``'val'`` or ``'train'``.
+        batch_size: Batch size (default: the split's).
+
+    Returns:
+        dict: ``{row name: GroundingMetric metrics}``.
+    """
+    if len(curve_files) != len(teacher_names):
+        raise ValueError(f'{len(curve_files)} curve files for {len(teacher_names)} teacher names')
+    cfg = copy.deepcopy(cfg)
+    cfg.test_dataloader.dataset.pipeline = _curve_pipeline(cfg, curve_files)
+    dataloader = build_split_dataloader(cfg, split, batch_size, 0)
+    rows = [*teacher_names, 'plain average of teachers', 'KAU mixture']
+    metrics = {row: GroundingMetric() for row in rows}
+    model.eval()
+    progress = ProgressBar(len(dataloader.dataset))
+    for data in dataloader:
+        data = model.data_preprocessor(data, False)
+        inputs, samples = data['inputs'], data['data_samples']
+        curves = inputs['teacher_curves']
+        video, query = model.encoder.encode_inputs(inputs)
+        weights = model.aggregator(video, query, inputs['video_mask'], inputs['word_mask'])
+        mixtures = [curves[:, i] for i in range(curves.shape[1])]
+        mixtures += [curves.mean(1), aggregate_curves(weights, curves)]
+        for row, mixture in zip(rows, mixtures):
+            out = decode_curves(mixture, inputs['video_mask'])
+            metrics[row].process({}, _predictions(out, inputs['video_mask'], samples))
+        progress.update(len(samples))
+    return {row: m.compute_metrics(m.results) for row, m in metrics.items()}
+
+
+def _predictions(out: dict, video_mask: torch.Tensor, samples: list) -> List[dict]:
+    predictions = []
+    for b, sample in enumerate(samples):
+        v_len = int(video_mask[b].sum())
+        moments, scores = spans_to_moments(out['spans'][b], out['scores'][b], v_len,
+                                           float(sample.duration))
+        predictions.append(dict(sample.metainfo, pred_moments=moments, pred_scores=scores))
+    return predictions

@@ -1,0 +1,655 @@
+"""The catalogue of bad inputs (docs/errors.md): each one fails with a clear error that names the
+culprit (file, record, key, query or video), and a tool that fails half-way loses nothing.
+
+Every case below builds one bad input in ``tmp_path`` and returns the action that must fail; the
+test checks the exception type and a regular expression naming the culprit. Case names are the
+``test case`` column of docs/errors.md.
+"""
+import json
+import pickle
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, List
+
+import numpy as np
+import pytest
+import torch
+
+from mmaction.registry import TRANSFORMS
+from mmemtm.apis import CheckpointMismatchError, init_grounder
+from mmemtm.compat import CheckpointReadError
+from mmemtm.datasets import (AnnotationError, FeatureError, GroundingDataset, NpyFeatureStore,
+                             TeacherCurveEntry, TeacherCurveError, TeacherCurveFile,
+                             read_queries, save_teacher_curves)
+from mmemtm.datasets.planted import PlantedFeatureGenerator
+from mmemtm.models import EMTM, GroundingDataPreprocessor, SpanPriorGrounder
+from mmemtm.models.encoders.query_embedding import QueryEmbedding
+from mmemtm.text import VocabularyError, WordVocabulary, load_word_vocabulary
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+GLOVE = str(REPO_ROOT / 'demo' / 'data' / 'tacos_subset' / 'glove')
+STUDENT_CONFIG = str(REPO_ROOT / 'configs' / 'ablations' / 'student_only_tacos_demo.py')
+TINY_MODEL = dict(model=dict(dim=32, num_heads=4, char_dim=8, video_dim=8))
+DIM = 8
+#: A valid JSON-list annotation file: video v1 (30 s) with two queries.
+RECORDS = [['v1', 30.0, [2.0, 9.0], 'a man opens the door.'],
+           ['v1', 30.0, [10.0, 20.5], 'he takes out a pan.']]
+
+CASES: List = []
+
+
+def case(exc: type, pattern: str) -> Callable:
+    """Register a bad-input case: ``build(tmp_path) -> action`` must raise ``exc`` matching
+    ``pattern``."""
+    def register(build: Callable) -> Callable:
+        CASES.append(pytest.param(build, exc, pattern, id=build.__name__))
+        return build
+    return register
+
+
+def write_json(path: Path, obj) -> str:
+    path.write_text(json.dumps(obj))
+    return str(path)
+
+
+def write_features(tmp: Path, **videos: np.ndarray) -> str:
+    folder = tmp / 'features'
+    folder.mkdir(exist_ok=True)
+    for vid, array in videos.items():
+        np.save(folder / f'{vid}.npy', array)
+    return str(folder)
+
+
+def good_features(tmp: Path, clips: int = 15) -> str:
+    return write_features(tmp, v1=np.ones((clips, DIM), np.float32))
+
+
+def dataset(ann: str, features: str, pipeline=(), **kwargs) -> GroundingDataset:
+    return GroundingDataset(ann, pipeline=list(pipeline), data_prefix=dict(features=features),
+                            **kwargs)
+
+
+def load_features(tmp: Path, features: str, video_id: str = 'v1') -> Callable:
+    load = TRANSFORMS.build(dict(type='LoadClipFeatures', feature_dim=DIM))
+    return lambda: load(dict(video_id=video_id, feature_path=features))
+
+
+# --------------------------------------------------------------------------- annotations
+@case(AnnotationError, r'missing\.json: annotation file does not exist')
+def annotation_file_missing(tmp):
+    return lambda: read_queries(str(tmp / 'missing.json'))
+
+
+@case(AnnotationError, r'broken\.json: unreadable annotation file')
+def annotation_file_malformed_json(tmp):
+    (tmp / 'broken.json').write_text('[["v1", 30.0, [2.0, 9.0], "a man')
+    return lambda: read_queries(str(tmp / 'broken.json'))
+
+
+@case(AnnotationError, r'latin1\.json: unreadable annotation file .*utf-8')
+def annotation_file_not_utf8(tmp):
+    (tmp / 'latin1.json').write_bytes('[["v1", 30.0, [2.0, 9.0], "café"]]'.encode('latin-1'))
+    return lambda: read_queries(str(tmp / 'latin1.json'))
+
+
+@case(AnnotationError, r'ann\.json: top level: expected a JSON list of records')
+def annotation_top_level_not_a_list(tmp):
+    return lambda: read_queries(write_json(tmp / 'ann.json', {'v1': RECORDS}))
+
+
+@case(AnnotationError, r'ann\.json: record 1: expected \[video_id, duration, \[start, end\], '
+      r'sentence\], got \[.v1., 30\.0, .he takes')
+def annotation_record_malformed(tmp):
+    return lambda: read_queries(write_json(tmp / 'ann.json', [RECORDS[0], RECORDS[1][:2] +
+                                                              RECORDS[1][3:]]))
+
+
+@case(AnnotationError, r'ann\.json: record 1: timestamp must be \[start, end\], got 10\.0')
+def annotation_timestamp_not_a_pair(tmp):
+    return lambda: read_queries(write_json(tmp / 'ann.json', [RECORDS[0],
+                                                              ['v1', 30.0, 10.0, 'a']]))
+
+
+@case(AnnotationError, r'ann\.json: record 1 \(video v1\): start 21\.0 s is not before end '
+      r'10\.0 s')
+def annotation_start_after_end(tmp):
+    return lambda: read_queries(write_json(tmp / 'ann.json', [RECORDS[0],
+                                                              ['v1', 30.0, [21.0, 10.0], 'a']]))
+
+
+@case(AnnotationError, r'ann\.json: record 1 \(video v1\): moment \[25\.0, 40\.0\] s is outside '
+      r'the video \[0, 30\.0\] s')
+def annotation_moment_outside_the_video(tmp):
+    return lambda: read_queries(write_json(tmp / 'ann.json', [RECORDS[0],
+                                                              ['v1', 30.0, [25.0, 40.0], 'a']]))
+
+
+@case(AnnotationError, r'ann\.json: record 0 \(video v1\): duration must be positive, got -3')
+def annotation_negative_duration(tmp):
+    return lambda: read_queries(write_json(tmp / 'ann.json', [['v1', -3, [1.0, 2.0], 'a']]))
+
+
+@case(AnnotationError, r'ann\.json: record 0 \(video v1\): expected a number, got .nan.')
+def annotation_time_not_a_number(tmp):
+    return lambda: read_queries(write_json(tmp / 'ann.json', [['v1', 30, ['nan', 2.0], 'a']]))
+
+
+@case(AnnotationError, r"ann\.json: record 1 \(video v1\): empty sentence '  '")
+def annotation_empty_sentence(tmp):
+    return lambda: read_queries(write_json(tmp / 'ann.json', [RECORDS[0],
+                                                              ['v1', 30.0, [1.0, 2.0], '  ']]))
+
+
+@case(AnnotationError, r'ann\.json: record 0 \(video v1\): the sentence must be a string, got 7')
+def annotation_sentence_not_a_string(tmp):
+    return lambda: read_queries(write_json(tmp / 'ann.json', [['v1', 30.0, [1.0, 2.0], 7]]))
+
+
+@case(AnnotationError, r'empty\.json: no valid query in the file')
+def annotation_file_without_queries(tmp):
+    return lambda: read_queries(write_json(tmp / 'empty.json', []))
+
+
+@case(AnnotationError, r'charades\.txt: line 2: video BBB has no duration in .*durations\.json')
+def charades_video_without_duration(tmp):
+    (tmp / 'charades.txt').write_text('AAA 1.0 4.0##a person opens a door.\n'
+                                      'BBB 2.0 5.0##a person sits down.\n')
+    reader = dict(type='CharadesSTAReader',
+                  duration_file=write_json(tmp / 'durations.json', {'AAA': 30.0}))
+    return lambda: read_queries(str(tmp / 'charades.txt'), reader)
+
+
+@case(AnnotationError, r"Charades_v1_train\.csv: line 3 \(video BBB\): length: expected a "
+      r"number, got 'n/a'")
+def charades_duration_csv_not_a_number(tmp):
+    (tmp / 'charades.txt').write_text('AAA 1.0 4.0##a person opens a door.\n')
+    (tmp / 'Charades_v1_train.csv').write_text('id,length\nAAA,30.1\nBBB,n/a\n')
+    reader = dict(type='CharadesSTAReader', duration_file=str(tmp / 'Charades_v1_train.csv'))
+    return lambda: read_queries(str(tmp / 'charades.txt'), reader)
+
+
+@case(AnnotationError, r'durations\.csv: a duration CSV needs "id" and "length" columns')
+def charades_duration_csv_without_columns(tmp):
+    (tmp / 'charades.txt').write_text('AAA 1.0 4.0##a person opens a door.\n')
+    (tmp / 'durations.csv').write_text('video,seconds\nAAA,30.1\n')
+    reader = dict(type='CharadesSTAReader', duration_file=str(tmp / 'durations.csv'))
+    return lambda: read_queries(str(tmp / 'charades.txt'), reader)
+
+
+@case(AnnotationError, r'charades\.txt: line 2: expected "VID start end##sentence", got '
+      r"'AAA 1\.0##no end'")
+def charades_line_malformed(tmp):
+    (tmp / 'charades.txt').write_text('AAA 1.0 4.0##a person opens a door.\nAAA 1.0##no end\n')
+    reader = dict(type='CharadesSTAReader',
+                  duration_file=write_json(tmp / 'durations.json', {'AAA': 30.0}))
+    return lambda: read_queries(str(tmp / 'charades.txt'), reader)
+
+
+@case(AnnotationError, r"anet\.json: video v_x: missing key 'duration'")
+def activitynet_video_without_duration(tmp):
+    ann = write_json(tmp / 'anet.json', {'v_x': dict(timestamps=[[1, 2]], sentences=['a'])})
+    return lambda: read_queries(ann, dict(type='ActivityNetCaptionsReader'))
+
+
+@case(AnnotationError, r'anet\.json: video v_x: "timestamps" and "sentences" must be lists of '
+      r'the same length')
+def activitynet_timestamps_and_sentences_differ(tmp):
+    ann = write_json(tmp / 'anet.json', {'v_x': dict(duration=9.0, timestamps=[[1, 2], [3, 4]],
+                                                     sentences=['a'])})
+    return lambda: read_queries(ann, dict(type='ActivityNetCaptionsReader'))
+
+
+@case(AnnotationError, r'tacos\.json: video s13-d21\.avi: fps must be positive, got 0\.0')
+def tacos_2dtan_zero_fps(tmp):
+    ann = write_json(tmp / 'tacos.json', {'s13-d21.avi': dict(
+        timestamps=[[0, 60]], sentences=['a'], fps=0, num_frames=2939)})
+    return lambda: read_queries(ann, dict(type='TACoS2DTANReader'))
+
+
+@case(KeyError, r'NoSuchReader is not in the mmaction::task util registry')
+def unknown_reader_type(tmp):
+    ann = write_json(tmp / 'ann.json', RECORDS)
+    return lambda: read_queries(ann, dict(type='NoSuchReader'))
+
+
+# --------------------------------------------------------------------------- features
+@case(FeatureError, r'feature folder .*no_features does not exist')
+def feature_folder_missing(tmp):
+    ann = write_json(tmp / 'ann.json', RECORDS)
+    return lambda: dataset(ann, str(tmp / 'no_features'))
+
+
+@case(FeatureError, r'1 video\(s\) have no features in .*features, e.g\. .*v2\.npy \(needed by '
+      r'query v2#0\)')
+def feature_file_missing(tmp):
+    ann = write_json(tmp / 'ann.json', RECORDS + [['v2', 12.0, [1.0, 2.0], 'a dog barks']])
+    return lambda: dataset(ann, good_features(tmp))
+
+
+@case(FeatureError, r'features .*v1\.npy have dim 16, expected 8')
+def feature_dim_mismatch(tmp):
+    return load_features(tmp, write_features(tmp, v1=np.ones((15, 16), np.float32)))
+
+
+@case(FeatureError, r'features .*v1\.npy contain NaN or inf')
+def feature_values_nan(tmp):
+    feats = np.ones((15, DIM), np.float32)
+    feats[3, 2] = np.nan
+    return load_features(tmp, write_features(tmp, v1=feats))
+
+
+@case(FeatureError, r'features .*v1\.npy must be \[n_clips, dim\], got shape \(15,\)')
+def feature_array_not_2d(tmp):
+    return load_features(tmp, write_features(tmp, v1=np.ones(15, np.float32)))
+
+
+@case(FeatureError, r'features .*v1\.npy must be \[n_clips, dim\], got shape \(0, 8\)')
+def feature_array_without_clips(tmp):
+    return load_features(tmp, write_features(tmp, v1=np.ones((0, DIM), np.float32)))
+
+
+@case(FeatureError, r'cannot read features .*v1\.npy')
+def feature_file_corrupt(tmp):
+    folder = good_features(tmp)
+    data = (Path(folder) / 'v1.npy').read_bytes()
+    (Path(folder) / 'v1.npy').write_bytes(data[:len(data) // 2])
+    return load_features(tmp, folder)
+
+
+@case(FeatureError, r'feature_shapes\.json must map video ids to clip counts')
+def feature_shapes_json_malformed(tmp):
+    folder = good_features(tmp)
+    write_json(Path(folder) / 'feature_shapes.json', [['v1', 15]])
+    return lambda: NpyFeatureStore(folder)
+
+
+@case(FeatureError, r'no features for video v9: .*feats\.h5\[v9\] does not exist')
+def feature_hdf5_video_missing(tmp):
+    h5py = pytest.importorskip('h5py')
+    with h5py.File(tmp / 'feats.h5', 'w') as f:
+        f['v1'] = np.ones((15, DIM), np.float32)
+    return load_features(tmp, str(tmp / 'feats.h5'), video_id='v9')
+
+
+@case(ValueError, r'holds planted features of another recipe \(.*planted_meta\.json\)')
+def planted_folder_of_another_recipe(tmp):
+    queries = read_queries(write_json(tmp / 'ann.json', RECORDS))[0]
+    vocab = load_word_vocabulary(GLOVE)
+    PlantedFeatureGenerator(vocab, dim=DIM, seed=0).generate(queries, str(tmp / 'planted'))
+    other = PlantedFeatureGenerator(vocab, dim=DIM, seed=1)
+    return lambda: other.generate(queries, str(tmp / 'planted'))
+
+
+# --------------------------------------------------------------------------- vocabulary
+@case(VocabularyError, r'vocabulary .*glove_missing does not exist: expected a GloVe subset '
+      r'folder \(word2id\.json \+ embeds\.npy\) or a GloVe text file')
+def vocabulary_path_missing(tmp):
+    return lambda: load_word_vocabulary(str(tmp / 'glove_missing'))
+
+
+def subset(tmp: Path, word2id, embeds=None) -> str:
+    folder = tmp / 'glove'
+    folder.mkdir()
+    if word2id is not None:
+        write_json(folder / 'word2id.json', word2id)
+    np.save(folder / 'embeds.npy', np.ones((3, 4), np.float32) if embeds is None else embeds)
+    return str(folder)
+
+
+@case(VocabularyError, r'GloVe subset file .*glove/word2id\.json does not exist')
+def vocabulary_word2id_missing(tmp):
+    return lambda: WordVocabulary.from_subset(subset(tmp, None))
+
+
+@case(VocabularyError, r"word2id\.json: word 'pan' points to row 7, but .*embeds\.npy has 3 rows")
+def vocabulary_row_out_of_range(tmp):
+    return lambda: WordVocabulary.from_subset(subset(tmp, {'door': 0, 'pan': 7}))
+
+
+@case(VocabularyError, r"word2id\.json: word 'pan' points to row '1', but .*embeds\.npy")
+def vocabulary_row_not_an_int(tmp):
+    return lambda: WordVocabulary.from_subset(subset(tmp, {'door': 0, 'pan': '1'}))
+
+
+@case(VocabularyError, r'cannot read .*glove/word2id\.json')
+def vocabulary_word2id_malformed(tmp):
+    folder = subset(tmp, {'door': 0})
+    (Path(folder) / 'word2id.json').write_text('{"door": 0,')
+    return lambda: WordVocabulary.from_subset(folder)
+
+
+@case(VocabularyError, r'embeds\.npy must be numeric \[rows, dim\], got float32 \(3,\)')
+def vocabulary_embeddings_not_2d(tmp):
+    return lambda: WordVocabulary.from_subset(subset(tmp, {'door': 0}, np.ones(3, np.float32)))
+
+
+@case(VocabularyError, r'embeds\.npy contains NaN or inf')
+def vocabulary_embeddings_nan(tmp):
+    embeds = np.ones((3, 4), np.float32)
+    embeds[1, 1] = np.inf
+    return lambda: WordVocabulary.from_subset(subset(tmp, {'door': 0}, embeds))
+
+
+@case(VocabularyError, r'glove\.txt: line 2 is not `word v1 \.\.\. v3`')
+def vocabulary_glove_text_bad_line(tmp):
+    (tmp / 'glove.txt').write_text('door 0.1 0.2 0.3\npan 0.1 x 0.3\n')
+    return lambda: WordVocabulary.from_glove_text(str(tmp / 'glove.txt'))
+
+
+@case(ValueError, r'word id 40 outside the 5-word vocabulary built from .*small_glove: build '
+      r'TokenizeQuery and the model from the same GloVe path')
+def vocabulary_of_pipeline_and_model_differ(tmp):
+    small = str(tmp / 'small_glove')
+    WordVocabulary(['door', 'pan', 'man'], np.ones((3, 300), np.float32)).save(small)
+    embedding = QueryEmbedding(small, dim=16, char_dim=8)
+    return lambda: embedding.word_vectors(torch.tensor([[2, 40]]))
+
+
+@case(ValueError, r"query v1#4: the sentence '' has no words")
+def query_without_words(tmp):
+    tokenize = TRANSFORMS.build(dict(type='TokenizeQuery', vocab=GLOVE))
+    return lambda: tokenize(dict(sentence='', query_id='v1#4'))
+
+
+# --------------------------------------------------------------------------- teacher curves
+def curve_file(tmp: Path, curves=None, name: str = 'teacher.npz') -> str:
+    path = str(tmp / name)
+    entries = [TeacherCurveEntry('v1#0', 'v1', 'a man opens the door.',
+                                 np.ones((2, 6), np.float32) if curves is None else curves)]
+    save_teacher_curves(path, entries, 'T', 'span')
+    return path
+
+
+def load_curves(files, query_id='v1#0', video_id='v1', sentence='a man opens the door.'):
+    load = TRANSFORMS.build(dict(type='LoadTeacherCurves', files=files))
+    return lambda: load(dict(query_id=query_id, video_id=video_id, sentence=sentence, v_len=8))
+
+
+@case(TeacherCurveError, r'teacher curve file .*absent\.npz does not exist')
+def teacher_file_missing(tmp):
+    return load_curves([str(tmp / 'absent.npz')])
+
+
+@case(TeacherCurveError, r"teacher\.npz: no curves for query 'v1#1' \(teacher T, 1 queries\)")
+def teacher_query_missing(tmp):
+    return load_curves([curve_file(tmp)], query_id='v1#1')
+
+
+@case(TeacherCurveError, r"teacher\.npz: the curves stored for query 'v1#0' belong to another "
+      r"query \(sentence 'a man opens the door\.' != 'a man closes the door\.'\)")
+def teacher_sentence_mismatch(tmp):
+    return load_curves([curve_file(tmp)], sentence='a man closes the door.')
+
+
+@case(TeacherCurveError, r"teacher\.npz: the curves stored for query 'v1#0' belong to another "
+      r"query \(video 'v1' != 'v7'")
+def teacher_video_mismatch(tmp):
+    return load_curves([curve_file(tmp)], video_id='v7')
+
+
+@case(TeacherCurveError, r"teacher\.npz: query 'v1#0': curves must be \[2, L\] with L >= 1 "
+      r'\(start, end\), got shape \(3, 6\)')
+def teacher_curves_wrong_shape(tmp):
+    return lambda: curve_file(tmp, np.ones((3, 6), np.float32))
+
+
+@case(TeacherCurveError, r"teacher\.npz: query 'v1#0': curves contain NaN or inf")
+def teacher_curves_nan(tmp):
+    return lambda: curve_file(tmp, np.full((2, 6), np.nan, np.float32))
+
+
+@case(TeacherCurveError, r'teacher\.npz: inconsistent arrays \(1 query ids, 1 video ids, 1 '
+      r'sentences, offsets \(2,\), curves \(2, 6\)\)')
+def teacher_file_inconsistent_arrays(tmp):
+    path = curve_file(tmp)
+    with np.load(path) as data:
+        arrays = dict(data)
+    arrays['offsets'] = np.array([0, 4])
+    np.savez(path, **arrays)
+    return lambda: TeacherCurveFile(path)
+
+
+@case(TeacherCurveError, r'other\.npz: not a mmemtm-teacher-curves file \(arrays \[.meta.')
+def teacher_file_of_another_format(tmp):
+    np.savez(tmp / 'other.npz', curves=np.ones((2, 6)))
+    return lambda: TeacherCurveFile(str(tmp / 'other.npz'))
+
+
+@case(TeacherCurveError, r'curves\.pkl is not an mmemtm teacher curve file \(\.npz\); reading '
+      r'the EMTM reference list format needs the annotation file it follows \(ann_file=\.\.\.\)')
+def teacher_reference_list_without_annotations(tmp):
+    (tmp / 'curves.pkl').write_bytes(pickle.dumps([('v1', np.ones((2, 6)))]))
+    return lambda: TeacherCurveFile(str(tmp / 'curves.pkl'))
+
+
+@case(TeacherCurveError, r"curves\.pkl: element 1: video id 'v2' does not match record 1 of "
+      r".*ann\.json \(expected 'v1', query v1#1\)")
+def teacher_reference_list_out_of_order(tmp):
+    (tmp / 'curves.pkl').write_bytes(pickle.dumps([('v1', np.ones((2, 6))),
+                                                   ('v2', np.ones((2, 6)))]))
+    ann = write_json(tmp / 'ann.json', RECORDS)
+    return lambda: TeacherCurveFile(str(tmp / 'curves.pkl'), ann_file=ann)
+
+
+@case(ValueError, r'the batch carries curves of 2 teachers, the model expects num_teachers=3 '
+      r'\(one teacher per file of LoadTeacherCurves\)')
+def teacher_count_differs_from_the_model(tmp):
+    model = EMTM(vocab=GLOVE, max_vlen=8, video_dim=DIM, dim=16, num_heads=2, char_dim=8,
+                 num_teachers=3, aggregator=dict(type='AverageTeacherAggregator'))
+    inputs = dict(teacher_curves=torch.rand(1, 2, 2, 8), video_mask=torch.ones(1, 8),
+                  word_mask=torch.ones(1, 3))
+    return lambda: model.teacher_mixture(inputs, torch.zeros(1, 8, 16), torch.zeros(1, 3, 16))
+
+
+# --------------------------------------------------------------------------- checkpoints
+def save_checkpoint(path: Path, model: torch.nn.Module) -> str:
+    torch.save(dict(meta={}, state_dict=model.state_dict()), path)
+    return str(path)
+
+
+@case(FileNotFoundError, r'checkpoint .*nowhere\.pth does not exist')
+def checkpoint_missing(tmp):
+    return lambda: init_grounder(STUDENT_CONFIG, str(tmp / 'nowhere.pth'), cfg_options=TINY_MODEL)
+
+
+@case(CheckpointReadError, r'checkpoint .*truncated\.pth is not a readable torch checkpoint')
+def checkpoint_truncated(tmp):
+    path = save_checkpoint(tmp / 'full.pth', SpanPriorGrounder(num_bins=8))
+    (tmp / 'truncated.pth').write_bytes(Path(path).read_bytes()[:300])
+    return lambda: init_grounder(STUDENT_CONFIG, str(tmp / 'truncated.pth'),
+                                 cfg_options=TINY_MODEL)
+
+
+@case(CheckpointMismatchError, r'checkpoint .*span_prior\.pth does not fit the EMTM of the '
+      r'config: only 0 of its [0-9]+ weights are in it \([0-9]+ missing, e\.g\. encoder\.')
+def checkpoint_of_another_model(tmp):
+    path = save_checkpoint(tmp / 'span_prior.pth', SpanPriorGrounder(num_bins=8))
+    return lambda: init_grounder(STUDENT_CONFIG, path, cfg_options=TINY_MODEL)
+
+
+@case(CheckpointMismatchError, r'checkpoint .*dim16\.pth does not fit the EMTM of the config: '
+      r'only [0-9]+ of its [0-9]+ weights are in it \([0-9]+ of another shape, e\.g\. '
+      r'encoder\.\S+ \(16, [0-9]+\) \(model: \(32, [0-9]+\)\)')
+def checkpoint_of_another_config(tmp):
+    other = init_grounder(STUDENT_CONFIG, cfg_options=dict(model=dict(
+        dim=16, num_heads=4, char_dim=8, video_dim=8)))
+    path = save_checkpoint(tmp / 'dim16.pth', other)
+    return lambda: init_grounder(STUDENT_CONFIG, path, cfg_options=TINY_MODEL)
+
+
+# --------------------------------------------------------------------------- configs
+def emtm(**kwargs) -> Callable:
+    cfg = dict(vocab=GLOVE, max_vlen=12, video_dim=DIM, dim=16, num_heads=2, char_dim=8,
+               num_teachers=3, aggregator=dict(type='KnowledgeAggregationUnit', dim=16,
+                                               max_vlen=12),
+               data_preprocessor=dict(type='GroundingDataPreprocessor', max_vlen=12))
+    cfg.update(kwargs)
+    return lambda: EMTM(**cfg)
+
+
+@case(ValueError, r'vocab must be the GloVe subset folder or text file that TokenizeQuery uses '
+      r"\(set the model's vocab\), got None")
+def config_model_without_vocab(tmp):
+    return emtm(vocab=None)
+
+
+@case(ValueError, r'EMTM needs max_vlen, the length of its clip grid \(the max_vlen of '
+      r'DownsampleClips\), got None')
+def config_model_without_max_vlen(tmp):
+    return emtm(max_vlen=None)
+
+
+@case(ValueError, r"aggregator\.max_vlen=32 differs from the model's max_vlen=12")
+def config_kau_max_vlen_differs(tmp):
+    return emtm(aggregator=dict(type='KnowledgeAggregationUnit', dim=16, max_vlen=32))
+
+
+@case(ValueError, r"data_preprocessor\.max_vlen=64 differs from the model's max_vlen=12")
+def config_preprocessor_max_vlen_differs(tmp):
+    return emtm(data_preprocessor=dict(type='GroundingDataPreprocessor', max_vlen=64))
+
+
+@case(ValueError, r'query v1#0 has 15 clips, more than max_vlen=8; add DownsampleClips\('
+      r'max_vlen=8\) to the pipeline')
+def config_features_longer_than_max_vlen(tmp):
+    ann = write_json(tmp / 'ann.json', RECORDS)
+    data = dataset(ann, good_features(tmp), pipeline=[
+        dict(type='LoadClipFeatures', feature_dim=DIM),
+        dict(type='TokenizeQuery', vocab=GLOVE), dict(type='PackGroundingInputs')])
+    from mmengine.dataset import pseudo_collate
+    return lambda: GroundingDataPreprocessor(max_vlen=8)(pseudo_collate([data[0], data[1]]))
+
+
+@case(ValueError, r'clip features have 8 dimensions, the model expects video_dim=32')
+def config_feature_dim_differs_from_the_model(tmp):
+    model = init_grounder(STUDENT_CONFIG, cfg_options=dict(model=dict(
+        dim=32, num_heads=4, char_dim=8, video_dim=32)))
+    return lambda: model.encoder.video_projection(torch.zeros(1, 4, DIM), torch.ones(1, 4))
+
+
+@case(ValueError, r'training needs targets: add BuildGroundingTargets to the pipeline')
+def config_training_pipeline_without_targets(tmp):
+    return lambda: SpanPriorGrounder(num_bins=8)(dict(video_mask=torch.ones(1, 4)), mode='loss')
+
+
+@case(KeyError, r'NoSuchTransform is not in the mmaction::transform registry')
+def config_unknown_transform(tmp):
+    ann = write_json(tmp / 'ann.json', RECORDS)
+    return lambda: dataset(ann, good_features(tmp), pipeline=[dict(type='NoSuchTransform')])
+
+
+@case(ValueError, r"files must be a non-empty list of teacher files, got '.*teacher\.npz'")
+def config_teacher_files_not_a_list(tmp):
+    return lambda: TRANSFORMS.build(dict(type='LoadTeacherCurves', files=str(tmp / 'teacher.npz')))
+
+
+@pytest.mark.parametrize('build, exc, pattern', CASES)
+def test_bad_input_fails_with_a_clear_error(tmp_path, build, exc, pattern):
+    action = build(tmp_path)
+    with pytest.raises(exc, match=pattern):
+        action()
+
+
+def test_catalogue_is_documented():
+    doc = (REPO_ROOT / 'docs' / 'errors.md').read_text()
+    missing = [c.id for c in CASES if f'`{c.id}`' not in doc]
+    assert not missing, f'cases missing from docs/errors.md: {missing}'
+    assert len(CASES) >= 15
+
+
+# --------------------------------------------------------------------------- checkpoints, tools
+def test_mmengine_alone_loads_another_models_checkpoint(tmp_path):
+    """Why the check exists: mmengine only warns and leaves the weights untrained."""
+    from mmengine.runner import load_checkpoint
+    path = save_checkpoint(tmp_path / 'span_prior.pth', SpanPriorGrounder(num_bins=8))
+    model = init_grounder(STUDENT_CONFIG, cfg_options=TINY_MODEL)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    load_checkpoint(model, path, map_location='cpu', logger='silent')
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
+
+
+def test_the_test_tool_refuses_a_checkpoint_of_another_model(tmp_path, tiny_planted,
+                                                             tiny_cfg_options, repo_root,
+                                                             tool_env):
+    path = save_checkpoint(tmp_path / 'span_prior.pth', SpanPriorGrounder(num_bins=8))
+    proc = subprocess.run(
+        [sys.executable, 'tools/test.py', STUDENT_CONFIG, path, '--work-dir', str(tmp_path / 'w'),
+         '--cfg-options', *tiny_cfg_options(tiny_planted), 'model.dim=32', 'model.num_heads=4',
+         'model.char_dim=8', 'model.video_dim=32'],
+        cwd=repo_root, env=tool_env, capture_output=True,
+        text=True, timeout=600)
+    assert proc.returncode != 0
+    assert re.search(r'CheckpointMismatchError: checkpoint .*span_prior\.pth does not fit the '
+                     r'EMTM of the config: only 0 of its [0-9]+ weights are in it \([0-9]+ '
+                     r'missing, e\.g\. encoder\.', proc.stderr), proc.stderr[-3000:]
+    assert 'R1@0.5' not in proc.stdout + proc.stderr
+
+
+# --------------------------------------------------------------------------- failures half-way
+def snapshot(folder: Path) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def interrupt_after(monkeypatch, module, name: str, calls: int) -> None:
+    """Make ``module.name`` write half its output and raise KeyboardInterrupt from call
+    ``calls`` on (as when the process is stopped while writing)."""
+    original = getattr(module, name)
+    count = {'n': 0}
+
+    def flaky(file, *args, **kwargs):
+        count['n'] += 1
+        if count['n'] < calls:
+            return original(file, *args, **kwargs)
+        file.write(b'\x93NUMPY partial')
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, name, flaky)
+
+
+def test_interrupted_planted_generation_keeps_the_previous_files(tmp_path, monkeypatch):
+    records = RECORDS + [['v2', 12.0, [1.0, 2.0], 'a dog barks'],
+                         ['v3', 50.0, [5.0, 9.0], 'he closes the door']]
+    queries = read_queries(write_json(tmp_path / 'ann.json', records))[0]
+    generator = PlantedFeatureGenerator(load_word_vocabulary(GLOVE), dim=DIM, seed=0)
+    out = tmp_path / 'planted'
+    generator.generate(queries, str(out))
+    before = snapshot(out)
+    interrupt_after(monkeypatch, np, 'save', calls=2)
+    with pytest.raises(KeyboardInterrupt):
+        generator.generate(queries, str(out))
+    assert snapshot(out) == before  # no partial .npy replaced a good one, no temporary file
+
+
+def test_folder_of_an_interrupted_planted_generation_keeps_its_recipe(tmp_path, monkeypatch):
+    queries = read_queries(write_json(tmp_path / 'ann.json', RECORDS + [
+        ['v2', 12.0, [1.0, 2.0], 'a dog barks']]))[0]
+    vocab = load_word_vocabulary(GLOVE)
+    out = tmp_path / 'planted'
+    with monkeypatch.context() as patch:
+        interrupt_after(patch, np, 'save', calls=2)
+        with pytest.raises(KeyboardInterrupt):
+            PlantedFeatureGenerator(vocab, dim=DIM, seed=0).generate(queries, str(out))
+    assert sorted(p.name for p in out.iterdir()) == ['planted_meta.json', 'v1.npy']
+    with pytest.raises(ValueError, match='holds planted features of another recipe'):
+        PlantedFeatureGenerator(vocab, dim=DIM, seed=1).generate(queries, str(out),
+                                                                 skip_existing=True)
+
+
+def test_failed_curve_dump_keeps_the_previous_file(tmp_path, monkeypatch):
+    path = curve_file(tmp_path)
+    before = snapshot(tmp_path)
+
+    def entries():
+        yield TeacherCurveEntry('v1#0', 'v1', 'a man opens the door.', np.zeros((2, 5)))
+        raise RuntimeError('the teacher failed on batch 2')
+
+    with pytest.raises(RuntimeError, match='batch 2'):
+        save_teacher_curves(path, entries(), 'T', 'span')
+    interrupt_after(monkeypatch, np, 'savez', calls=1)
+    with pytest.raises(KeyboardInterrupt):
+        save_teacher_curves(path, [TeacherCurveEntry('v1#0', 'v1', 'a', np.zeros((2, 5)))],
+                            'T', 'span')
+    assert snapshot(tmp_path) == before
+    assert TeacherCurveFile(path).entry('v1#0').curves.shape == (2, 6)

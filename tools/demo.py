@@ -1,0 +1,115 @@
+"""Ground sentences in a video file: print the moments and save a figure.
+
+    python tools/demo.py VIDEO "person turn a light on." ["another sentence" ...] \
+        --config configs/emtm_charades.py --checkpoint CKPT [--gt 24.3 30.4] [--out demo.png]
+
+The video's Kinetics-400 I3D features are extracted once with the default recipe (weights
+converted on first use, see docs/feature_extraction.md), or read from ``--features FILE.npy``;
+every sentence is grounded against them. The figure (first sentence, or one per sentence with
+``--all-figures``) shows a strip of frames along the time axis, the predicted and, with
+``--gt``, the true moment, and the model's start/end distributions.
+"""
+import argparse
+import os.path as osp
+from typing import List, Optional, Tuple
+
+import mmemtm  # noqa: F401
+import numpy as np
+from mmengine.config import DictAction
+
+from mmemtm.apis import GroundingResult, VideoGrounder, init_grounder
+from mmemtm.datasets.planted import PLANTED_META_FILE
+from mmemtm.datasets.video_features import (ClipFeatureRecipe, DecordVideo,
+                                            build_i3d_feature_extractor)
+from mmemtm.visualization import save_figure, video_grounding_figure
+
+PLANTED_NOTE = ('NOTE: this model was trained on PLANTED SYNTHETIC features, never on real '
+                'video features: its answer need not be right.')
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Ground sentences in a video')
+    parser.add_argument('video', help='video file')
+    parser.add_argument('sentences', nargs='+', help='sentences to ground')
+    parser.add_argument('--config', required=True, help='grounder config')
+    parser.add_argument('--checkpoint', required=True, help='grounder checkpoint')
+    parser.add_argument('--features', help='pre-extracted features [n_clips, dim] (.npy)')
+    parser.add_argument('--i3d-checkpoint', help='converted I3D weights (default: convert once '
+                        'into the cache)')
+    parser.add_argument('--cache-dir', help='cache of the I3D download and weights')
+    parser.add_argument('--gt', nargs=2, type=float, metavar=('START', 'END'),
+                        help='true moment of the first sentence, in seconds')
+    parser.add_argument('--topk', type=int, default=3, help='moments printed per sentence')
+    parser.add_argument('--out', default='demo_grounding.png', help='figure file')
+    parser.add_argument('--all-figures', action='store_true',
+                        help='one figure per sentence (<out>_<i>.png)')
+    parser.add_argument('--num-frames', type=int, default=8, help='frames in the strip')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries of the grounder')
+    return parser.parse_args(argv)
+
+
+def trained_on_planted(cfg) -> bool:
+    """Whether the model's training features are planted synthetic features."""
+    folder = cfg.train_dataloader.dataset.get('data_prefix', {}).get('features', '')
+    return 'planted' in folder or osp.isfile(osp.join(folder, PLANTED_META_FILE))
+
+
+def frame_strip(video: DecordVideo, num_frames: int) -> Tuple[List[np.ndarray], List[float]]:
+    """The frames (cropped as the features were) at the centres of ``num_frames`` equal parts
+    of the video, and those centre times in seconds."""
+    times = (np.arange(num_frames) + 0.5) * video.duration / num_frames
+    indices = np.abs(video.timestamps[None] - times[:, None]).argmin(1)
+    return list(video.frames(indices)), times.tolist()
+
+
+def print_result(result: GroundingResult, topk: int) -> None:
+    print(f'"{result.sentence}"')
+    for rank, moment in enumerate(result.moments[:topk], 1):
+        print(f'  {rank}. {moment.start:7.2f} s - {moment.end:7.2f} s   score {moment.score:.4f}')
+
+
+def figure_paths(out: str, count: int) -> List[str]:
+    if count == 1:
+        return [out]
+    stem, ext = osp.splitext(out)
+    return [f'{stem}_{i}{ext or ".png"}' for i in range(count)]
+
+
+def main(argv: Optional[List[str]] = None) -> List[str]:
+    args = parse_args(argv)
+    model = init_grounder(args.config, args.checkpoint, device=args.device,
+                          cfg_options=args.cfg_options)
+    planted = trained_on_planted(model.cfg)
+    recipe = ClipFeatureRecipe()
+    video = DecordVideo(args.video, recipe.short_side, recipe.crop_size)
+    if args.features:
+        grounder = VideoGrounder.from_features(model, args.features, video.duration)
+    else:
+        extractor = build_i3d_feature_extractor(args.i3d_checkpoint, args.cache_dir,
+                                                device=args.device, recipe=recipe)
+        grounder = VideoGrounder(model, extractor.extract(args.video), video.duration,
+                                 osp.splitext(osp.basename(args.video))[0])
+    results = grounder.ground(args.sentences)
+    if planted:
+        print(PLANTED_NOTE)
+    for result in results:
+        print_result(result, args.topk)
+    frames, times = frame_strip(video, args.num_frames)
+    drawn = results if args.all_figures else results[:1]
+    paths = figure_paths(args.out, len(drawn))
+    for i, (result, path) in enumerate(zip(drawn, paths)):
+        best = result.moments[0]
+        fig = video_grounding_figure(
+            result.sentence, grounder.duration, (best.start, best.end), result.start_prob,
+            result.end_prob, result.clip_seconds, frames, times,
+            gt=tuple(args.gt) if args.gt and i == 0 else None,
+            note=PLANTED_NOTE if planted else '')
+        save_figure(fig, path)
+        print(f'figure: {path}')
+    return paths
+
+
+if __name__ == '__main__':
+    main()
