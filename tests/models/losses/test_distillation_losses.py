@@ -20,7 +20,8 @@ def test_reference_mode_reproduces_the_worked_example():
     q_s = np_softmax(np_softmax(z_s / 3.0))
     q_t = np_softmax(np_softmax(z_t / 3.0))
     expected = np.sum(q_t * np.log(q_t / q_s))
-    got = label_kd_loss(torch.tensor([s]), torch.tensor([t]), torch.tensor([m]), 3.0,
+    got = label_kd_loss(torch.from_numpy(s[None]), torch.from_numpy(t[None]),
+                        torch.from_numpy(m[None]), 3.0,
                         mode='reference')
     assert float(got) == pytest.approx(expected, rel=1e-9)
     assert 0 < float(got) < 1e-3  # the double softmax makes it almost vanish
@@ -56,10 +57,10 @@ def test_hidden_alignment_ignores_padding_and_detaches_teacher():
     a = torch.randn(2, 6, 4, requires_grad=True)
     b = a.detach().clone().requires_grad_(True)
     mask = torch.tensor([[1.0] * 6, [1.0] * 4 + [0.0] * 2])
-    assert float(hidden_alignment_loss(a, b, mask)) == pytest.approx(0.0, abs=1e-7)
+    assert hidden_alignment_loss(a, b, mask).item() == pytest.approx(0.0, abs=1e-7)
     c = b.detach().clone()
     c[1, 4:] = 100.0  # padding only
-    assert float(hidden_alignment_loss(a, c, mask)) == pytest.approx(0.0, abs=1e-7)
+    assert hidden_alignment_loss(a, c, mask).item() == pytest.approx(0.0, abs=1e-7)
     loss = hidden_alignment_loss(a, torch.randn(2, 6, 4, requires_grad=True), mask)
     loss.backward()
     assert a.grad.abs().sum() > 0 and b.grad is None
