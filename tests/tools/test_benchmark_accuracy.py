@@ -1,0 +1,73 @@
+"""The accuracy benchmark runs every row on a tiny data set, resumes, and distils further seeds from
+one seed's teachers."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def benchmark(repo_root, monkeypatch):
+    """``tools/analysis/benchmark_accuracy.py`` as a module, run from the repository root."""
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_accuracy', repo_root / 'tools' / 'analysis' / 'benchmark_accuracy.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.chdir(repo_root)
+    return module
+
+
+def tiny_dataset_config(tiny_planted: Path, demo_root: Path, out: Path, repo_root: Path) -> Path:
+    """The full-TACoS planted config pointed at ``tiny_planted``'s annotations, with 1024-d
+    features to be planted under ``out`` and no loader workers."""
+    text = (repo_root / 'configs/_base_/datasets/tacos_planted.py').read_text()
+    for old, new in [("'../shared/data/tacos/vslnet_format/'", repr(f'{tiny_planted}/')),
+                     ("'data/planted/tacos'", repr(str(out / 'features'))),
+                     ("'../shared/data/glove_subsets/tacos_glove42B_tgn'",
+                      repr(str(demo_root / 'glove'))),
+                     ('num_workers=2', 'num_workers=0'),
+                     ('persistent_workers=True', 'persistent_workers=False'),
+                     ('batch_size=32', 'batch_size=8')]:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = out / 'tiny_dataset.py'
+    path.write_text(text)
+    return path
+
+
+def test_accuracy_benchmark_rows_resume_and_teacher_seed(benchmark, tiny_planted, demo_root,
+                                                         repo_root, tmp_path, monkeypatch):
+    config = tiny_dataset_config(tiny_planted, demo_root, tmp_path, repo_root)
+    monkeypatch.setattr(benchmark, 'DATASETS',
+                        dict(tiny=dict(config=str(config), clip_seconds=2.0, name='Tiny')))
+    work, table = tmp_path / 'work', tmp_path / 'table.md'
+    common = ['--datasets', 'tiny', '--epochs', '1', '--work-dir', str(work), '--table',
+              str(table)]
+
+    benchmark.main([*common, '--seeds', '0'])
+    results = json.loads((work / 'results.json').read_text())
+    assert set(results['tiny/seed0']) == set(benchmark.ROW_ORDER)
+    for row in results['tiny/seed0'].values():
+        assert 0 <= row['R1@0.7'] <= row['R1@0.5'] <= row['R1@0.3'] <= 100
+    assert (tmp_path / 'features' / 'feature_shapes.json').is_file()
+    for teacher in benchmark.TEACHERS:
+        assert (work / 'tiny/seed0/curves' / f'{teacher}_train.npz').is_file()
+    lines = table.read_text().splitlines()
+    assert lines[0].startswith('PLANTED SYNTHETIC features')
+    assert sum(line.startswith('| Tiny |') for line in lines) == len(benchmark.ROW_ORDER)
+
+    stamp = (work / 'results.json').stat().st_mtime_ns
+    benchmark.main([*common, '--seeds', '0'])  # everything done: nothing is retrained
+    assert (work / 'results.json').stat().st_mtime_ns == stamp
+
+    with pytest.raises(FileNotFoundError, match='--teacher-seed 5'):
+        benchmark.main([*common, '--seeds', '1', '--teacher-seed', '5'])
+    benchmark.main([*common, '--seeds', '0', '1', '--teacher-seed', '0'])
+    results = json.loads((work / 'results.json').read_text())
+    students = set(benchmark.STUDENTS) | {'KAU mixture'}
+    assert set(results['tiny/seed1']) == students  # no teacher retrained, no repeated average
+    assert not (work / 'tiny/seed1/seqpan').exists()
+    rows = {line.split(' | ')[1]: int(line.split(' | ')[2])
+            for line in table.read_text().splitlines() if line.startswith('| Tiny |')}
+    assert rows == {row: 2 if row in students else 1 for row in benchmark.ROW_ORDER}
