@@ -52,8 +52,6 @@ STUDENTS = {
 }
 ROW_ORDER = ['seqpan', 'tan2d', 'scdm', 'plain average of teachers', 'KAU mixture',
              'student alone', 'student + co-trained teacher', 'EMTM (KAU, 3 teachers)']
-#: Decoded teacher-curve rows; with reused teachers only the KAU (retrained) is a new sample.
-ENSEMBLES = ('plain average of teachers', 'KAU mixture')
 METRICS = ('R1@0.3', 'R1@0.5', 'R1@0.7', 'mIoU')
 
 
@@ -138,7 +136,9 @@ def run_seed(name: str, dataset_cfg: Config, seed: int, args: argparse.Namespace
             ensembles = evaluate_teacher_curves(
                 result['runner'].model, cfg, [curves[t]['test'] for t in TEACHERS],
                 list(TEACHERS))
-            for ensemble in ENSEMBLES[reuse:]:
+            # With reused teachers, the plain average is the teacher seed's again; the KAU is new.
+            for ensemble in ('KAU mixture',) if reuse else ('plain average of teachers',
+                                                            'KAU mixture'):
                 done[ensemble] = ensembles[ensemble]
         done[row] = metrics_only(result)
         save()
