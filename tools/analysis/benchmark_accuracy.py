@@ -156,8 +156,9 @@ def format_table(results: Dict[str, dict], datasets: List[str]) -> str:
             cells = []
             for metric in METRICS:
                 values = [r[metric] for r in found]
-                spread = statistics.stdev(values) if len(values) > 1 else 0.0
-                cells.append(f'{statistics.mean(values):.2f} ± {spread:.2f}')
+                cell = f'{statistics.mean(values):.2f}'
+                cells.append(f'{cell} ± {statistics.stdev(values):.2f}' if len(values) > 1
+                             else cell)
             params = found[0].get('params') or '-'
             params = f'{params:,}' if isinstance(params, int) else params
             lines.append(f'| {DATASETS[name]["name"]} | {row} | {len(found)} | '
@@ -175,7 +176,7 @@ def main(argv: Optional[List[str]] = None) -> str:
 
     header = (f'PLANTED SYNTHETIC features on the real annotations of the full splits (not '
               f'benchmark results); CPU-scaled models, {args.epochs} epochs, last checkpoint, '
-              f'test split; mean ± standard deviation over seeds.\n\n')
+              f'test split; mean ± sample standard deviation over seeds (one seed: its value).\n\n')
 
     def save() -> None:
         """Store the results and refresh the table after every finished run."""
