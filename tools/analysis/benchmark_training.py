@@ -38,6 +38,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
+from mmemtm.apis.experiments import set_teacher_curves, teacher_curve_files
 from mmemtm.datasets import TeacherCurveEntry, read_queries, save_teacher_curves
 from mmemtm.utils import dump_json_atomic, format_table, machine_info
 
@@ -120,12 +121,13 @@ def load_config(key: str, args: argparse.Namespace) -> Config:
 
 def attach_curves(cfg: Config, curves: Sequence[str]) -> None:
     """Point the config's ``LoadTeacherCurves`` (if any) at ``curves``, one per teacher."""
-    for transform in cfg.train_dataloader.dataset.pipeline:
-        if transform['type'] == 'LoadTeacherCurves':
-            if len(curves) != len(transform['files']):
-                raise ValueError(f'the config distils {len(transform["files"])} teachers, got '
-                                 f'{len(curves)} curve files')
-            transform['files'] = list(curves)
+    files = teacher_curve_files(cfg)
+    if files is None:
+        return
+    if len(curves) != len(files):
+        raise ValueError(f'the config distils {len(files)} teachers, got {len(curves)} curve '
+                         'files')
+    set_teacher_curves(cfg, curves)
 
 
 def timed_run(cfg: Config, key: str, num_workers: int, args: argparse.Namespace
