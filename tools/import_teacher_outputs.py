@@ -61,6 +61,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--grid-len', type=int, default=None,
                         help='clips to draw proposals on (required for --kind proposals), e.g. '
                         "the teacher's clip grid or the student's max_vlen")
+    parser.add_argument('--unpadded', action='store_true',
+                        help='span/map2d records without valid_len hold exactly the clips the '
+                        'teacher saw (no padding); without this flag such records are refused')
     parser.add_argument('--allow-partial', action='store_true',
                         help='accept inputs that miss some queries of --ann')
     return parser.parse_args(argv)
@@ -293,6 +296,19 @@ def record_curves(record: dict, where: str, kind: str, head: Optional[BaseTeache
         raise TeacherCurveError(f'{where}: {exc}') from exc
 
 
+def check_valid_len(record: dict, where: str, kind: str, unpadded: bool) -> None:
+    """Refuse span/map2d outputs that do not say how many of their positions are the video.
+
+    Teachers pad to their ``max_vlen``; without ``valid_len`` the padding would be resampled
+    into the video (the reference's bug), unless the user states the outputs are unpadded.
+    """
+    if kind in ('span', 'map2d') and 'valid_len' not in record and not unpadded:
+        raise TeacherCurveError(
+            f'{where}: {kind} outputs without valid_len: padded positions would be stretched into '
+            'the video; store valid_len (the clips the teacher saw) with every record, or pass '
+            '--unpadded if the outputs hold exactly those clips')
+
+
 def import_outputs(args: argparse.Namespace) -> int:
     """Convert the input to a teacher curve file; returns the number of queries written."""
     if args.kind == 'proposals' and args.grid_len is None:
@@ -312,6 +328,7 @@ def import_outputs(args: argparse.Namespace) -> int:
     progress = ProgressBar(len(keyed))
     for qid, where, record in keyed:
         curves = record_curves(record, where, args.kind, head, args.grid_len)
+        check_valid_len(record, where, args.kind, args.unpadded)
         entries.append(TeacherCurveEntry(qid, info[qid][0], info[qid][1], curves))
         progress.update()
     meta = dict(source=osp.abspath(args.input), ann_file=osp.abspath(args.ann),

@@ -51,7 +51,10 @@ def test_map2d_list_in_annotation_order(tmp_path, ann):
     with open(source, 'wb') as f:
         pickle.dump([dict(score_map=maps[0], valid_len=2), dict(score_map=torch.eye(2)),
                      dict(score_map=maps[2])], f)
-    curves = run(source, 'map2d', ann, tmp_path / 'out.npz')
+    with pytest.raises(TeacherCurveError, match="entry 1: map2d outputs without valid_len"):
+        run(source, 'map2d', ann, tmp_path / 'refused.npz')
+    assert not (tmp_path / 'refused.npz').exists()
+    curves = run(source, 'map2d', ann, tmp_path / 'out.npz', '--unpadded')
     assert curves.kind == 'map2d' and curves.query_ids == IDS
     first = curves.entry('vid_a#0')
     assert first.sentence == 'a person opens a door'
@@ -121,7 +124,7 @@ def test_errors_name_the_entry(tmp_path, ann):
     with pytest.raises(TeacherCurveError, match=r"2 queries of .* have no outputs, e.g. "
                        r"\['vid_a#1', 'vid_b#0'\]"):
         run(one, 'span', ann, out)
-    partial = run(one, 'span', ann, out, '--allow-partial')
+    partial = run(one, 'span', ann, out, '--allow-partial', '--unpadded')
     assert partial.query_ids == ['vid_a#0']
     source.write_text(json.dumps([dict(start_logits=[1, 2], end_logits=[1, 2])] * 2))
     with pytest.raises(TeacherCurveError, match='2 unkeyed entries, but .* has 3 records'):

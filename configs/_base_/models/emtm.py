@@ -19,7 +19,7 @@ model = dict(
     char_dim=50,
     drop_rate=0.2,
     num_teachers=num_teachers,
-    aggregator=dict(type='KnowledgeAggregationUnit', dim=dim, max_vlen=None, norm='bn',
+    aggregator=dict(type='KnowledgeAggregationUnit', dim=dim, max_vlen=None, norm='masked',
                     masked_query_pool=True),
     cotrained_attn_layers=2,
     shared_encoder=True,

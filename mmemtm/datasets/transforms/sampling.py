@@ -30,7 +30,8 @@ def downsample_clips(feats: np.ndarray, max_vlen: int) -> np.ndarray:
 class DownsampleClips(BaseTransform):
     """Down-sample ``video_feats`` to at most ``max_vlen`` clips by bin means.
 
-    Required keys: ``video_feats``. Modified keys: ``video_feats``. Added keys: ``v_len``.
+    Required keys: ``video_feats``. Modified keys: ``video_feats``. Added keys: ``v_len`` (clips
+    kept) and ``num_clips`` (clips before down-sampling).
 
     Args:
         max_vlen: Maximum number of clips (Charades 64, ActivityNet 100, TACoS 256).
@@ -42,6 +43,7 @@ class DownsampleClips(BaseTransform):
         self.max_vlen = max_vlen
 
     def transform(self, results: dict) -> dict:
+        results['num_clips'] = int(results['video_feats'].shape[0])
         results['video_feats'] = downsample_clips(results['video_feats'], self.max_vlen)
         results['v_len'] = int(results['video_feats'].shape[0])
         return results

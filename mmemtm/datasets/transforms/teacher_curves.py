@@ -1,25 +1,33 @@
 """Attaching offline teachers' curves to training queries."""
-from typing import List, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 
-from mmemtm.models.heads.teacher_heads import resample_curves
-from ..teacher_curves_file import TeacherCurveError, TeacherCurveFile, open_teacher_curves
+from mmemtm.structures.curves import (NORMALIZE_MODES, RESAMPLE_MODES, change_curve_grid,
+                                      normalize_curves)
+from ..teacher_curves_file import (REFERENCE_KIND, TeacherCurveError, TeacherCurveFile,
+                                   open_teacher_curves)
 
 
 @TRANSFORMS.register_module()
 class LoadTeacherCurves(BaseTransform):
-    """Read each teacher's curves of the query and resample them to the query's clip grid.
+    """Read each teacher's curves of the query and move them onto the query's clip grid.
 
-    Each file's curves ``[2, L_t]`` (on the teacher's own valid grid) are linearly resampled
-    (``align_corners=True``, :func:`resample_curves`) to the ``v_len`` valid clips; the data
+    Each file's curves ``[2, L_t]`` (on the teacher's own valid grid) are moved to the ``v_len``
+    valid clips (``resample``), THEN normalised there (``normalize``), so that every teacher's
+    curve has the same mass on the student's grid whatever its own grid (a curve normalised on
+    16 cells and interpolated to 64 clips would weigh 4 times more in a mixture); the data
     preprocessor later zero-pads them to the batch length. Files are opened lazily, once per
     process (data-loader worker).
 
-    Required keys: ``query_id``, ``video_id``, ``sentence``, ``v_len`` (after
+    Curves from a file in the reference's list format are stored at the teacher's padded length
+    ``L_t``: they are cropped to the clips the teacher saw, ``min(num_clips, L_t)`` (``num_clips``:
+    the video's clip count before :class:`DownsampleClips`), before the grid change.
+
+    Required keys: ``query_id``, ``video_id``, ``sentence``, ``v_len`` and ``num_clips`` (after
     :class:`DownsampleClips`). Added keys: ``teacher_curves`` float32 ``[N, 2, v_len]``, in the
     order of ``files`` (the teacher slots).
 
@@ -28,12 +36,19 @@ class LoadTeacherCurves(BaseTransform):
             ``dict(path=..., ann_file=..., reader=...)`` for a file in the EMTM reference list
             format (``ann_file``: the annotation file whose order the list follows).
         check_sentence: Check that the sentence stored with the curves is the query's.
+        resample: ``'boundary'`` (default: starts land in the clip where they begin, ends in the
+            clip where they finish, values summed) or ``'linear'`` (the reference's
+            align-corners interpolation, which shrinks moments and aliases finer grids).
+        normalize: Rescaling on the student grid, one of ``NORMALIZE_MODES``: ``'sum'``
+            (default, each curve a distribution over the valid clips) or None (as stored, the
+            reference).
 
     A query missing from a file, or stored with another video or sentence, is a
     :class:`TeacherCurveError` naming the query and the file.
     """
 
-    def __init__(self, files: Sequence[Union[str, dict]], check_sentence: bool = True) -> None:
+    def __init__(self, files: Sequence[Union[str, dict]], check_sentence: bool = True,
+                 resample: str = 'boundary', normalize: Optional[str] = 'sum') -> None:
         if isinstance(files, (str, dict)) or len(files) == 0:
             raise ValueError(f'files must be a non-empty list of teacher files, got {files!r}')
         self.files = [dict(path=f) if isinstance(f, str) else dict(f) for f in files]
@@ -42,7 +57,12 @@ class LoadTeacherCurves(BaseTransform):
             if 'path' not in spec or unknown:
                 raise ValueError(f'a teacher file entry needs "path" and may have "ann_file" and '
                                  f'"reader"; got {spec!r}')
+        if resample not in RESAMPLE_MODES or normalize not in NORMALIZE_MODES:
+            raise ValueError(f'resample must be one of {RESAMPLE_MODES} and normalize one of '
+                             f'{NORMALIZE_MODES}, got {resample!r} and {normalize!r}')
         self.check_sentence = check_sentence
+        self.resample = resample
+        self.normalize = normalize
 
     def _open(self, spec: dict) -> TeacherCurveFile:
         return open_teacher_curves(spec['path'], spec.get('ann_file'), spec.get('reader'))
@@ -59,7 +79,21 @@ class LoadTeacherCurves(BaseTransform):
             raise TeacherCurveError(
                 f'{teacher.path}: the curves stored for query {query_id!r} belong to another '
                 f'query ({"; ".join(mismatch)}): the file was made from another annotation file')
-        return resample_curves(torch.from_numpy(entry.curves), int(results['v_len'])).numpy()
+        curves = torch.from_numpy(entry.curves)
+        if teacher.kind == REFERENCE_KIND:
+            curves = curves[:, :self._reference_valid_len(teacher, results, curves.shape[1])]
+        curves = change_curve_grid(curves, int(results['v_len']), self.resample)
+        return normalize_curves(curves, self.normalize).numpy()
+
+    @staticmethod
+    def _reference_valid_len(teacher: TeacherCurveFile, results: dict, stored: int) -> int:
+        """Clips the reference teacher saw: ``min(num_clips, L_t)`` of its padded curves."""
+        if 'num_clips' not in results:
+            raise TeacherCurveError(
+                f'{teacher.path}: curves in the reference list format are padded to the '
+                f"teacher's max_vlen; cropping them needs the video's clip count num_clips of "
+                f'query {results.get("query_id")!r} (put LoadTeacherCurves after DownsampleClips)')
+        return max(1, min(int(results['num_clips']), stored))
 
     def transform(self, results: dict) -> dict:
         if 'v_len' not in results:

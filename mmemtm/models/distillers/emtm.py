@@ -4,6 +4,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
+from mmengine.model import ModuleDict
 
 from mmemtm.structures import GroundingDataSample
 from mmemtm.text import WordVocabulary
@@ -151,7 +152,9 @@ class EMTM(BaseGrounder):
         self.student = head()
         self.cotrained = None
         if cotrained_attn_layers is not None:
-            self.cotrained = nn.ModuleDict(
+            # mmengine's ModuleDict, so that init_weights reaches the branch's blocks and head
+            # (torch's ModuleDict is skipped and keeps PyTorch's default initialisation).
+            self.cotrained = ModuleDict(
                 dict(attention=DualAttentionEncoder(dim, cotrained_attn_layers, num_heads,
                                                     drop_rate),
                      head=head()))

@@ -25,12 +25,44 @@ class FrozenBatchNorm(nn.Module):
         return x * (self.weight / (1 + self.eps)**0.5).view(shape) + self.bias.view(shape)
 
 
-def _norm(channels: int, mode: str) -> nn.Module:
-    if mode == 'bn':
-        return nn.BatchNorm1d(channels, eps=1e-3)
+class MaskedInstanceNorm(nn.Module):
+    """Per-sample, per-channel normalisation over the valid clips only, with a learned affine map.
+
+    ``y = gamma * (x - mean) / sqrt(var + eps) + beta`` with the mean and (biased) variance of each
+    sample's channel taken over its valid clips, so a sample's output depends neither on the rest
+    of its batch nor on its padding, and a batch of one works. Padded clips come out as zero.
+    Input ``[B, C, L]`` and mask ``[B, L]``.
+    """
+
+    def __init__(self, channels: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        mask = mask[:, None, :].to(x.dtype)
+        count = mask.sum(-1, keepdim=True).clamp(min=1)
+        mean = (x * mask).sum(-1, keepdim=True) / count
+        var = ((x - mean).square() * mask).sum(-1, keepdim=True) / count
+        y = (x - mean) / (var + self.eps).sqrt()
+        return (y * self.weight[:, None] + self.bias[:, None]) * mask
+
+
+#: Normalisations of the KAU (``norm``): clip features, query gate.
+NORM_MODES = ('masked', 'frozen')
+
+
+def _clip_norm(channels: int, mode: str) -> nn.Module:
+    if mode == 'masked':
+        return MaskedInstanceNorm(channels)
     if mode == 'frozen':
         return FrozenBatchNorm(channels)
-    raise ValueError(f'norm must be "bn" or "frozen", got {mode!r}')
+    raise ValueError(f'norm must be one of {NORM_MODES}, got {mode!r}')
+
+
+def _gate_norm(channels: int, mode: str) -> nn.Module:
+    return nn.LayerNorm(channels) if mode == 'masked' else FrozenBatchNorm(channels)
 
 
 @MODELS.register_module()
@@ -48,25 +80,31 @@ class KnowledgeAggregationUnit(BaseModule):
         channels: Channels of each convolution and of the query gate (16).
         kernel_sizes: Kernel sizes of the multi-scale convolutions.
         hidden: Width of the time-axis dense layer (32).
-        norm: ``'bn'`` (BatchNorm, trained normally; the mmemtm default) or ``'frozen'`` (the
-            reference's never-updated BN: a learned scale and shift).
+        norm: ``'masked'`` (default): each sample's clip features are normalised per channel
+            over its valid clips (:class:`MaskedInstanceNorm`) and its query gate over its
+            channels (LayerNorm), so weights never depend on the rest of the batch or on
+            padding and a batch of one trains; ``'frozen'``: the reference's never-updated
+            BatchNorm, a learned scale and shift (:class:`FrozenBatchNorm`). Training-mode
+            BatchNorm is not offered: it fails on a batch of one, couples the samples of a
+            batch and counts padded clips in its statistics.
         masked_query_pool: Max-pool only real words (default); False pools padding too, like the
             reference.
         init_cfg: Initialisation config.
     """
 
     def __init__(self, dim: int, max_vlen: int, num_teachers: int, channels: int = 16,
-                 kernel_sizes: Sequence[int] = (3, 5, 7), hidden: int = 32, norm: str = 'bn',
+                 kernel_sizes: Sequence[int] = (3, 5, 7), hidden: int = 32, norm: str = 'masked',
                  masked_query_pool: bool = True, init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.max_vlen = max_vlen
         self.num_teachers = num_teachers
         self.masked_query_pool = masked_query_pool
         self.convs = nn.ModuleList(
-            nn.Sequential(nn.Conv1d(dim, channels, k, padding=k // 2), _norm(channels, norm),
-                          nn.ReLU()) for k in kernel_sizes)
-        self.query_gate = nn.Sequential(nn.Linear(dim, channels), _norm(channels, norm),
+            nn.Conv1d(dim, channels, k, padding=k // 2) for k in kernel_sizes)
+        self.conv_norms = nn.ModuleList(_clip_norm(channels, norm) for _ in kernel_sizes)
+        self.query_gate = nn.Sequential(nn.Linear(dim, channels), _gate_norm(channels, norm),
                                         nn.ReLU())
+        self.norm = norm
         self.time_dense = nn.Sequential(nn.Linear(max_vlen, hidden), nn.ReLU())
         self.teacher_heads = nn.ModuleList(nn.Linear(hidden, 2) for _ in range(num_teachers))
 
@@ -88,7 +126,8 @@ class KnowledgeAggregationUnit(BaseModule):
             raise ValueError(f'the KAU needs videos padded to max_vlen={self.max_vlen}, got '
                              f'{video.shape[1]} clips')
         x = (video * video_mask[..., None]).transpose(1, 2)
-        local = sum(conv(x) for conv in self.convs)
+        local = sum(self._local(conv, norm, x, video_mask)
+                    for conv, norm in zip(self.convs, self.conv_norms))
         if self.masked_query_pool:
             query = query.masked_fill(word_mask[..., None] == 0, float('-inf'))
         gate = self.query_gate(query.max(dim=1).values)
@@ -96,6 +135,13 @@ class KnowledgeAggregationUnit(BaseModule):
         hidden = self.time_dense(per_clip)
         scores = torch.stack([head(hidden) for head in self.teacher_heads], dim=1)
         return scores.softmax(dim=1)
+
+    def _local(self, conv: nn.Module, norm: nn.Module, x: torch.Tensor,
+               video_mask: torch.Tensor) -> torch.Tensor:
+        """One scale of the multi-scale convolutions: ``[B, D, L]`` -> ``[B, C, L]``."""
+        y = conv(x)
+        y = norm(y, video_mask) if isinstance(norm, MaskedInstanceNorm) else norm(y)
+        return torch.relu(y)
 
 
 @MODELS.register_module()

@@ -9,12 +9,16 @@ family's outputs (the teacher-output contract of ``BaseGrounder`` teachers) into
 * ``kind='proposals'`` (:class:`ProposalTeacherCurveHead`): scored moments, fractions of the video.
 
 Every sample is converted on its own: the teacher's curves are cropped to the teacher's valid
-length BEFORE they are resampled to the sample's target valid length, and positions past the
-target valid length are zero. (The reference resampled the padded teacher length, stretching
-padding into the video, and its proposal converter leaked curves from sample to sample.)
+length BEFORE they are moved to the sample's target valid length, and positions past the target
+valid length are zero. (The reference resampled the padded teacher length, stretching padding
+into the video, and its proposal converter leaked curves from sample to sample.)
 
-Resampling (:func:`resample_curves`) is linear interpolation with ``align_corners=True``
-semantics: the first and last valid teacher positions land on the first and last target clips.
+Grid changes (``resample``) rebin boundaries by default
+(:func:`mmemtm.structures.curves.rebin_boundary_curves`): a start on the teacher grid lands in the
+target clip where that time begins, an end in the clip where it finishes, the convention of the
+grounders' ``grid_spans_to_clip_spans``; so a 2-D map cell span lands on exactly the clip span the
+map teacher itself reports. Normalisation happens AFTER the grid change, on the target grid, so
+that a curve normalised to sum 1 sums to 1 on the clips it is used on.
 """
 import math
 from abc import abstractmethod
@@ -24,8 +28,8 @@ import torch
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
-#: Value-range options of the heads' ``normalize`` argument.
-NORMALIZE_MODES = ('l2', 'sum', 'max', None)
+from mmemtm.structures.curves import (NORMALIZE_MODES, RESAMPLE_MODES, normalize_curves,
+                                      rebin_boundary_curves, resample_curves)
 #: Registered head of each teacher-output kind.
 HEAD_OF_KIND = {
     'span': 'SpanTeacherCurveHead',
@@ -34,63 +38,6 @@ HEAD_OF_KIND = {
 }
 
 Lengths = Union[torch.Tensor, Sequence[int]]
-
-
-def resample_curves(curves: torch.Tensor, out_len: int) -> torch.Tensor:
-    """Linearly resample ``curves`` ``[..., L_in]`` to ``[..., out_len]`` (align_corners=True).
-
-    Target position ``k`` reads the input at ``k * (L_in - 1) / (out_len - 1)``, so both end
-    points are kept and ``out_len == L_in`` returns the input unchanged. A one-position input is
-    repeated; a one-position output reads the input's centre, ``(L_in - 1) / 2``.
-
-    Args:
-        curves: Curves over the last axis, any float dtype, at least one position.
-        out_len: Target number of positions (>= 1).
-
-    Returns:
-        torch.Tensor: ``[..., out_len]``, same dtype and device.
-    """
-    in_len = curves.shape[-1]
-    if in_len < 1 or out_len < 1:
-        raise ValueError(f'cannot resample {in_len} positions to {out_len}: both must be >= 1')
-    if in_len == out_len:
-        return curves.clone()
-    if in_len == 1:
-        return curves.expand(*curves.shape[:-1], out_len).clone()
-    if out_len == 1:
-        pos = torch.tensor([(in_len - 1) / 2], dtype=torch.float64, device=curves.device)
-    else:
-        pos = (torch.arange(out_len, dtype=torch.float64, device=curves.device) * (in_len - 1)
-               / (out_len - 1))
-    left = pos.floor().long().clamp(max=in_len - 2)
-    weight = (pos - left).to(curves.dtype)
-    return curves[..., left] * (1 - weight) + curves[..., left + 1] * weight
-
-
-def normalize_curves(curves: torch.Tensor, mode: Optional[str], eps: float = 1e-12
-                     ) -> torch.Tensor:
-    """Rescale each curve ``[..., L]`` along its last axis.
-
-    Args:
-        curves: Curves ``[..., L]``.
-        mode: ``'l2'`` (unit Euclidean norm), ``'sum'`` (sums to 1, a distribution), ``'max'``
-            (peak 1) or None (unchanged). ``'sum'`` and ``'max'`` need non-negative curves.
-        eps: Lower bound of the divisor (an all-zero curve stays zero).
-
-    Returns:
-        torch.Tensor: ``[..., L]``.
-    """
-    if mode is None:
-        return curves
-    if mode == 'l2':
-        return curves / curves.norm(dim=-1, keepdim=True).clamp(min=eps)
-    if mode in ('sum', 'max'):
-        if (curves < 0).any():
-            raise ValueError(f"normalize={mode!r} needs non-negative curves, got a minimum of "
-                             f'{float(curves.min())}; use an activation or normalize="l2"')
-        scale = curves.sum(-1, keepdim=True) if mode == 'sum' else curves.amax(-1, keepdim=True)
-        return curves / scale.clamp(min=eps)
-    raise ValueError(f'normalize must be one of {NORMALIZE_MODES}, got {mode!r}')
 
 
 def gaussian_bumps(centres: torch.Tensor, weights: torch.Tensor, num_clips: int,
@@ -131,7 +78,10 @@ class BaseTeacherCurveHead(BaseModule):
     zero past ``target_len[b]``; ``L_out = out_len`` or ``max(target_len)``.
 
     Args:
-        normalize: Value-range option of the curves, one of :data:`NORMALIZE_MODES`.
+        normalize: Value-range option of the curves, one of :data:`NORMALIZE_MODES`, applied on
+            the target grid.
+        resample: Grid change, ``'boundary'`` (default, exact clip spans) or ``'linear'`` (the
+            reference's align-corners interpolation).
         init_cfg: Initialisation config (unused, the heads have no weights).
     """
 
@@ -142,12 +92,20 @@ class BaseTeacherCurveHead(BaseModule):
     #: Their layout, for error messages.
     expected_layout: str = ''
 
-    def __init__(self, normalize: Optional[str] = None, init_cfg: Optional[dict] = None) -> None:
+    #: How values of boundaries landing in one target clip combine (``'sum'`` or ``'max'``).
+    reduce: str = 'sum'
+
+    def __init__(self, normalize: Optional[str] = None, resample: str = 'boundary',
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if normalize not in NORMALIZE_MODES:
             raise ValueError(f'{type(self).__name__}: normalize must be one of '
                              f'{NORMALIZE_MODES}, got {normalize!r}')
+        if resample not in RESAMPLE_MODES:
+            raise ValueError(f'{type(self).__name__}: resample must be one of '
+                             f'{RESAMPLE_MODES}, got {resample!r}')
         self.normalize = normalize
+        self.resample = resample
 
     def forward(self, outputs: Dict[str, torch.Tensor], target_len: Lengths,
                 out_len: Optional[int] = None) -> torch.Tensor:
@@ -217,8 +175,14 @@ class BaseTeacherCurveHead(BaseModule):
         return valid
 
     def _finish(self, curves: torch.Tensor, length: int) -> torch.Tensor:
-        """Normalise ``[2, L_valid]`` teacher-grid curves, then resample them to ``length``."""
-        return resample_curves(normalize_curves(curves.float(), self.normalize), length)
+        """Move ``[2, L_valid]`` teacher-grid curves to ``length`` clips, then normalise them
+        there."""
+        curves = curves.float()
+        if self.resample == 'boundary':
+            curves = rebin_boundary_curves(curves, length, self.reduce)
+        else:
+            curves = resample_curves(curves, length)
+        return normalize_curves(curves, self.normalize)
 
 
 def _activate(values: torch.Tensor, activation: Optional[str]) -> torch.Tensor:
@@ -254,8 +218,8 @@ class SpanTeacherCurveHead(BaseTeacherCurveHead):
     expected_layout = 'start_logits [B, L], end_logits [B, L], valid_len [B]'
 
     def __init__(self, activation: Optional[str] = 'softmax', normalize: Optional[str] = None,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(normalize=normalize, init_cfg=init_cfg)
+                 resample: str = 'boundary', init_cfg: Optional[dict] = None) -> None:
+        super().__init__(normalize=normalize, resample=resample, init_cfg=init_cfg)
         if activation not in (None, 'sigmoid', 'softmax'):
             raise ValueError(f"{type(self).__name__}: activation must be 'sigmoid', 'softmax' or "
                              f'None, got {activation!r}')
@@ -284,9 +248,11 @@ class Map2DTeacherCurveHead(BaseTeacherCurveHead):
 
     Per sample, over the valid entries ``i <= j < valid_len`` of ``M = score_map[b]`` only: the
     start curve is the row maximum ``s_i = max_j M[i, j]``, the end curve the column maximum
-    ``e_j = max_i M[i, j]``; then normalise (default: to sum 1, a distribution like the other
-    heads' curves, so that teachers mix on a common scale; reference: L2 along time) and
-    resample.
+    ``e_j = max_i M[i, j]``. Cell ``i``'s start lands on the first clip of the cell and cell
+    ``j``'s end on its last clip (boundary rebinning with a maximum), i.e. every cell span lands
+    on exactly the clip span the map teacher reports for it; then normalise on the target grid
+    (default: to sum 1, a distribution like the other heads' curves, so that teachers mix on a
+    common scale; reference: L2 along time).
 
     Outputs: ``score_map`` ``[B, T, T]`` (any range, higher is better) and ``valid_len`` ``[B]``.
 
@@ -298,12 +264,13 @@ class Map2DTeacherCurveHead(BaseTeacherCurveHead):
     """
 
     kind = 'map2d'
+    reduce = 'max'
     required_keys = ('score_map', 'valid_len')
     expected_layout = 'score_map [B, T, T], valid_len [B]'
 
     def __init__(self, activation: Optional[str] = None, normalize: Optional[str] = 'sum',
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(normalize=normalize, init_cfg=init_cfg)
+                 resample: str = 'boundary', init_cfg: Optional[dict] = None) -> None:
+        super().__init__(normalize=normalize, resample=resample, init_cfg=init_cfg)
         if activation not in (None, 'sigmoid'):
             raise ValueError(f"{type(self).__name__}: activation must be None or 'sigmoid', got "
                              f'{activation!r}')
@@ -351,7 +318,7 @@ class ProposalTeacherCurveHead(BaseTeacherCurveHead):
 
     def __init__(self, sigma: float = 0.1, topk: Optional[int] = None,
                  normalize: Optional[str] = 'sum', init_cfg: Optional[dict] = None) -> None:
-        super().__init__(normalize=normalize, init_cfg=init_cfg)
+        super().__init__(normalize=normalize, resample='boundary', init_cfg=init_cfg)
         if sigma <= 0 or (topk is not None and topk < 1):
             raise ValueError(f'{type(self).__name__}: sigma must be > 0 and topk >= 1 or None, '
                              f'got sigma={sigma}, topk={topk}')

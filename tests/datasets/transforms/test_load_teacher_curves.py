@@ -1,4 +1,4 @@
-"""LoadTeacherCurves: curves of each teacher resampled to the query's clips, with checks."""
+"""LoadTeacherCurves: curves of each teacher moved to the query's clips, with checks."""
 import json
 import pickle
 
@@ -31,20 +31,36 @@ def teacher_files(tmp_path):
     return span, props
 
 
-def results(query=0, v_len=5):
+def results(query=0, v_len=5, num_clips=None):
     qid, vid, sentence = QUERIES[query]
-    return dict(query_id=qid, video_id=vid, sentence=sentence, v_len=v_len)
+    return dict(query_id=qid, video_id=vid, sentence=sentence, v_len=v_len,
+                num_clips=v_len if num_clips is None else num_clips)
 
 
-def test_curves_of_every_teacher_resampled_to_v_len(teacher_files):
+def test_curves_of_every_teacher_rebinned_to_v_len_then_normalised(teacher_files):
     transform = TRANSFORMS.build(dict(type='LoadTeacherCurves', files=list(teacher_files)))
     out = transform(results(0, 5))['teacher_curves']
     assert out.shape == (2, 2, 5) and out.dtype == np.float32
-    np.testing.assert_allclose(out[0], [[0., .5, 1., 1.5, 2.], [4., 3., 2., 1., 0.]])
-    np.testing.assert_allclose(out[1], [[7.] * 5, [8.] * 5])
+    # 3 -> 5 clips: starts land in clips 0, 1, 3, ends in 1, 3, 4; each row then sums to 1.
+    np.testing.assert_allclose(out[0], [[0., 1 / 3, 0., 2 / 3, 0.], [0., 2 / 3, 0., 1 / 3, 0.]])
+    np.testing.assert_allclose(out[1], [[1., 0., 0., 0., 0.], [0., 0., 0., 0., 1.]])
     out = transform(results(1, 3))['teacher_curves']
-    np.testing.assert_allclose(out[0], [[1., 1., 1.], [0., .5, 1.]])
-    np.testing.assert_allclose(out[1], [[0., 0., 3.], [3., 0., 0.]])
+    np.testing.assert_allclose(out[0], [[.5, .5, 0.], [0., 0., 1.]])
+    np.testing.assert_allclose(out[1], [[0., 0., 1.], [1., 0., 0.]])
+    reference = TRANSFORMS.build(dict(type='LoadTeacherCurves', files=list(teacher_files),
+                                      resample='linear', normalize=None))
+    np.testing.assert_allclose(reference(results(0, 5))['teacher_curves'][0],
+                               [[0., .5, 1., 1.5, 2.], [4., 3., 2., 1., 0.]])
+
+
+def test_teachers_on_other_grids_weigh_the_same_on_the_student_grid(tmp_path):
+    # A curve normalised on a 16-cell teacher grid and interpolated to 64 clips summed to ~4.
+    path = str(tmp_path / 'map.npz')
+    curve = np.random.default_rng(0).random((2, 16)).astype(np.float32)
+    save_teacher_curves(path, [TeacherCurveEntry(*QUERIES[0], curve / curve.sum(-1, keepdims=True))],
+                        teacher='2D-TAN', kind='map2d')
+    out = TRANSFORMS.build(dict(type='LoadTeacherCurves', files=[path]))(results(0, 64))
+    np.testing.assert_allclose(out['teacher_curves'].sum(-1), np.ones((1, 2)), rtol=1e-5)
 
 
 def test_missing_query_and_mismatches_name_query_and_file(teacher_files, tmp_path):
@@ -83,9 +99,30 @@ def test_reference_list_file_through_the_transform(tmp_path):
         pickle.dump([('vid_a', torch.tensor([[0., 2.], [2., 0.]])),
                      ('vid_b', torch.ones(2, 4))], f)
     transform = TRANSFORMS.build(dict(
-        type='LoadTeacherCurves', files=[dict(path=str(ref), ann_file=str(ann))]))
+        type='LoadTeacherCurves', files=[dict(path=str(ref), ann_file=str(ann))],
+        resample='linear', normalize=None))
     np.testing.assert_allclose(transform(results(0, 3))['teacher_curves'][0],
                                [[0., 1., 2.], [2., 1., 0.]])
+
+
+def test_reference_curves_are_cropped_to_the_clips_the_teacher_saw(tmp_path):
+    # The reference stores [2, max_vlen] curves: a video of 3 clips has 5 padded positions whose
+    # values must not be stretched into the video.
+    ann = tmp_path / 'train.json'
+    ann.write_text(json.dumps([['vid_a', 30.0, [1.0, 5.0], 'a person opens a door']]))
+    ref = tmp_path / 'ref.pkl'
+    padded = torch.tensor([[1., 2., 3., 9., 9., 9., 9., 9.], [3., 2., 1., 9., 9., 9., 9., 9.]])
+    with open(ref, 'wb') as f:
+        pickle.dump([('vid_a', padded)], f)
+    transform = TRANSFORMS.build(dict(
+        type='LoadTeacherCurves', files=[dict(path=str(ref), ann_file=str(ann))],
+        normalize=None))
+    np.testing.assert_allclose(transform(results(0, 3, num_clips=3))['teacher_curves'][0],
+                               padded[:, :3].numpy())
+    no_count = results(0, 3)
+    del no_count['num_clips']
+    with pytest.raises(TeacherCurveError, match="clip count num_clips of query 'vid_a#0'"):
+        transform(no_count)
 
 
 def test_pipeline_to_batch(tmp_path, teacher_files):
@@ -112,5 +149,5 @@ def test_pipeline_to_batch(tmp_path, teacher_files):
                                data_samples=[b['data_samples'] for b in batch]))['inputs']
     curves = inputs['teacher_curves']
     assert curves.shape == (2, 2, 2, 4)
-    assert torch.allclose(curves[0, 0, 0], torch.tensor([0., 2 / 3, 4 / 3, 2.]))
-    assert torch.allclose(curves[1, 1], torch.tensor([[0., 0., 3., 0.], [3., 0., 0., 0.]]))
+    assert torch.allclose(curves[0, 0, 0], torch.tensor([0., 1 / 3, 2 / 3, 0.]))
+    assert torch.allclose(curves[1, 1], torch.tensor([[0., 0., 1., 0.], [1., 0., 0., 0.]]))

@@ -171,3 +171,22 @@ def test_one_video_path_encodes_the_video_once_and_matches():
                                     video_mask=one['video_mask'].expand(3, -1)))
     torch.testing.assert_close(shared['start_prob'], full['start_prob'])
     torch.testing.assert_close(shared['spans'], full['spans'])
+
+
+def _biases(module):
+    return [p for n, p in module.named_parameters() if n.endswith('bias') and 'norm' not in n]
+
+
+@pytest.mark.parametrize('shared', [True, False])
+def test_init_weights_reaches_the_cotrained_branch(shared):
+    model = build(shared_encoder=shared)
+    for part in ('attention', 'head') + (() if shared else ('encoder', )):
+        biases = _biases(model.cotrained[part])
+        assert biases and all(float(b.abs().max()) == 0 for b in biases), part
+    # The co-trained head starts from the same scheme as the student head: Glorot-uniform
+    # kernels, so weight statistics agree (PyTorch's default init differs by ~x1.7 in std).
+    student = model.student.predictor.start_head[0].weight
+    cotrained = model.cotrained['head'].predictor.start_head[0].weight
+    bound = (6 / sum(student.shape)) ** 0.5
+    assert float(cotrained.abs().max()) <= bound + 1e-6
+    assert float(cotrained.std()) == pytest.approx(float(student.std()), rel=0.1)

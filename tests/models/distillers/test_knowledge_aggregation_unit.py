@@ -15,7 +15,7 @@ def inputs(batch=3, length=12, words=5, dim=16):
     return torch.randn(batch, length, dim), torch.randn(batch, words, dim), video_mask, word_mask
 
 
-@pytest.mark.parametrize('norm', ['bn', 'frozen'])
+@pytest.mark.parametrize('norm', ['masked', 'frozen'])
 def test_weights_sum_to_one_over_teachers(norm):
     kau = KnowledgeAggregationUnit(dim=16, max_vlen=12, num_teachers=3, norm=norm)
     weights = kau(*inputs())
@@ -72,3 +72,36 @@ def test_average_and_aggregation():
     mix = aggregate_curves(one_hot, curves)
     torch.testing.assert_close(mix[:, 0], curves[:, 2, 0])
     torch.testing.assert_close(mix[:, 1], curves[:, 1, 1])
+
+
+def _train_kau():
+    torch.manual_seed(0)
+    return KnowledgeAggregationUnit(dim=16, max_vlen=12, num_teachers=3).train()
+
+
+def test_a_training_batch_of_one_works():
+    kau = _train_kau()
+    video, query, video_mask, word_mask = inputs()
+    weights = kau(video[:1], query[:1], video_mask[:1], word_mask[:1])
+    weights.sum().backward()
+    assert weights.shape == (1, 3, 2) and torch.isfinite(weights).all()
+
+
+def test_a_samples_weights_do_not_depend_on_the_rest_of_its_batch():
+    kau = _train_kau()
+    video, query, video_mask, word_mask = inputs()
+    alone = kau(video[1:2], query[1:2], video_mask[1:2], word_mask[1:2])
+    together = kau(video, query, video_mask, word_mask)[1:2]
+    other = video.clone()
+    other[0] *= 10
+    changed = kau(other, query, video_mask, word_mask)[1:2]
+    torch.testing.assert_close(alone, together)
+    torch.testing.assert_close(together, changed)
+
+
+def test_padded_clips_do_not_enter_the_statistics():
+    kau = _train_kau()
+    video, query, video_mask, word_mask = inputs()
+    noisy = video + 100 * torch.randn_like(video) * (1 - video_mask[..., None])
+    torch.testing.assert_close(kau(video, query, video_mask, word_mask),
+                               kau(noisy, query, video_mask, word_mask))

@@ -59,13 +59,19 @@ def test_span_head_sigmoid_crop_then_resample():
         [[-logit, 0., logit, -9., -9., -9.], [logit] * 6], [3, 6])
     curves = SpanTeacherCurveHead(activation="sigmoid")(outputs, torch.tensor([5, 2]))
     assert curves.shape == (2, 2, 5) and curves.dtype == torch.float32
-    # sigmoid of the 3 valid logits: start [.5, .75, .25], end [.25, .5, .75]; resampled 3 -> 5.
-    assert torch.allclose(curves[0], torch.tensor([[.5, .625, .75, .5, .25],
+    # sigmoid of the 3 valid logits: start [.5, .75, .25], end [.25, .5, .75]; rebinned 3 -> 5:
+    # starts of clips 0, 1, 2 (times 0, 1/3, 2/3) land in clips 0, 1, 3; ends (times 1/3, 2/3,
+    # 1) in the clips finishing there or containing them: 1, 3, 4.
+    assert torch.allclose(curves[0], torch.tensor([[.5, .75, 0., .25, 0.],
+                                                   [0., .25, 0., .5, .75]]))
+    linear = SpanTeacherCurveHead(activation="sigmoid", resample='linear')(outputs, [5, 2])
+    assert torch.allclose(linear[0], torch.tensor([[.5, .625, .75, .5, .25],
                                                    [.25, .375, .5, .625, .75]]))
     # Resampling the padded length (the reference's bug) would give different values.
     buggy = resample_curves(torch.tensor([[0., logit, -logit, 9., 9., 9.]]).sigmoid(), 5)
-    assert not torch.allclose(curves[0, 0], buggy[0], atol=1e-2)
-    assert torch.allclose(curves[1, :, :2], torch.tensor([[.5, .5], [.75, .75]]))
+    assert not torch.allclose(linear[0, 0], buggy[0], atol=1e-2)
+    # 6 -> 2: three boundaries land in each clip, their values summed.
+    assert torch.allclose(curves[1, :, :2], torch.tensor([[1.5, 1.5], [2.25, 2.25]]))
     assert torch.equal(curves[1, :, 2:], torch.zeros(2, 3))
 
 
@@ -103,9 +109,11 @@ def test_map2d_head_row_and_column_maxima_over_valid_upper_triangle():
     l2 = Map2DTeacherCurveHead(normalize="l2")(outputs, [3])
     assert torch.allclose(l2[0, 0], torch.tensor([2., 3., 4.]) / 29 ** .5)
     assert torch.allclose(l2[0, 1], torch.tensor([1., 3., 4.]) / 26 ** .5)
+    # Cells of a 3-cell grid on 5 clips cover clips 0-1, 1-3, 3-4: a cell's start lands on its
+    # first clip, its end on its last.
     longer = Map2DTeacherCurveHead(normalize=None)(outputs, [5], out_len=6)
-    assert torch.allclose(longer[0], torch.tensor([[2., 2.5, 3., 3.5, 4., 0.],
-                                                   [1., 2., 3., 3.5, 4., 0.]]))
+    assert torch.allclose(longer[0], torch.tensor([[2., 3., 0., 4., 0., 0.],
+                                                   [0., 1., 0., 3., 4., 0.]]))
     sig = Map2DTeacherCurveHead(activation='sigmoid', normalize='max')(outputs, [3])
     assert torch.allclose(sig[0, 0], torch.tensor([2., 3., 4.]).sigmoid() / torch.tensor(4.)
                           .sigmoid())
@@ -191,3 +199,60 @@ def test_default_curves_are_distributions():
     props = ProposalTeacherCurveHead()(dict(proposals=torch.tensor([[[.2, .6], [.1, .9]]]),
                                             scores=torch.tensor([[.9, .3]])), [10])
     torch.testing.assert_close(props.sum(-1), torch.ones(1, 2))
+
+
+def _decoded_iou(curves, gt, length):
+    """Mean IoU of the argmax span of outer(start, end) (upper triangle) against ``gt`` clips."""
+    ious = []
+    for c, (s, e) in zip(curves, gt):
+        joint = (c[0, :length, None] * c[1, None, :length]).triu()
+        flat = int(joint.argmax())
+        ps, pe = divmod(flat, length)
+        inter = max(0, min(pe, e) - max(ps, s) + 1)
+        ious.append(inter / (max(pe, e) - min(ps, s) + 1))
+    return sum(ious) / len(ious)
+
+
+def _random_spans(num, cells, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    starts = torch.randint(0, cells, (num, ), generator=g)
+    ends = starts + (torch.rand(num, generator=g) * (cells - starts)).long()
+    return torch.stack([starts, ends], -1)
+
+
+@pytest.mark.parametrize('cells', [64, 32, 16])
+def test_a_perfect_map_teacher_decodes_to_its_own_moments(cells):
+    length, num = 64, 200
+    spans = _random_spans(num, cells)
+    score_map = torch.zeros(num, cells, cells)
+    score_map[torch.arange(num), spans[:, 0], spans[:, 1]] = 1.
+    outputs = dict(kind='map2d', score_map=score_map, valid_len=torch.full((num, ), cells))
+    curves = Map2DTeacherCurveHead()(outputs, [length] * num)
+    ratio = length // cells  # the clip span of cell span (i, j): (i * r, (j + 1) * r - 1)
+    gt = [(int(s) * ratio, (int(e) + 1) * ratio - 1) for s, e in spans]
+    assert _decoded_iou(curves, gt, length) >= 0.99
+
+
+@pytest.mark.parametrize('teacher_len', [64, 128, 256])
+def test_a_perfect_span_teacher_on_a_finer_grid_decodes_to_its_moments(teacher_len):
+    length, num = 64, 200
+    spans = _random_spans(num, length, seed=1)  # moments representable on the student grid
+    ratio = teacher_len // length
+    logits = torch.full((num, 2, teacher_len), -30.)
+    logits[torch.arange(num), 0, spans[:, 0] * ratio] = 30.
+    logits[torch.arange(num), 1, (spans[:, 1] + 1) * ratio - 1] = 30.
+    outputs = span_outputs(logits[:, 0].tolist(), logits[:, 1].tolist(), [teacher_len] * num)
+    curves = SpanTeacherCurveHead()(outputs, [length] * num)
+    assert _decoded_iou(curves, spans.tolist(), length) >= 0.99
+    torch.testing.assert_close(curves.sum(-1), torch.ones(num, 2))
+
+
+def test_normalised_on_the_target_grid_every_teacher_weighs_the_same():
+    # A map teacher on 16 cells and a span teacher on 64 clips, both on the 64-clip student grid:
+    # each curve sums to 1 there (normalising on 16 cells, then interpolating, gave 4).
+    score_map = torch.rand(1, 16, 16)
+    curves = Map2DTeacherCurveHead()(dict(kind='map2d', score_map=score_map,
+                                          valid_len=torch.tensor([16])), [64])
+    torch.testing.assert_close(curves.sum(-1), torch.ones(1, 2))
+    span = SpanTeacherCurveHead()(span_outputs([[0.] * 64], [[0.] * 64], [64]), [64])
+    torch.testing.assert_close(span.sum(-1), torch.ones(1, 2))
