@@ -7,7 +7,7 @@ from mmaction.registry import MODELS
 
 from mmemtm.structures import GroundingDataSample
 from ..losses import masked_soft_cross_entropy
-from ..utils.decoding import span_score_map, topk_spans
+from ..utils.decoding import span_log_score_map, topk_spans
 from .base_grounder import BaseGrounder
 
 
@@ -50,8 +50,8 @@ class SpanPriorGrounder(BaseGrounder):
     def predict_spans(self, inputs: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
         mask = inputs['video_mask']
         start, end = self.boundary_logits(mask)
-        spans, scores = topk_spans(span_score_map(start, end, mask), self.topk)
-        return dict(spans=spans, scores=scores)
+        spans, log_scores = topk_spans(span_log_score_map(start, end, mask), self.topk)
+        return dict(spans=spans, scores=log_scores.exp())
 
     @torch.no_grad()
     def teacher_outputs(self, inputs: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
