@@ -35,7 +35,9 @@ def _curve_pipeline(cfg: Config, curve_files: Sequence[str]) -> List[dict]:
 @torch.no_grad()
 def evaluate_teacher_curves(model: torch.nn.Module, cfg: Config, curve_files: Sequence[str],
                             teacher_names: Sequence[str], split: str = 'test',
-                            batch_size: Optional[int] = None) -> Dict[str, Dict[str, float]]:
+                            batch_size: Optional[int] = None,
+                            dump_files: Optional[Dict[str, str]] = None
+                            ) -> Dict[str, Dict[str, float]]:
     """Metrics of decoding each teacher's curves, their plain average and the KAU mixture.
 
     Args:
@@ -46,6 +48,8 @@ def evaluate_teacher_curves(model: torch.nn.Module, cfg: Config, curve_files: Se
         teacher_names: A name per teacher (row names).
         split: ``'test'``, ``'val'`` or ``'train'``.
         batch_size: Batch size (default: the split's).
+        dump_files: ``{row name: path}``: per-query predictions and IoUs of those rows
+            (``GroundingMetric(dump_file=...)``).
 
     Returns:
         dict: ``{row name: GroundingMetric metrics}``.
@@ -56,7 +60,8 @@ def evaluate_teacher_curves(model: torch.nn.Module, cfg: Config, curve_files: Se
     cfg.test_dataloader.dataset.pipeline = _curve_pipeline(cfg, curve_files)
     dataloader = build_split_dataloader(cfg, split, batch_size, 0)
     rows = [*teacher_names, 'plain average of teachers', 'KAU mixture']
-    metrics = {row: GroundingMetric() for row in rows}
+    dump_files = dump_files or {}
+    metrics = {row: GroundingMetric(dump_file=dump_files.get(row)) for row in rows}
     model.eval()
     progress = ProgressBar(len(dataloader.dataset))
     for data in dataloader:

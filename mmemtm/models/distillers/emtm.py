@@ -150,20 +150,28 @@ class EMTM(BaseGrounder):
 
         self.encoder = encoder()
         self.student = head()
-        self.cotrained = None
-        if cotrained_attn_layers is not None:
-            # mmengine's ModuleDict, so that init_weights reaches the branch's blocks and head
-            # (torch's ModuleDict is skipped and keeps PyTorch's default initialisation).
-            self.cotrained = ModuleDict(
-                dict(attention=DualAttentionEncoder(dim, cotrained_attn_layers, num_heads,
-                                                    drop_rate),
-                     head=head()))
-            if not shared_encoder:
-                self.cotrained['encoder'] = encoder()
-        self.aggregator = None
-        if num_teachers > 0:
-            self.aggregator = MODELS.build(aggregator,
-                                           default_args=dict(num_teachers=num_teachers))
+        # The training-only parts are built from a forked random stream, so that one seed gives
+        # the student the same initialisation in every ablation (paired comparisons): its parts
+        # are built first, and mmengine's init_weights visits them first.
+        with torch.random.fork_rng(devices=[]):
+            self.cotrained = self._build_cotrained(cotrained_attn_layers, shared_encoder, encoder,
+                                                   head, dim, num_heads, drop_rate)
+            self.aggregator = None if num_teachers == 0 else MODELS.build(
+                aggregator, default_args=dict(num_teachers=num_teachers))
+
+    @staticmethod
+    def _build_cotrained(layers: Optional[int], shared_encoder: bool, encoder, head, dim: int,
+                         num_heads: int, drop_rate: float) -> Optional[ModuleDict]:
+        """The co-trained isomorphic teacher (None without ``layers``)."""
+        if layers is None:
+            return None
+        # mmengine's ModuleDict, so that init_weights reaches the branch's blocks and head
+        # (torch's ModuleDict is skipped and keeps PyTorch's default initialisation).
+        branch = ModuleDict(dict(attention=DualAttentionEncoder(dim, layers, num_heads, drop_rate),
+                                 head=head()))
+        if not shared_encoder:
+            branch['encoder'] = encoder()
+        return branch
 
     def _check_clip_grid(self, max_vlen: int, aggregator: Optional[dict]) -> None:
         """``max_vlen`` is set, and the data preprocessor and the aggregator use the same."""

@@ -190,3 +190,19 @@ def test_init_weights_reaches_the_cotrained_branch(shared):
     bound = (6 / sum(student.shape)) ** 0.5
     assert float(cotrained.abs().max()) <= bound + 1e-6
     assert float(cotrained.std()) == pytest.approx(float(student.std()), rel=0.1)
+
+
+@pytest.mark.parametrize('variant', [
+    dict(num_teachers=0, cotrained_attn_layers=None),
+    dict(num_teachers=0),
+    dict(aggregator=dict(type='AverageTeacherAggregator')),
+    dict(shared_encoder=False),
+])
+def test_one_seed_gives_every_ablation_the_same_student_initialisation(variant):
+    # The benchmark's comparisons are paired: the student parts are built and initialised first.
+    full = build()
+    other = build(**variant)
+    for part in ('encoder', 'student'):
+        mine, theirs = getattr(full, part).state_dict(), getattr(other, part).state_dict()
+        assert mine.keys() == theirs.keys()
+        assert all(torch.equal(mine[k], theirs[k]) for k in mine), part

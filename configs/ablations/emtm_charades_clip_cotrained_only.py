@@ -1,0 +1,7 @@
+# Ablation on real CLIP features: student + co-trained isomorphic teacher on the shared encoder,
+# no offline teachers.
+_base_ = ['../emtm_charades_clip.py']
+
+train_dataloader = dict(
+    dataset=dict(pipeline=[t for t in _base_.train_pipeline if t.type != 'LoadTeacherCurves']))
+model = dict(num_teachers=0)

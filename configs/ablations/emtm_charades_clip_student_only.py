@@ -1,0 +1,7 @@
+# Ablation on real CLIP features: EMTM's student trained alone (no offline teachers, no co-trained
+# teacher; the reference's "BaseFast").
+_base_ = ['../emtm_charades_clip.py']
+
+train_dataloader = dict(
+    dataset=dict(pipeline=[t for t in _base_.train_pipeline if t.type != 'LoadTeacherCurves']))
+model = dict(num_teachers=0, cotrained_attn_layers=None)
