@@ -80,6 +80,8 @@ class EMTM(BaseGrounder):
         cotrained_attn_layers: Dual attention blocks of the co-trained teacher (None: no
             co-trained teacher).
         shared_encoder: The co-trained teacher uses the student's encoder (EMTM) or its own.
+        cotrained_final_norm: LayerNorm after the co-trained teacher's last dual attention block
+            (default; False: the reference, see :class:`DualAttentionEncoder`).
         match_weight: ``lambda_m`` of the matching losses.
         kau_weight: Weight of the aggregated soft labels' loss against the ground truth.
         kd_weight: ``label_cof``, weight of the label distillation.
@@ -109,6 +111,7 @@ class EMTM(BaseGrounder):
                  aggregator: Optional[dict] = None,
                  cotrained_attn_layers: Optional[int] = 2,
                  shared_encoder: bool = True,
+                 cotrained_final_norm: bool = True,
                  match_weight: float = 1.0,
                  kau_weight: float = 1.0,
                  kd_weight: float = 0.1,
@@ -154,20 +157,22 @@ class EMTM(BaseGrounder):
         # the student the same initialisation in every ablation (paired comparisons): its parts
         # are built first, and mmengine's init_weights visits them first.
         with torch.random.fork_rng(devices=[]):
-            self.cotrained = self._build_cotrained(cotrained_attn_layers, shared_encoder, encoder,
-                                                   head, dim, num_heads, drop_rate)
+            self.cotrained = self._build_cotrained(
+                cotrained_attn_layers, shared_encoder, encoder, head, dict(dim=dim, num_heads=num_heads, drop_rate=drop_rate,
+                                           final_norm=cotrained_final_norm))
             self.aggregator = None if num_teachers == 0 else MODELS.build(
                 aggregator, default_args=dict(num_teachers=num_teachers))
 
     @staticmethod
-    def _build_cotrained(layers: Optional[int], shared_encoder: bool, encoder, head, dim: int,
-                         num_heads: int, drop_rate: float) -> Optional[ModuleDict]:
+    def _build_cotrained(layers: Optional[int], shared_encoder: bool, encoder, head,
+                         attention_args: dict) -> Optional[ModuleDict]:
         """The co-trained isomorphic teacher (None without ``layers``)."""
         if layers is None:
             return None
         # mmengine's ModuleDict, so that init_weights reaches the branch's blocks and head
         # (torch's ModuleDict is skipped and keeps PyTorch's default initialisation).
-        branch = ModuleDict(dict(attention=DualAttentionEncoder(dim, layers, num_heads, drop_rate),
+        branch = ModuleDict(dict(attention=DualAttentionEncoder(num_layers=layers,
+                                                                **attention_args),
                                  head=head()))
         if not shared_encoder:
             branch['encoder'] = encoder()

@@ -35,6 +35,8 @@ class SeqPANGrounder(BaseGrounder):
         char_widths: Widths of the character convolutions.
         drop_rate: Dropout rate (TACoS/ActivityNet 0.2, Charades-STA 0.4).
         num_attn_layers: Dual attention blocks.
+        final_norm: LayerNorm after the last block (default; False: the reference, see
+            :class:`DualAttentionEncoder`).
         match_weight: ``lambda_m`` of the matching losses.
         topk: Moments returned per query.
         nms_thr: IoU of the temporal NMS between returned moments (None: plain top-k).
@@ -55,6 +57,7 @@ class SeqPANGrounder(BaseGrounder):
                  char_widths: Sequence[int] = (1, 2, 3, 4),
                  drop_rate: float = 0.2,
                  num_attn_layers: int = 2,
+                 final_norm: bool = True,
                  match_weight: float = 1.0,
                  topk: int = 5,
                  nms_thr: Optional[float] = 0.5,
@@ -71,7 +74,8 @@ class SeqPANGrounder(BaseGrounder):
         self.max_span_len = max_span_len
         self.encoder = QueryVideoEncoder(vocab, video_dim, dim, max_vlen, num_chars, char_dim,
                                          char_filters, char_widths, drop_rate=drop_rate)
-        self.dual_attention = DualAttentionEncoder(dim, num_attn_layers, num_heads, drop_rate)
+        self.dual_attention = DualAttentionEncoder(dim, num_attn_layers, num_heads, drop_rate,
+                                                   final_norm)
         self.head = SpanGroundingHead(dim, max_vlen, num_heads, drop_rate, match_weight)
 
     def encode(self, inputs: Dict[str, torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
