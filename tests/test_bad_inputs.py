@@ -433,6 +433,19 @@ def teacher_reference_list_out_of_order(tmp):
     return lambda: TeacherCurveFile(str(tmp / 'curves.pkl'), ann_file=ann)
 
 
+@case(TeacherCurveError, r"curves\.pkl: curves in the reference list format are padded to the "
+      r"teacher's max_vlen; cropping them needs the video's clip count num_clips of query "
+      r"'v1#0'")
+def teacher_reference_curves_without_clip_count(tmp):
+    (tmp / 'curves.pkl').write_bytes(pickle.dumps([('v1', np.ones((2, 6))),
+                                                   ('v1', np.ones((2, 6)))]))
+    ann = write_json(tmp / 'ann.json', RECORDS[:2])
+    load = TRANSFORMS.build(dict(type='LoadTeacherCurves',
+                                 files=[dict(path=str(tmp / 'curves.pkl'), ann_file=ann)]))
+    results = dict(query_id='v1#0', video_id='v1', sentence=RECORDS[0][3], v_len=6)
+    return lambda: load(results)
+
+
 @case(ValueError, r'the batch carries curves of 2 teachers, the model expects num_teachers=3 '
       r'\(one teacher per file of LoadTeacherCurves\)')
 def teacher_count_differs_from_the_model(tmp):
