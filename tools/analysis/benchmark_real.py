@@ -4,7 +4,7 @@ ViT-L/14), teachers, EMTM and its ablations, 3 seeds, paired bootstrap CIs, the 
     python tools/analysis/benchmark_real.py --work-dir work_dirs/charades_clip
 
 Resumable: finished runs are kept in WORK_DIR/results.json and skipped when run again. Writes
-WORK_DIR/results.md (the table and the sweep). The protocol is in mmemtm/apis/real_benchmark.py.
+WORK_DIR/results.md (the table and the sweep) and WORK_DIR/results.png (R1@0.5 per row). The protocol is in mmemtm/apis/real_benchmark.py.
 """
 import argparse
 import os.path as osp
@@ -14,6 +14,7 @@ import mmemtm  # noqa: F401  (compatibility fixes and registration come first)
 from mmengine.registry import init_default_scope
 from mmemtm.apis.real_benchmark import RealBenchmark, markdown_table, summary_rows, sweep_table
 from mmemtm.utils import atomic_write
+from mmemtm.visualization import accuracy_bars, save_figure
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -49,9 +50,12 @@ def main(argv: Optional[List[str]] = None) -> str:
         bench.save()
         if args.stage == 'all':
             bench.run_rows(kd)
-    report = ('Charades-STA test videos, re-split by video (CLIP ViT-L/14); test split, '
-              'checkpoints chosen on val.\n\n' + markdown_table(summary_rows(bench.results,
-                                                                             args.seeds))
+    rows = summary_rows(bench.results, args.seeds)
+    label = ('Charades-STA test videos, re-split by video (CLIP ViT-L/14); test split, '
+             'checkpoints chosen on val.')
+    if rows:
+        save_figure(accuracy_bars(rows, title=label), osp.join(args.work_dir, 'results.png'))
+    report = (label + '\n\n' + markdown_table(rows)
               + '\n\nKD sweep (EMTM with the KAU, seed '
               f'{args.seeds[0]}), chosen: {bench.results.get("chosen_kd")}\n\n'
               + sweep_table(bench.results) + '\n')

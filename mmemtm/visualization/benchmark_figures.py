@@ -1,0 +1,34 @@
+"""Figures of benchmark tables."""
+from typing import List
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def accuracy_bars(rows: List[dict], metric: str = 'R1@0.5', title: str = '') -> plt.Figure:
+    """Horizontal bars of ``metric`` per row: mean over seeds with the sd as an error bar, and the
+    paired 95% CI of the difference to the baseline written next to each bar.
+
+    Args:
+        rows: Rows of :func:`mmemtm.apis.real_benchmark.summary_rows` (``row``, ``metric`` as
+            ``(mean, sd)``, optional ``ci`` as ``(mean, low, high)`` points).
+        metric: The metric to draw (percent).
+        title: Figure title.
+    """
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
+    names = [r['row'] for r in rows][::-1]
+    means = [r[metric][0] for r in rows][::-1]
+    sds = [r[metric][1] for r in rows][::-1]
+    ax.barh(names, means, xerr=sds, color='#4c72b0', alpha=0.8, capsize=3)
+    for y, row in enumerate(rows[::-1]):
+        if 'ci' in row:
+            mean, low, high = row['ci']
+            ax.text(row[metric][0] + row[metric][1] + 0.5, y,
+                    f'{mean:+.1f} [{low:+.1f}, {high:+.1f}]', va='center', fontsize=8)
+    ax.set_xlabel(f'{metric} (%), mean ± sd over seeds; text: paired 95% CI vs the baseline')
+    ax.set_xlim(0, max(m + s for m, s in zip(means, sds)) + 15)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
