@@ -76,7 +76,6 @@ def stage_config(stage: Stage, work_root: str, planted: str, curves: List[str]) 
     """The stage's config pointed at the planted features and at this run's teacher curves."""
     cfg = Config.fromfile(stage.config)
     cfg.work_dir = osp.join(work_root, osp.splitext(osp.basename(stage.config))[0])
-    cfg.randomness = dict(seed=cfg.randomness.get('seed', 0), deterministic=True)
     for split in ('train', 'val', 'test'):
         cfg[f'{split}_dataloader'].dataset.data_prefix.features = planted
     if teacher_curve_files(cfg) is not None:
@@ -133,6 +132,7 @@ def main() -> None:
                         "machine's core count)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True, warn_only=True)
     start = time.time()
     plant_features(args.planted, args.seed)
     curves_dir = osp.join(args.work_dir, 'curves')
