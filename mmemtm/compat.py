@@ -5,11 +5,13 @@
    mmengine registers only part of mmaction's models. A placeholder module is installed in its place
    (only when the real one is missing); building ``type='DRN'`` then raises a clear error.
 2. ``torch>=2.6`` loads checkpoints with ``weights_only=True``, but mmengine 0.10.7 checkpoints hold
-   mmengine objects (``HistoryBuffer``, ``ConfigDict``...), so ``tools/test.py CKPT``, ``--resume``
-   and ``load_from`` fail. mmengine's loader for local paths is replaced by one that unpickles the
-   full checkpoint. **Local checkpoint files are trusted**: only load checkpoints you made or got
-   from a source you trust, exactly as with any pickle. Remote schemes (``http://`` ...) keep
-   mmengine's behaviour.
+   mmengine and numpy objects (the message hub's ``HistoryBuffer`` logs, NumPy's random state),
+   so ``tools/test.py CKPT``, ``--resume`` and ``load_from`` fail. mmengine's loader for local
+   paths is replaced by :func:`load_local_checkpoint`: still ``weights_only=True``, with the few
+   globals of :func:`checkpoint_safe_globals` allowed, so a checkpoint file cannot run code; any
+   other global is refused with :class:`CheckpointTrustError`. Full unpickling only happens inside
+   :func:`trusted_checkpoints` (``--trust-checkpoint`` of the tools, ``trust_checkpoint=True`` of
+   ``init_grounder``). Remote schemes (``http://`` ...) keep mmengine's behaviour.
 3. ``pkg_resources`` (used by mmengine's ``mmaction::`` config inheritance and by mim) is gone from
    ``setuptools>=82``; the requirement files pin ``setuptools<82`` and :func:`check_pkg_resources`
    turns its absence into an actionable error.
@@ -18,13 +20,16 @@
    several CPU processes can train with the gloo backend (the model wrapper
    ``DeviceAwareDistributedDataParallel`` handles the CPU side of DDP).
 """
+import contextlib
 import importlib.util
+import logging
 import os.path as osp
 import pickle
+import re
 import sys
 import types
 import warnings
-from typing import Any, Optional
+from typing import Any, Iterator, List, Optional, Tuple
 
 DRN_MODULE = 'mmaction.models.localizers.drn'
 
@@ -72,31 +77,143 @@ class CheckpointReadError(RuntimeError):
     """A checkpoint file exists but cannot be unpickled; the message names the file."""
 
 
-def load_trusted_local_checkpoint(filename: str, map_location: Optional[Any] = None) -> Any:
-    """Load a local mmengine checkpoint with full unpickling (the file is trusted).
+class CheckpointTrustError(CheckpointReadError):
+    """A checkpoint holds a global outside the allowlist (it could run code when unpickled); the
+    message names the file, the global and how to trust the file."""
+
+
+#: Methods of ``HistoryBuffer`` that its pickled state refers to as ``getattr(HistoryBuffer, m)``.
+HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+#: Parts of torch's refusal messages that name the offending global, function or type.
+_REFUSAL_PATTERNS = (r'GLOBAL (\S+)', r'unrecognized function (.+?)(?: which belongs|$)',
+                     r'but got (<class [^>]+>)')
+_TRUST = {'checkpoints': False}
+
+
+def _history_buffer_statistic(owner: Any, name: str) -> Any:
+    """``getattr`` restricted to the one use in mmengine checkpoints: ``HistoryBuffer`` pickles
+    its statistics methods as ``getattr(HistoryBuffer, 'min')`` and so on."""
+    from mmengine.logging import HistoryBuffer
+
+    if owner is not HistoryBuffer or name not in HISTORY_BUFFER_STATISTICS:
+        raise pickle.UnpicklingError(
+            f'GLOBAL builtins.getattr is allowed only as getattr(HistoryBuffer, one of '
+            f'{HISTORY_BUFFER_STATISTICS}), got getattr({owner!r}, {name!r})')
+    return getattr(owner, name)
+
+
+def checkpoint_safe_globals() -> List[Tuple[Any, str]]:
+    """``(object, name in the pickle)`` of every global allowed in a checkpoint besides torch's
+    defaults (tensors, plain containers): exactly what mmengine/mmemtm training checkpoints hold."""
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+    from numpy._core import multiarray
+
+    return [
+        # message_hub: every logged scalar is a HistoryBuffer of numpy arrays (float64 values,
+        # int64 counts) that refers to its statistics methods through getattr
+        (HistoryBuffer, 'mmengine.logging.history_buffer.HistoryBuffer'),
+        (_history_buffer_statistic, 'builtins.getattr'),
+        (multiarray._reconstruct, 'numpy._core.multiarray._reconstruct'),
+        (np.ndarray, 'numpy.ndarray'),
+        (np.dtype, 'numpy.dtype'),
+        (np.dtypes.Float64DType, 'numpy.dtypes.Float64DType'),
+        (np.dtypes.Int64DType, 'numpy.dtypes.Int64DType'),
+        # message_hub runtime info: numpy scalars (e.g. the ETA)
+        (multiarray.scalar, 'numpy._core.multiarray.scalar'),
+        # random_states (RandomStateHook): NumPy's MT19937 key is a uint32 array
+        (np.dtypes.UInt32DType, 'numpy.dtypes.UInt32DType'),
+    ]
+
+
+@contextlib.contextmanager
+def trusted_checkpoints(enabled: bool = True) -> Iterator[None]:
+    """Within the block, local checkpoints are fully unpickled (``weights_only=False``), with a
+    warning per file: a trusted file may hold any object, and may run any code.
+
+    Args:
+        enabled: False makes the block a no-op (for ``with trusted_checkpoints(args.flag)``).
+    """
+    previous = _TRUST['checkpoints']
+    _TRUST['checkpoints'] = previous or enabled
+    try:
+        yield
+    finally:
+        _TRUST['checkpoints'] = previous
+
+
+def _refused_global(exc: pickle.UnpicklingError) -> Optional[Tuple[str, str]]:
+    """``(global, torch's reason)`` when ``exc`` is a refusal of the weights-only unpickler."""
+    for line in str(exc).splitlines():
+        for pattern in _REFUSAL_PATTERNS:
+            match = re.search(pattern, line)
+            if match:
+                name = match.group(1)
+                if pattern == _REFUSAL_PATTERNS[0] and '.' not in name:
+                    name = f'builtins.{name}'  # torch drops the module of builtins
+                return name, line.split(' Please use')[0].strip()
+    return None
+
+
+def _trust_error(filename: str, name: str, reason: str) -> CheckpointTrustError:
+    return CheckpointTrustError(
+        f'checkpoint {filename} was refused: it needs {name}, which is not among the globals '
+        'mmemtm allows in checkpoints (unpickling it could run code). If you made the file or '
+        'trust its source, load it fully with --trust-checkpoint (tools/train.py, test.py, '
+        'demo.py, dump_teacher_curves.py), init_grounder(..., trust_checkpoint=True) or inside '
+        f'mmemtm.compat.trusted_checkpoints(). torch: {reason}')
+
+
+def _read_error(filename: str, exc: Exception) -> CheckpointReadError:
+    return CheckpointReadError(f'checkpoint {filename} is not a readable torch checkpoint '
+                               f'(truncated or another kind of file?): {type(exc).__name__}: '
+                               f'{exc}')
+
+
+def _torch_load(filename: str, map_location: Optional[Any], trusted: bool) -> Any:
+    import torch
+
+    if trusted:
+        from mmengine.logging import print_log
+        print_log(f'checkpoint {filename} is fully unpickled (trusted): it can run any code',
+                  logger='current', level=logging.WARNING)
+        return torch.load(filename, map_location=map_location, weights_only=False)
+    with torch.serialization.safe_globals(checkpoint_safe_globals()):
+        return torch.load(filename, map_location=map_location, weights_only=True)
+
+
+def load_local_checkpoint(filename: str, map_location: Optional[Any] = None) -> Any:
+    """Load a local checkpoint with ``weights_only=True`` and :func:`checkpoint_safe_globals`, or
+    fully inside :func:`trusted_checkpoints`.
 
     Args:
         filename: Path of the checkpoint file.
         map_location: Same as :func:`torch.load`.
-    """
-    import torch
 
+    Raises:
+        CheckpointTrustError: The file holds another global (naming it).
+        CheckpointReadError: The file is no readable checkpoint.
+    """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found.')
+    trusted = _TRUST['checkpoints']
     try:
-        return torch.load(filename, map_location=map_location, weights_only=False)
-    except (pickle.UnpicklingError, EOFError, RuntimeError, ValueError) as exc:
-        raise CheckpointReadError(f'checkpoint {filename} is not a readable torch checkpoint '
-                                  f'(truncated or another kind of file?): {type(exc).__name__}: '
-                                  f'{exc}') from exc
+        return _torch_load(filename, map_location, trusted)
+    except pickle.UnpicklingError as exc:
+        refused = None if trusted else _refused_global(exc)
+        if refused is not None:
+            raise _trust_error(filename, *refused) from None
+        raise _read_error(filename, exc) from exc
+    except (EOFError, RuntimeError, ValueError, KeyError) as exc:
+        raise _read_error(filename, exc) from exc
 
 
 def install_checkpoint_loader() -> None:
-    """Make mmengine load local checkpoints with ``weights_only=False``."""
+    """Make mmengine load local checkpoints with :func:`load_local_checkpoint`."""
     from mmengine.runner.checkpoint import CheckpointLoader
 
-    CheckpointLoader.register_scheme(prefixes='', loader=load_trusted_local_checkpoint, force=True)
+    CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)
 
 
 def check_pkg_resources() -> None:

@@ -1,6 +1,7 @@
 """Shared fixtures: the real data in ../shared/data, small planted data sets, tool runners and
 the converted Kinetics-400 I3D weights."""
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,22 @@ def demo_planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     PlantedFeatureGenerator(load_word_vocabulary(str(DEMO_ROOT / 'glove')), seed=0).generate(
         queries, str(out))
     return out
+
+
+class RunsCode:
+    """Unpickling this object runs ``touch <marker>``: the payload of a malicious file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {shlex.quote(str(self.marker))}',)
+
+
+@pytest.fixture
+def payload(tmp_path: Path) -> RunsCode:
+    """A :class:`RunsCode` whose marker is ``tmp_path / 'MARKER'`` (the file must never appear)."""
+    return RunsCode(tmp_path / 'MARKER')
 
 
 def tool_env() -> dict:

@@ -5,7 +5,10 @@ Every case below builds one bad input in ``tmp_path`` and returns the action tha
 test checks the exception type and a regular expression naming the culprit. Case names are the
 ``test case`` column of docs/errors.md.
 """
+import argparse
+import importlib.util
 import json
+import os
 import pickle
 import re
 import subprocess
@@ -19,7 +22,7 @@ import torch
 
 from mmaction.registry import TRANSFORMS
 from mmemtm.apis import CheckpointMismatchError, init_grounder
-from mmemtm.compat import CheckpointReadError
+from mmemtm.compat import CheckpointReadError, CheckpointTrustError
 from mmemtm.datasets import (AnnotationError, FeatureError, GroundingDataset, NpyFeatureStore,
                              TeacherCurveEntry, TeacherCurveError, TeacherCurveFile,
                              read_queries, save_teacher_curves)
@@ -38,6 +41,13 @@ RECORDS = [['v1', 30.0, [2.0, 9.0], 'a man opens the door.'],
            ['v1', 30.0, [10.0, 20.5], 'he takes out a pan.']]
 
 CASES: List = []
+
+
+class RunsCode:
+    """Unpickling it calls ``os.system`` (with a harmless command): a malicious file's payload."""
+
+    def __reduce__(self):
+        return os.system, ('true',)
 
 
 def case(exc: type, pattern: str) -> Callable:
@@ -424,6 +434,25 @@ def teacher_reference_list_without_annotations(tmp):
     return lambda: TeacherCurveFile(str(tmp / 'curves.pkl'))
 
 
+@case(TeacherCurveError, r'curves\.pkl: refusing to unpickle (posix|nt)\.system: data pickles '
+      r'may hold only numpy arrays, torch tensors and plain containers')
+def teacher_reference_list_that_runs_code(tmp):
+    (tmp / 'curves.pkl').write_bytes(pickle.dumps([('v1', RunsCode()), ('v1', np.ones((2, 6)))]))
+    ann = write_json(tmp / 'ann.json', RECORDS)
+    return lambda: TeacherCurveFile(str(tmp / 'curves.pkl'), ann_file=ann)
+
+
+@case(TeacherCurveError, r'outputs\.pkl: refusing to unpickle (posix|nt)\.system: .*use '
+      r'--trust-pickle')
+def teacher_outputs_that_run_code(tmp):
+    spec = importlib.util.spec_from_file_location(
+        'import_teacher_outputs', REPO_ROOT / 'tools' / 'import_teacher_outputs.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    (tmp / 'outputs.pkl').write_bytes(pickle.dumps({'v1#0': dict(logits=RunsCode())}))
+    return lambda: tool.load_outputs(str(tmp / 'outputs.pkl'))
+
+
 @case(TeacherCurveError, r"curves\.pkl: element 1: video id 'v2' does not match record 1 of "
       r".*ann\.json \(expected 'v1', query v1#1\)")
 def teacher_reference_list_out_of_order(tmp):
@@ -472,6 +501,23 @@ def checkpoint_truncated(tmp):
     path = save_checkpoint(tmp / 'full.pth', SpanPriorGrounder(num_bins=8))
     (tmp / 'truncated.pth').write_bytes(Path(path).read_bytes()[:300])
     return lambda: init_grounder(STUDENT_CONFIG, str(tmp / 'truncated.pth'),
+                                 cfg_options=TINY_MODEL)
+
+
+@case(CheckpointTrustError, r'checkpoint .*evil\.pth was refused: it needs (posix|nt)\.system, '
+      r'which is not among the globals mmemtm allows in checkpoints')
+def checkpoint_that_runs_code(tmp):
+    torch.save(dict(meta=RunsCode(), state_dict={}), tmp / 'evil.pth')
+    return lambda: init_grounder(STUDENT_CONFIG, str(tmp / 'evil.pth'), cfg_options=TINY_MODEL)
+
+
+@case(CheckpointTrustError, r'checkpoint .*namespace\.pth was refused: it needs '
+      r'argparse\.Namespace, .* --trust-checkpoint')
+def checkpoint_with_another_object(tmp):
+    model = init_grounder(STUDENT_CONFIG, cfg_options=TINY_MODEL)
+    torch.save(dict(meta=argparse.Namespace(), state_dict=model.state_dict()),
+               tmp / 'namespace.pth')
+    return lambda: init_grounder(STUDENT_CONFIG, str(tmp / 'namespace.pth'),
                                  cfg_options=TINY_MODEL)
 
 

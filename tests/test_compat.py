@@ -1,13 +1,21 @@
 """Each fix of mmemtm.compat, with a check that the problem is real without it."""
+import argparse
+import logging
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
-from mmengine.logging import HistoryBuffer
+from mmengine.logging import HistoryBuffer, MMLogger
 
 import mmemtm
 from mmemtm import compat
+from mmemtm.compat import CheckpointReadError, CheckpointTrustError, trusted_checkpoints
+
+STUDENT_CONFIG = str(Path(__file__).resolve().parents[1] / 'configs' / 'ablations' /
+                     'student_only_tacos_demo.py')
 
 
 def python(code: str, tool_env) -> subprocess.CompletedProcess:
@@ -39,8 +47,10 @@ def test_drn_placeholder_explains_itself():
 @pytest.fixture
 def mmengine_checkpoint(tmp_path):
     path = tmp_path / 'ckpt.pth'
-    torch.save({'state_dict': {'w': torch.ones(2)}, 'message_hub': {'loss': HistoryBuffer()}},
-               path)
+    # as mmengine's message hub makes them: buffers start with a value (an empty one would also
+    # need builtins.bytes, which no training checkpoint holds)
+    torch.save({'state_dict': {'w': torch.ones(2)},
+                'message_hub': {'loss': HistoryBuffer([0.5], [1])}}, path)
     return path
 
 
@@ -56,6 +66,109 @@ def test_checkpoints_with_mmengine_objects_load_with_the_fix(mmengine_checkpoint
     assert isinstance(ckpt['message_hub']['loss'], HistoryBuffer)
     with pytest.raises(FileNotFoundError, match='can not be found'):
         _load_checkpoint(str(mmengine_checkpoint) + '.missing')
+
+
+class CallsGetattr:
+    """Pickles as ``getattr(owner, name)``: builtins.getattr in another form than mmengine's."""
+
+    def __init__(self, owner, name: str) -> None:
+        self.owner, self.name = owner, name
+
+    def __reduce__(self):
+        return getattr, (self.owner, self.name)
+
+
+@pytest.fixture
+def warnings_logged():
+    """Messages of the warnings logged to mmengine's current logger during the test."""
+    records = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+def test_every_loader_refuses_a_checkpoint_that_runs_code(tmp_path, payload):
+    from mmengine.runner import CheckpointLoader, load_checkpoint
+    from mmengine.runner.checkpoint import _load_checkpoint
+
+    from mmemtm.apis import read_checkpoint_weights
+    path = str(tmp_path / 'evil.pth')
+    torch.save({'state_dict': {'weight': torch.ones(2)}, 'meta': payload}, path)
+    loaders = [lambda: _load_checkpoint(path, map_location='cpu'),
+               lambda: CheckpointLoader.load_checkpoint(path, map_location='cpu'),
+               lambda: load_checkpoint(torch.nn.Linear(2, 1), path, map_location='cpu'),
+               lambda: read_checkpoint_weights(path)]
+    for load in loaders:
+        with pytest.raises(CheckpointTrustError, match=r'checkpoint .*evil\.pth was refused: it '
+                           r'needs (posix|nt)\.system, .*--trust-checkpoint'):
+            load()
+    assert not payload.marker.exists()
+
+
+def test_runner_load_from_and_resume_refuse_a_checkpoint_that_runs_code(tmp_path, payload):
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    path = str(tmp_path / 'evil.pth')
+    torch.save({'state_dict': {}, 'meta': payload}, path)
+    cfg = Config.fromfile(STUDENT_CONFIG)
+    cfg.merge_from_dict(dict(model=dict(dim=32, num_heads=4, char_dim=8), load_from=path,
+                             resume=False, work_dir=str(tmp_path / 'work')))
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(CheckpointTrustError, match=r'evil\.pth was refused: it needs '):
+        runner.load_or_resume()
+    with pytest.raises(CheckpointTrustError, match=r'evil\.pth was refused: it needs '):
+        runner.resume(path)
+    assert not payload.marker.exists()
+
+
+def test_getattr_is_allowed_only_as_history_buffer_uses_it(tmp_path):
+    for owner, name in [(HistoryBuffer, 'update'), (np.ndarray, 'tofile')]:
+        path = tmp_path / f'{name}.pth'
+        torch.save({'meta': CallsGetattr(owner, name)}, path)
+        with pytest.raises(CheckpointTrustError, match=rf'needs builtins\.getattr, .*got '
+                           rf'getattr\(.*, .{name}.\)'):
+            compat.load_local_checkpoint(str(path))
+    buffer = HistoryBuffer([1.0, 3.0], [1, 1])
+    torch.save({'meta': buffer}, tmp_path / 'buffer.pth')
+    assert compat.load_local_checkpoint(str(tmp_path / 'buffer.pth'))['meta'].mean() == 2.0
+
+
+def test_a_trained_checkpoint_needs_exactly_the_allowlist(planted_student):
+    """Each allowed global is needed by a checkpoint of tools/train.py (message hub, random
+    states), and nothing else is."""
+    path = planted_student['checkpoint']
+    checkpoint = compat.load_local_checkpoint(path, map_location='cpu')
+    assert {'state_dict', 'message_hub', 'random_states', 'optimizer'} <= set(checkpoint)
+    allowed = compat.checkpoint_safe_globals()
+    for entry in allowed:
+        with torch.serialization.safe_globals([e for e in allowed if e is not entry]):
+            with pytest.raises(Exception, match='Weights only load failed'):
+                torch.load(path, map_location='cpu', weights_only=True)
+
+
+def test_trusted_checkpoints_unpickle_fully_with_a_warning(tmp_path, warnings_logged):
+    path = str(tmp_path / 'namespace.pth')
+    torch.save({'state_dict': {'weight': torch.ones(2)}, 'meta': argparse.Namespace(a=1)}, path)
+    with pytest.raises(CheckpointTrustError, match=r'it needs argparse\.Namespace'):
+        compat.load_local_checkpoint(path)
+    assert not warnings_logged
+    with trusted_checkpoints():
+        with trusted_checkpoints(False):  # an inner no-op keeps the trust
+            assert compat.load_local_checkpoint(path)['meta'].a == 1
+    assert [r.getMessage() for r in warnings_logged] == [
+        f'checkpoint {path} is fully unpickled (trusted): it can run any code']
+    with pytest.raises(CheckpointTrustError):
+        compat.load_local_checkpoint(path)  # trust ends with the block
+
+
+def test_unreadable_checkpoints_are_no_trust_errors(tmp_path):
+    (tmp_path / 'text.pth').write_text('not a checkpoint')
+    with pytest.raises(CheckpointReadError, match='is not a readable torch checkpoint') as info:
+        compat.load_local_checkpoint(str(tmp_path / 'text.pth'))
+    assert not isinstance(info.value, CheckpointTrustError)
 
 
 def test_pkg_resources_is_importable_and_checked(monkeypatch):

@@ -33,6 +33,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('sentences', nargs='+', help='sentences to ground')
     parser.add_argument('--config', required=True, help='grounder config')
     parser.add_argument('--checkpoint', required=True, help='grounder checkpoint')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='unpickle the grounder checkpoint fully (any object: it can run '
+                        'code; only for files you trust)')
     parser.add_argument('--features', help='pre-extracted features [n_clips, dim] (.npy)')
     parser.add_argument('--i3d-checkpoint', help='converted I3D weights (default: convert once '
                         'into the cache)')
@@ -80,7 +83,7 @@ def figure_paths(out: str, count: int) -> List[str]:
 def main(argv: Optional[List[str]] = None) -> List[str]:
     args = parse_args(argv)
     model = init_grounder(args.config, args.checkpoint, device=args.device,
-                          cfg_options=args.cfg_options)
+                          cfg_options=args.cfg_options, trust_checkpoint=args.trust_checkpoint)
     planted = trained_on_planted(model.cfg)
     recipe = ClipFeatureRecipe()
     video = DecordVideo(args.video, recipe.short_side, recipe.crop_size)

@@ -25,6 +25,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmemtm.apis import load_grounder_checkpoint
 from mmemtm.apis.teacher_curves import dump_teacher_curves
+from mmemtm.compat import trusted_checkpoints
 from mmemtm.datasets import TeacherCurveFile
 
 
@@ -32,6 +33,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Dump a teacher's unified curves of a split")
     parser.add_argument('config', help='config of the teacher model')
     parser.add_argument('checkpoint', help='checkpoint of the teacher')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='unpickle the checkpoint fully (any object: it can run code; only '
+                        'for files you trust)')
     parser.add_argument('--out', required=True, help='output teacher curve file (.npz)')
     parser.add_argument('--split', choices=['train', 'val', 'test'], default='train',
                         help='split whose queries are dumped (EMTM trains on the train split)')
@@ -60,7 +64,8 @@ def dump(args: argparse.Namespace) -> int:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(cfg.model)
-    load_grounder_checkpoint(model, args.checkpoint)
+    with trusted_checkpoints(args.trust_checkpoint):
+        load_grounder_checkpoint(model, args.checkpoint)
     model.to(args.device)
     name = args.name or osp.splitext(osp.basename(args.config))[0]
     meta = dict(config=osp.abspath(args.config), checkpoint=osp.abspath(args.checkpoint))

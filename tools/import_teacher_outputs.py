@@ -18,11 +18,14 @@ holds the outputs of one query, by ``--kind``:
 Records are keyed by ``query_id``, or by ``video_id`` + ``ann_index``, or by nothing (then they
 follow the order of the annotation file's records, ``--ann``). Outputs go through the unified
 teacher head of their kind (or ``--head``); curves are stored on the teacher's valid grid.
+
+Pickles are unpickled with :func:`mmemtm.utils.load_data_pickle`: only numpy arrays, torch
+tensors and plain containers are accepted, so the file cannot run code. ``--trust-pickle``
+unpickles a file you trust fully (any object), with a warning.
 """
 import argparse
 import json
 import os.path as osp
-import pickle
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -34,6 +37,7 @@ from mmemtm.datasets import read_queries
 from mmemtm.datasets.teacher_curves_file import (TeacherCurveEntry, TeacherCurveError,
                                                  annotation_records, save_teacher_curves)
 from mmemtm.models.heads import BaseTeacherCurveHead, build_teacher_curve_head
+from mmemtm.utils import UntrustedPickleError, load_data_pickle
 
 #: Record fields that hold the outputs of each kind (any one group is enough).
 PAYLOAD_FIELDS = {
@@ -66,11 +70,21 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'teacher saw (no padding); without this flag such records are refused')
     parser.add_argument('--allow-partial', action='store_true',
                         help='accept inputs that miss some queries of --ann')
+    parser.add_argument('--trust-pickle', action='store_true',
+                        help='unpickle a .pkl/.pickle input fully (any object: it can run code; '
+                        'only for files you trust); without it only arrays, tensors and plain '
+                        'containers are accepted')
     return parser.parse_args(argv)
 
 
-def load_outputs(path: str) -> Any:
-    """The raw content of an outputs file (dict of arrays, list or dict)."""
+def load_outputs(path: str, trust_pickle: bool = False) -> Any:
+    """The raw content of an outputs file (dict of arrays, list or dict).
+
+    Args:
+        path: The file.
+        trust_pickle: Unpickle a pickle fully (``--trust-pickle``) instead of arrays, tensors
+            and plain containers only.
+    """
     if not osp.isfile(path):
         raise FileNotFoundError(f'teacher outputs file {path} does not exist')
     try:
@@ -78,11 +92,12 @@ def load_outputs(path: str) -> Any:
             with np.load(path, allow_pickle=False) as data:
                 return {k: data[k] for k in data.files}
         if path.endswith(('.pkl', '.pickle')):
-            with open(path, 'rb') as f:
-                return pickle.load(f)
+            return load_data_pickle(path, trust_pickle, opt_in='--trust-pickle')
         if path.endswith('.json'):
             with open(path, encoding='utf-8') as f:
                 return json.load(f)
+    except UntrustedPickleError as exc:
+        raise TeacherCurveError(str(exc)) from None
     except Exception as exc:  # unpickling and parsing raise many types on a bad file
         raise TeacherCurveError(f'{path}: unreadable teacher outputs ({type(exc).__name__}: '
                                 f'{exc})') from exc
@@ -315,7 +330,7 @@ def import_outputs(args: argparse.Namespace) -> int:
         raise ValueError('--kind proposals needs --grid-len (the clip grid to draw them on)')
     head = None if args.kind == 'curves' else build_teacher_curve_head(args.kind, args.head)
     ann_records = annotation_records(args.ann, args.reader)
-    records = input_records(load_outputs(args.input), args.kind, args.input)
+    records = input_records(load_outputs(args.input, args.trust_pickle), args.kind, args.input)
     keyed = key_records(records, ann_records, args.ann)
     valid_ids = [q['query_id'] for q in read_queries(args.ann, args.reader,
                                                      skip_invalid=True)[0]]

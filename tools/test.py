@@ -9,6 +9,7 @@ from mmengine.config import Config, DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmemtm.apis import check_checkpoint_fits, read_checkpoint_weights
+from mmemtm.compat import trusted_checkpoints
 
 
 def parse_args() -> argparse.Namespace:
@@ -22,6 +23,10 @@ def parse_args() -> argparse.Namespace:
                         '(the EMTM reference protocol) instead of the annotated times')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. test_dataloader.batch_size=8')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='unpickle the checkpoint fully (any object: it can run code; only '
+                        'for files you trust); without it objects outside mmemtm\'s allowlist '
+                        'are refused')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -65,8 +70,9 @@ def main() -> None:
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     # mmengine loads checkpoints non-strictly: refuse one that leaves weights untrained.
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-    check_checkpoint_fits(model, read_checkpoint_weights(args.checkpoint), args.checkpoint)
-    runner.test()
+    with trusted_checkpoints(args.trust_checkpoint):
+        check_checkpoint_fits(model, read_checkpoint_weights(args.checkpoint), args.checkpoint)
+        runner.test()
 
 
 if __name__ == '__main__':

@@ -7,6 +7,7 @@ import mmemtm  # noqa: F401  (compatibility fixes and registration come first)
 from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
+from mmemtm.compat import trusted_checkpoints
 
 
 def parse_args() -> argparse.Namespace:
@@ -16,6 +17,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from this checkpoint, or from the latest one in the work '
                         'dir when no path is given')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='unpickle the checkpoints the run loads (--resume, load_from, a '
+                        'Pretrained init_cfg) fully (any object: they can run code; only for '
+                        'files you trust); without it objects outside mmemtm\'s allowlist are '
+                        'refused')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
     parser.add_argument('--no-validate', action='store_true', help='skip validation')
     parser.add_argument('--auto-scale-lr', action='store_true',
@@ -73,7 +79,8 @@ def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    runner.train()
+    with trusted_checkpoints(args.trust_checkpoint):
+        runner.train()
 
 
 if __name__ == '__main__':

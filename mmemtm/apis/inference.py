@@ -23,6 +23,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import CheckpointLoader, load_state_dict
 
+from mmemtm.compat import trusted_checkpoints
 from mmemtm.datasets.transforms import downsample_clips
 from mmemtm.models.data_preprocessors import length_mask, pad_stack
 from mmemtm.models.grounders import BaseGrounder, spans_to_moments
@@ -55,8 +56,10 @@ class CheckpointMismatchError(ValueError):
 
 
 def read_checkpoint_weights(checkpoint: str) -> Dict[str, torch.Tensor]:
-    """The model weights of a trusted local checkpoint file, on the CPU (a ``module.`` prefix
-    of DDP-wrapped models is removed)."""
+    """The model weights of a local checkpoint file, on the CPU (a ``module.`` prefix of
+    DDP-wrapped models is removed). The file is read by mmemtm's checkpoint loader
+    (:func:`mmemtm.compat.load_local_checkpoint`: no code can run, unless inside
+    :func:`mmemtm.compat.trusted_checkpoints`)."""
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint} does not exist')
     content = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu', logger='silent')
@@ -99,21 +102,25 @@ def check_checkpoint_fits(model: torch.nn.Module, weights: Mapping[str, torch.Te
 
 
 def load_grounder_checkpoint(model: torch.nn.Module, checkpoint: str) -> None:
-    """Load a trusted local checkpoint into ``model`` after :func:`check_checkpoint_fits`."""
+    """Load a local checkpoint into ``model`` after :func:`check_checkpoint_fits`."""
     weights = read_checkpoint_weights(checkpoint)
     check_checkpoint_fits(model, weights, checkpoint)
     load_state_dict(model, weights, strict=False, logger='silent')
 
 
 def init_grounder(config: Union[str, Config], checkpoint: Optional[str] = None,
-                  device: str = 'cpu', cfg_options: Optional[dict] = None) -> BaseGrounder:
-    """Build a grounder from its config and load its checkpoint (a trusted local file).
+                  device: str = 'cpu', cfg_options: Optional[dict] = None,
+                  trust_checkpoint: bool = False) -> BaseGrounder:
+    """Build a grounder from its config and load its checkpoint (a local file).
 
     Args:
         config: Config file or object.
         checkpoint: Checkpoint file (None: random weights, for tests and benchmarks).
         device: Device to run on.
         cfg_options: Overrides merged into the config.
+        trust_checkpoint: Unpickle the checkpoint fully (any object: it can run code; only for
+            files you trust), with a warning. Without it, objects outside mmemtm's allowlist are
+            refused with :class:`mmemtm.compat.CheckpointTrustError`.
 
     Returns:
         BaseGrounder: The model in eval mode, with its config as ``model.cfg``.
@@ -124,7 +131,8 @@ def init_grounder(config: Union[str, Config], checkpoint: Optional[str] = None,
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
-        load_grounder_checkpoint(model, checkpoint)
+        with trusted_checkpoints(trust_checkpoint):
+            load_grounder_checkpoint(model, checkpoint)
     model.cfg = cfg
     return model.to(device).eval()
 

@@ -13,21 +13,22 @@ that a file can be checked against the dataset it is used with. Arrays:
 
 The EMTM reference's format, a pickle of a list in the order of the training annotation file of
 ``(video_id, curves [2, L_t])`` tuples (torch tensors or arrays), is read as well: element ``i``
-belongs to record ``i`` of the annotation file, whose video id must match.
+belongs to record ``i`` of the annotation file, whose video id must match. It is unpickled by
+:func:`mmemtm.utils.load_data_pickle`, which refuses any object but arrays, tensors and plain
+containers (no code in the file can run), unless the file is trusted (``trust=True``).
 """
 import collections
 import functools
 import json
 import os
 import os.path as osp
-import pickle
 import zipfile
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
 from mmaction.registry import TASK_UTILS
-from mmemtm.utils import atomic_write
+from mmemtm.utils import UntrustedPickleError, atomic_write, load_data_pickle
 
 FORMAT_NAME = 'mmemtm-teacher-curves'
 FORMAT_VERSION = 1
@@ -131,6 +132,8 @@ class TeacherCurveFile:
         ann_file: Only for the reference list format: the annotation file whose record order
             the list follows.
         reader: Reader config of ``ann_file`` (default ``JsonListReader``).
+        trust: Only for the reference list format: unpickle the file fully (it may hold any
+            object and run code; only for files you trust), instead of arrays and tensors only.
 
     Attributes:
         teacher (str): Teacher name. kind (str): Kind of its raw outputs. source_format (str):
@@ -138,14 +141,14 @@ class TeacherCurveFile:
     """
 
     def __init__(self, path: str, ann_file: Optional[str] = None,
-                 reader: Optional[Any] = None) -> None:
+                 reader: Optional[Any] = None, trust: bool = False) -> None:
         if not osp.isfile(path):
             raise TeacherCurveError(f'teacher curve file {path} does not exist')
         self.path = path
         if zipfile.is_zipfile(path):
             self._load_npz()
         else:
-            self._load_reference(ann_file, reader)
+            self._load_reference(ann_file, reader, trust)
         self._row = {qid: i for i, qid in enumerate(self.query_ids)}
         if len(self._row) != len(self.query_ids):
             dup = next(q for q, n in collections.Counter(self.query_ids).items() if n > 1)
@@ -187,14 +190,16 @@ class TeacherCurveFile:
                 f'ids, {len(self.sentences)} sentences, offsets {offsets.shape}, curves '
                 f'{self._curves.shape})')
 
-    def _load_reference(self, ann_file: Optional[str], reader: Optional[Any]) -> None:
+    def _load_reference(self, ann_file: Optional[str], reader: Optional[Any],
+                        trust: bool) -> None:
         if ann_file is None:
             raise TeacherCurveError(
                 f'{self.path} is not an mmemtm teacher curve file (.npz); reading the EMTM '
                 'reference list format needs the annotation file it follows (ann_file=...)')
         try:
-            with open(self.path, 'rb') as f:
-                items = pickle.load(f)
+            items = load_data_pickle(self.path, trust)
+        except UntrustedPickleError as exc:
+            raise TeacherCurveError(str(exc)) from None
         except Exception as exc:  # unpickling can raise almost anything on a bad file
             raise TeacherCurveError(f'{self.path}: unreadable reference teacher file '
                                     f'({type(exc).__name__}: {exc})') from exc

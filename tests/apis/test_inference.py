@@ -1,4 +1,5 @@
 """The inference API: a trained grounder grounds sentences given a video's features."""
+import argparse
 import json
 
 import numpy as np
@@ -6,7 +7,8 @@ import pytest
 import torch
 from mmengine.config import DictAction
 
-from mmemtm.apis import Moment, VideoGrounder, init_grounder
+from mmemtm.apis import Moment, VideoGrounder, init_grounder, read_checkpoint_weights
+from mmemtm.compat import CheckpointTrustError
 
 
 def options_dict(options):
@@ -80,3 +82,25 @@ def test_bad_features_and_checkpoint(model, planted_student, tmp_path):
         VideoGrounder(model, np.zeros((10, 1024)), 0.0)
     with pytest.raises(FileNotFoundError, match='does not exist'):
         init_grounder(planted_student['config'], str(tmp_path / 'missing.pth'))
+
+
+def test_checkpoint_that_runs_code_is_refused_unless_trusted(model, planted_student, tmp_path,
+                                                            payload):
+    """The planted student's own checkpoint loads without trust (the ``model`` fixture); one
+    with another object loads only with ``trust_checkpoint=True``; one with code never runs."""
+    options = options_dict(planted_student['options'])
+    weights = read_checkpoint_weights(planted_student['checkpoint'])
+    evil = str(tmp_path / 'evil.pth')
+    torch.save(dict(state_dict=weights, meta=payload), evil)
+    with pytest.raises(CheckpointTrustError, match=r'evil\.pth was refused: it needs '
+                       r'(posix|nt)\.system, .*trust_checkpoint=True'):
+        init_grounder(planted_student['config'], evil, cfg_options=options)
+    assert not payload.marker.exists()
+    other = str(tmp_path / 'namespace.pth')
+    torch.save(dict(state_dict=weights, meta=argparse.Namespace(note='extra')), other)
+    with pytest.raises(CheckpointTrustError, match=r'it needs argparse\.Namespace'):
+        init_grounder(planted_student['config'], other, cfg_options=options)
+    trusted = init_grounder(planted_student['config'], other, cfg_options=options,
+                            trust_checkpoint=True)
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, trusted.state_dict()[key]), key

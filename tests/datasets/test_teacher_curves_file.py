@@ -125,6 +125,29 @@ def test_reference_list_format_errors(tmp_path, ann_file):
         TeacherCurveFile(path, ann_file=ann_file)
 
 
+def test_reference_list_that_runs_code_is_refused(tmp_path, ann_file, payload):
+    path = str(tmp_path / 'ref.pkl')
+    write_reference(path, [('vid_a', torch.rand(2, 5)), ('vid_b', payload),
+                           ('vid_a', torch.rand(2, 5))])
+    with pytest.raises(TeacherCurveError, match=r'ref\.pkl: refusing to unpickle '
+                       r'(posix|nt)\.system: .*use trust=True'):
+        TeacherCurveFile(path, ann_file=ann_file)
+    with pytest.raises(TeacherCurveError, match='refusing to unpickle'):
+        open_teacher_curves(path, ann_file=ann_file)  # as LoadTeacherCurves opens it
+    assert not payload.marker.exists()
+
+
+def test_trusted_reference_list_may_hold_other_objects(tmp_path, ann_file):
+    path = str(tmp_path / 'ref.pkl')
+    params = [torch.nn.Parameter(torch.rand(2, n)) for n in (5, 3, 5)]
+    write_reference(path, list(zip(['vid_a', 'vid_b', 'vid_a'], params)))
+    with pytest.raises(TeacherCurveError, match=r'refusing to unpickle '
+                       r'torch\._utils\._rebuild_parameter'):
+        TeacherCurveFile(path, ann_file=ann_file)
+    curves = TeacherCurveFile(path, ann_file=ann_file, trust=True)
+    np.testing.assert_allclose(curves.entry('vid_b#0').curves, params[1].detach().numpy())
+
+
 def test_annotation_records_keep_invalid_records_in_place(tmp_path):
     path = tmp_path / 'ann.json'
     path.write_text(json.dumps([RECORDS[0], ['vid_a', 30.0, [9.0, 2.0], 'backwards'],

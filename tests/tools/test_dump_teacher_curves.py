@@ -11,6 +11,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import mmemtm  # noqa: F401
+from mmemtm.compat import CheckpointTrustError
 from mmemtm.datasets import read_queries
 from mmemtm.datasets.planted import PlantedFeatureGenerator
 from mmemtm.datasets.teacher_curves_file import TeacherCurveFile
@@ -186,3 +187,16 @@ def test_dump_refuses_a_model_without_teacher_outputs(teacher, tmp_path):
         dump_tool.main([str(config), str(teacher['checkpoint']), '--out',
                         str(tmp_path / 'x.npz')])
     assert not (tmp_path / 'x.npz').exists()
+
+
+def test_dump_refuses_a_checkpoint_that_runs_code(tmp_path, payload):
+    config = tmp_path / 'span_teacher.py'
+    config.write_text("default_scope = 'mmaction'\n"
+                      "model = dict(type='SpanPriorGrounder', num_bins=8)\n")
+    evil = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'meta': payload}, evil)
+    with pytest.raises(CheckpointTrustError, match=r'evil\.pth was refused: it needs '
+                       r'(posix|nt)\.system'):
+        load_tool('dump_teacher_curves').main([str(config), str(evil), '--out',
+                                               str(tmp_path / 'x.npz')])
+    assert not payload.marker.exists() and not (tmp_path / 'x.npz').exists()

@@ -104,6 +104,25 @@ def test_reference_pairs_become_a_curve_file(tmp_path, ann):
         np.testing.assert_allclose(curves.entry(qid).curves, tensor.numpy())
 
 
+def test_a_pickle_that_runs_code_is_refused(tmp_path, ann, payload):
+    source = tmp_path / 'evil.pkl'
+    source.write_bytes(pickle.dumps([dict(curves=payload)] * 3))
+    with pytest.raises(TeacherCurveError, match=r'evil\.pkl: refusing to unpickle '
+                       r'(posix|nt)\.system: .*use --trust-pickle'):
+        run(source, 'curves', ann, tmp_path / 'out.npz')
+    assert not payload.marker.exists() and not (tmp_path / 'out.npz').exists()
+
+
+def test_trust_pickle_accepts_other_objects(tmp_path, ann):
+    source = tmp_path / 'params.pkl'
+    params = [torch.nn.Parameter(torch.rand(2, n)) for n in (5, 3, 5)]
+    source.write_bytes(pickle.dumps([dict(curves=p) for p in params]))
+    with pytest.raises(TeacherCurveError, match=r'torch\._utils\._rebuild_parameter'):
+        run(source, 'curves', ann, tmp_path / 'out.npz')
+    curves = run(source, 'curves', ann, tmp_path / 'out.npz', '--trust-pickle')
+    np.testing.assert_allclose(curves.entry('vid_b#0').curves, params[1].detach().numpy())
+
+
 def test_errors_name_the_entry(tmp_path, ann):
     out = tmp_path / 'out.npz'
     source = tmp_path / 'bad.json'

@@ -1,5 +1,7 @@
 """tools/train.py, tools/test.py, --resume and `mim train mmemtm` on a tiny config (CPU)."""
+import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -9,6 +11,8 @@ import pytest
 import torch
 
 CONFIG = 'configs/baselines/span_prior_tacos_demo.py'
+STUDENT_CONFIG = 'configs/ablations/student_only_tacos_demo.py'
+TINY_STUDENT = ['model.dim=32', 'model.num_heads=4', 'model.char_dim=8', 'model.video_dim=32']
 
 
 def train_args(work_dir, planted, demo_cfg_options, epochs=1):
@@ -64,3 +68,40 @@ def test_mim_train_finds_the_installed_package(tmp_path, demo_planted, demo_cfg_
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (work / 'epoch_1.pth').is_file()
     assert 'mmemtm/.mim/tools/train.py' in proc.stdout + proc.stderr
+
+
+def run_tool_unchecked(args, repo_root, tool_env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=repo_root, env=tool_env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_test_and_resume_refuse_a_checkpoint_that_runs_code(tmp_path, payload, tiny_planted,
+                                                            tiny_cfg_options, repo_root,
+                                                            tool_env):
+    evil = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'meta': payload}, evil)
+    options = ['--cfg-options', *tiny_cfg_options(tiny_planted), *TINY_STUDENT]
+    for tool in (['tools/test.py', STUDENT_CONFIG, str(evil)],
+                 ['tools/train.py', STUDENT_CONFIG, '--resume', str(evil)]):
+        proc = run_tool_unchecked([*tool, '--work-dir', str(tmp_path / 'work'), *options],
+                                  repo_root, tool_env)
+        assert proc.returncode != 0
+        assert re.search(r'CheckpointTrustError: checkpoint .*evil\.pth was refused: it needs '
+                         r'(posix|nt)\.system', proc.stderr), proc.stderr[-3000:]
+    assert not payload.marker.exists()
+
+
+def test_test_tool_trusts_a_checkpoint_on_request(tmp_path, tiny_planted, tiny_cfg_options,
+                                                  run_tool):
+    from mmemtm.apis import init_grounder
+    model = init_grounder(STUDENT_CONFIG, cfg_options=dict(model=dict(
+        dim=32, num_heads=4, char_dim=8, video_dim=32)))
+    path = tmp_path / 'namespace.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': argparse.Namespace(note='extra')},
+               path)
+    proc = run_tool(['tools/test.py', STUDENT_CONFIG, str(path), '--trust-checkpoint',
+                     '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+                     *tiny_cfg_options(tiny_planted), *TINY_STUDENT])
+    output = proc.stdout + proc.stderr
+    assert f'checkpoint {path} is fully unpickled (trusted)' in output
+    assert 'R1@0.5' in output
