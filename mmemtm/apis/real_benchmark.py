@@ -64,18 +64,20 @@ class RealBenchmark:
         epochs: Epochs of every run (None: the configs' own).
         device: ``'cpu'`` or ``'cuda'``.
         teacher_seed: Seed of the teachers' training.
+        rows: Student-side rows to run (default: all of :data:`ROWS`).
     """
 
     def __init__(self, work_dir: str, seeds: Sequence[int] = (0, 1, 2),
                  kd_grid: Sequence[Tuple[float, float]] = ((0.1, 1.0), (1.0, 1.0), (1.0, 3.0)),
                  epochs: Optional[int] = None, device: str = 'cpu',
-                 teacher_seed: int = 0) -> None:
+                 teacher_seed: int = 0, rows: Optional[Sequence[str]] = None) -> None:
         self.work_dir = work_dir
         self.seeds = list(seeds)
         self.kd_grid = [tuple(map(float, kd)) for kd in kd_grid]
         self.epochs = epochs
         self.device = device
         self.teacher_seed = teacher_seed
+        self.rows = [r for r in ROWS if rows is None or r in rows]
         self.path = osp.join(work_dir, 'results.json')
         self.results: Dict[str, dict] = {}
         if osp.isfile(self.path):
@@ -171,9 +173,9 @@ class RealBenchmark:
     def run_rows(self, kd: Tuple[float, float]) -> None:
         """Every row and seed, the main comparison (student alone, EMTM with the KAU) for every
         seed first; the first seed's EMTM (KAU) is the sweep's run of ``kd``."""
-        main = [r for r in ROWS if r in (BASELINE, 'EMTM (KAU)')]
+        main = [r for r in self.rows if r in (BASELINE, 'EMTM (KAU)')]
         order = [(s, r) for s in self.seeds for r in main]
-        order += [(s, r) for s in self.seeds for r in ROWS if r not in main]
+        order += [(s, r) for s in self.seeds for r in self.rows if r not in main]
         for seed, row in order:
             key = f'{row}/seed{seed}'
             cfg = self.student_config(row, seed, kd if row in DISTILLING else None)

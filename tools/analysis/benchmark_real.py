@@ -12,7 +12,8 @@ from typing import List, Optional
 
 import mmemtm  # noqa: F401  (compatibility fixes and registration come first)
 from mmengine.registry import init_default_scope
-from mmemtm.apis.real_benchmark import RealBenchmark, markdown_table, summary_rows, sweep_table
+from mmemtm.apis.real_benchmark import (ROWS, RealBenchmark, markdown_table, summary_rows,
+                                        sweep_table)
 from mmemtm.utils import atomic_write
 from mmemtm.visualization import accuracy_bars, save_figure
 
@@ -27,6 +28,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='kd_weight,kd_temperature pairs of the sweep on val')
     parser.add_argument('--kd', default=None,
                         help='kd_weight,kd_temperature to use without sweeping')
+    parser.add_argument('--rows', nargs='+', default=None, choices=list(ROWS),
+                        help='student-side rows to run (default: all)')
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     parser.add_argument('--stage', default='all', choices=['teachers', 'sweep', 'all'],
                         help='stop after the teachers or the sweep')
@@ -42,7 +45,7 @@ def main(argv: Optional[List[str]] = None) -> str:
     args = parse_args(argv)
     init_default_scope('mmaction')
     bench = RealBenchmark(args.work_dir, args.seeds, [_pair(kd) for kd in args.kd_grid],
-                          args.epochs, args.device)
+                          args.epochs, args.device, rows=args.rows)
     bench.train_teachers()
     if args.stage != 'teachers':
         kd = _pair(args.kd) if args.kd else bench.kd_sweep()
