@@ -110,8 +110,7 @@ class RealBenchmark:
             cfg.resume = True  # an interrupted run continues exactly (RandomStateHook)
         result = train_and_test(cfg)
         runner = result.pop('runner')
-        with open(cfg.test_evaluator.dump_file, encoding='utf-8') as f:
-            ious = {r['query_id']: r['ious'][0] for r in json.load(f)}
+        ious = top1_ious(cfg.test_evaluator.dump_file)
         hub = runner.message_hub
         self.results[key] = dict(test=result, best_val=hub.get_info('best_score'),
                                  checkpoint=hub.get_info('best_ckpt'), ious=ious)
@@ -144,8 +143,7 @@ class RealBenchmark:
         cfg.load_from = checkpoint
         runner = Runner.from_cfg(cfg)
         metrics = dict(runner.test())
-        with open(cfg.test_evaluator.dump_file, encoding='utf-8') as f:
-            ious = {r['query_id']: r['ious'][0] for r in json.load(f)}
+        ious = top1_ious(cfg.test_evaluator.dump_file)
         self.results[key] = dict(test=metrics, best_val=None, checkpoint=checkpoint, ious=ious)
         self.save()
         self._last_runner = runner
@@ -199,10 +197,14 @@ class RealBenchmark:
                                           [self.curve_file(t, 'test') for t in TEACHERS],
                                           list(TEACHERS), dump_files=dumps)
         for mixture, key in keys.items():
-            with open(dumps[mixture], encoding='utf-8') as f:
-                ious = {r['query_id']: r['ious'][0] for r in json.load(f)}
-            self.results[key] = dict(test=metrics[mixture], ious=ious)
+            self.results[key] = dict(test=metrics[mixture], ious=top1_ious(dumps[mixture]))
         self.save()
+
+
+def top1_ious(dump_file: str) -> Dict[str, float]:
+    """``{query id: IoU of the top-1 moment}`` of a ``GroundingMetric(dump_file=...)`` file."""
+    with open(dump_file, encoding='utf-8') as f:
+        return {r['query_id']: r['ious'][0] for r in json.load(f)}
 
 
 def sweep_key(kd: Tuple[float, float]) -> str:
