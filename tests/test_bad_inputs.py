@@ -23,13 +23,16 @@ import torch
 from mmaction.registry import TRANSFORMS
 from mmemtm.apis import CheckpointMismatchError, init_grounder
 from mmemtm.compat import CheckpointReadError, CheckpointTrustError
-from mmemtm.datasets import (AnnotationError, FeatureError, GroundingDataset, NpyFeatureStore,
-                             TeacherCurveEntry, TeacherCurveError, TeacherCurveFile,
-                             read_queries, save_teacher_curves)
+from mmemtm.datasets import (AnnotationError, FeatureError, GroundingDataset, HDF5FeatureStore,
+                             NpyFeatureStore, TeacherCurveEntry, TeacherCurveError,
+                             TeacherCurveFile, read_queries, save_teacher_curves)
+from mmemtm.datasets.annotation_readers import UnsafeVideoIdError
 from mmemtm.datasets.planted import PlantedFeatureGenerator
 from mmemtm.models import EMTM, GroundingDataPreprocessor, SpanPriorGrounder
 from mmemtm.models.encoders.query_embedding import QueryEmbedding
 from mmemtm.text import VocabularyError, WordVocabulary, load_word_vocabulary
+from mmemtm.utils import AtomicWriteError, save_npy_atomic
+from mmemtm.utils.config_options import ConfigOptionError, merge_cfg_options
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GLOVE = str(REPO_ROOT / 'demo' / 'data' / 'tacos_subset' / 'glove')
@@ -602,6 +605,200 @@ def config_unknown_transform(tmp):
 @case(ValueError, r"files must be a non-empty list of teacher files, got '.*teacher\.npz'")
 def config_teacher_files_not_a_list(tmp):
     return lambda: TRANSFORMS.build(dict(type='LoadTeacherCurves', files=str(tmp / 'teacher.npz')))
+
+
+# --------------------------------------------------------------------------- red-team findings
+# Silent wrong results, paths outside their folders, unnamed tracebacks (docs/errors.md).
+@case(AnnotationError, r"anet\.json: unreadable annotation file \(key 'v_x' appears twice in one "
+      r'object')
+def activitynet_duplicate_video_key(tmp):
+    entry = '{"duration": 30, "timestamps": [[1, 2]], "sentences": ["a dog barks"]}'
+    (tmp / 'anet.json').write_text(f'{{"v_x": {entry}, "v_x": {entry}}}')
+    return lambda: read_queries(str(tmp / 'anet.json'), dict(type='ActivityNetCaptionsReader'))
+
+
+def tacos_entry() -> dict:
+    return dict(timestamps=[[30, 90]], sentences=['he takes out a pan'], fps=30.0, num_frames=900)
+
+
+@case(AnnotationError, r"tacos\.json: video s1\.avi: same video as key 's1' \(the \"\.avi\" is "
+      r'dropped from ids\)')
+def tacos_2dtan_avi_and_plain_key(tmp):
+    ann = write_json(tmp / 'tacos.json', {'s1': tacos_entry(), 's1.avi': tacos_entry()})
+    return lambda: read_queries(ann, dict(type='TACoS2DTANReader'))
+
+
+@case(AnnotationError, r"tacos\.json: unreadable annotation file \(key 's1\.avi' appears twice")
+def tacos_2dtan_duplicate_video_key(tmp):
+    entry = json.dumps(tacos_entry())
+    (tmp / 'tacos.json').write_text(f'{{"s1.avi": {entry}, "s1.avi": {entry}}}')
+    return lambda: read_queries(str(tmp / 'tacos.json'), dict(type='TACoS2DTANReader'))
+
+
+def charades_files(tmp: Path, csv_text: str) -> Callable:
+    (tmp / 'charades.txt').write_text('AAA 1.0 5.0##a person opens a door.\n')
+    (tmp / 'Charades_v1_train.csv').write_text(csv_text)
+    reader = dict(type='CharadesSTAReader', duration_file=str(tmp / 'Charades_v1_train.csv'))
+    return lambda: read_queries(str(tmp / 'charades.txt'), reader)
+
+
+@case(AnnotationError, r'Charades_v1_train\.csv: line 3 \(video AAA\): video AAA is listed twice '
+      r'\(also line 2\)')
+def charades_duration_csv_duplicate_id(tmp):
+    return charades_files(tmp, 'id,length\nAAA,30.1\nAAA,12.0\n')
+
+
+@case(AnnotationError, r'ann\.json: unreadable annotation file \(a number has more than 4300 '
+      r'digits\)')
+def annotation_number_with_5000_digits(tmp):
+    (tmp / 'ann.json').write_text(f'[["v1", {"9" * 5000}, [2.0, 9.0], "a man opens the door."]]')
+    return lambda: read_queries(str(tmp / 'ann.json'))
+
+
+@case(AnnotationError, r'deep\.json: unreadable annotation file \(JSON nested too deep to '
+      r'read\)')
+def annotation_json_nested_too_deep(tmp):
+    (tmp / 'deep.json').write_text('[' * 100_000 + ']' * 100_000)
+    return lambda: read_queries(str(tmp / 'deep.json'))
+
+
+@case(UnsafeVideoIdError, r"ann\.json: record 0: video id '\.\./\.\./evil' is not a plain file "
+      r'name')
+def annotation_video_id_outside_the_folder(tmp):
+    ann = write_json(tmp / 'ann.json', [['../../evil', 30.0, [2.0, 9.0], 'a man opens the door.']])
+    return lambda: read_queries(ann, skip_invalid=True)
+
+
+@case(FeatureError, r"feature folder .*features: video id '/etc/passwd' is not a plain file name")
+def feature_store_absolute_video_id(tmp):
+    store = NpyFeatureStore(good_features(tmp))
+    return lambda: store.load_checked('/etc/passwd')
+
+
+@case(AnnotationError, r"ann\.json: record 0 \(video v1\): the sentence '\.\.\. !!! 🍳' has no "
+      r'word \(no letter or digit\)')
+def annotation_sentence_without_a_word(tmp):
+    ann = write_json(tmp / 'ann.json', [['v1', 30.0, [2.0, 9.0], '... !!! 🍳'],
+                                        ['v1', 30.0, [2.0, 9.0], '\u200b\u200b']])
+    return lambda: read_queries(ann)
+
+
+@case(FeatureError, r'cannot read features .*v1\.npy: EOFError')
+def feature_file_zero_bytes(tmp):
+    folder = good_features(tmp)
+    (Path(folder) / 'v1.npy').write_bytes(b'')
+    return load_features(tmp, folder)
+
+
+@case(FeatureError, r'features .*v1\.npy must be real numbers, got dtype complex64')
+def feature_values_complex(tmp):
+    return load_features(tmp, write_features(tmp, v1=np.ones((15, DIM), np.complex64)))
+
+
+@case(FeatureError, r'features .*v1\.npy have 15 clips, but .*feature_shapes\.json records 500 '
+      r'for video v1')
+def feature_shapes_json_count_differs(tmp):
+    folder = good_features(tmp)
+    write_json(Path(folder) / 'feature_shapes.json', {'v1': 500})
+    return load_features(tmp, folder)
+
+
+@case(FeatureError, r'feature_shapes\.json: video v1: the clip count must be a positive integer, '
+      r'got -5')
+def feature_shapes_json_count_negative(tmp):
+    folder = good_features(tmp)
+    write_json(Path(folder) / 'feature_shapes.json', {'v1': -5})
+    return lambda: NpyFeatureStore(folder)
+
+
+@case(FeatureError, r'features .*feats\.h5\[v1\] must be an HDF5 dataset \[n_clips, dim\], got a '
+      r'Group')
+def feature_hdf5_group_instead_of_a_dataset(tmp):
+    import h5py
+    with h5py.File(tmp / 'feats.h5', 'w') as f:
+        f.create_group('v1').create_dataset('x', data=np.ones((15, DIM), np.float32))
+    store = HDF5FeatureStore(str(tmp / 'feats.h5'))
+    return lambda: store.load_checked('v1')
+
+
+@case(VocabularyError, r'glove\.txt contains NaN or inf \(line 2\)')
+def vocabulary_glove_text_nan(tmp):
+    (tmp / 'glove.txt').write_text('door 0.1 0.2 0.3\npan 0.1 nan 0.3\n')
+    return lambda: WordVocabulary.from_glove_text(str(tmp / 'glove.txt'))
+
+
+@case(VocabularyError, r'embeds\.npy: the word vectors have dimension 0 \(\(3, 0\)\)')
+def vocabulary_of_dimension_zero(tmp):
+    return lambda: WordVocabulary.from_subset(subset(tmp, {'door': 0},
+                                                     np.ones((3, 0), np.float32)))
+
+
+def rewritten_curves(tmp: Path, curves: np.ndarray) -> str:
+    """A valid curve file whose stored curves are then replaced by ``curves`` ``[2, 6]``."""
+    path = curve_file(tmp)
+    with np.load(path) as data:
+        arrays = dict(data)
+    arrays['curves'] = curves
+    np.savez(path, **arrays)
+    return path
+
+
+@case(TeacherCurveError, r"teacher\.npz: query 'v1#0': curves contain NaN or inf")
+def teacher_file_holds_nan(tmp):
+    curves = np.ones((2, 6), np.float32)
+    curves[1, 3] = np.nan
+    return lambda: TeacherCurveFile(rewritten_curves(tmp, curves))
+
+
+@case(TeacherCurveError, r'teacher\.npz: curves must be floating point scores \(probabilities '
+      r'or logits\), got dtype int64')
+def teacher_file_holds_integers(tmp):
+    return lambda: TeacherCurveFile(rewritten_curves(tmp, np.ones((2, 6), np.int64)))
+
+
+@case(TeacherCurveError, r"teacher\.npz: query 'v1#0': curves hold negative values \(-2\), but "
+      r"normalize='sum' needs non-negative scores")
+def teacher_curves_negative_for_a_distribution(tmp):
+    return load_curves([curve_file(tmp, np.full((2, 6), -2.0, np.float32))])
+
+
+@case(CheckpointReadError, r'checkpoint .*epoch_3\.pth is not a readable torch checkpoint '
+      r'\(truncated')
+def resume_from_a_truncated_checkpoint(tmp):
+    from mmengine.runner.checkpoint import _load_checkpoint
+    path = save_checkpoint(tmp / 'epoch_3.pth', SpanPriorGrounder(num_bins=8))
+    Path(path).write_bytes(Path(path).read_bytes()[:-200])
+    return lambda: _load_checkpoint(path, map_location='cpu')  # what Runner.resume calls
+
+
+@case(ConfigOptionError, r"--cfg-options train_cfg\.max_epochs='abc': the config has int 5 there")
+def cfg_option_of_the_wrong_type(tmp):
+    from mmengine.config import Config
+    cfg = Config.fromfile(STUDENT_CONFIG)
+    return lambda: merge_cfg_options(cfg, {'train_cfg.max_epochs': 'abc'})
+
+
+@case(AtomicWriteError, r'cannot write .*features/v1\.npy: .*is the disk full\? [0-9.]+ MiB free '
+      r'in .*features \(the file was left as it was\)')
+def features_written_to_a_full_disk(tmp):
+    features = np.ones((4096, 256), np.float32)  # 4 MiB; the file size limit below is 64 KiB
+    return lambda: with_file_size_limit(64 * 1024, save_npy_atomic, features,
+                                        str(tmp / 'features' / 'v1.npy'))
+
+
+def with_file_size_limit(limit: int, func: Callable, *args):
+    """Call ``func(*args)`` as if the disk were full after ``limit`` bytes of a file (RLIMIT_FSIZE
+    with SIGXFSZ ignored: a write past it fails with EFBIG)."""
+    import resource
+    import signal
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        return func(*args)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
 
 
 @pytest.mark.parametrize('build, exc, pattern', CASES)

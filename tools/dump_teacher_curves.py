@@ -27,6 +27,7 @@ from mmemtm.apis import load_grounder_checkpoint
 from mmemtm.apis.teacher_curves import dump_teacher_curves
 from mmemtm.compat import trusted_checkpoints
 from mmemtm.datasets import TeacherCurveFile
+from mmemtm.utils.config_options import merge_cfg_options
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -60,8 +61,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def dump(args: argparse.Namespace) -> int:
     """Run the teacher over the split and write its curve file; returns the queries written."""
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(cfg.model)
     with trusted_checkpoints(args.trust_checkpoint):

@@ -8,6 +8,7 @@ from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 from mmemtm.compat import trusted_checkpoints
+from mmemtm.utils.config_options import merge_cfg_options
 
 
 def parse_args() -> argparse.Namespace:
@@ -70,8 +71,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.deterministic:
         randomness['deterministic'] = True
     cfg.randomness = randomness
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     return cfg
 
 

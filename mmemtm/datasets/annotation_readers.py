@@ -18,16 +18,21 @@ Formats (``reader=dict(type=...)`` in a dataset config):
 Readers are registered in mmaction's ``TASK_UTILS`` registry.
 """
 import csv
-import json
 import math
 import os.path as osp
+import unicodedata
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 from mmaction.registry import TASK_UTILS
+from mmemtm.utils import JsonFileError, UnsafeNameError, check_plain_name, read_json
 
 
 class AnnotationError(ValueError):
     """An annotation file or one of its records is invalid; the message names both."""
+
+
+class UnsafeVideoIdError(AnnotationError, UnsafeNameError):
+    """A video id would make a path outside its folder; never skipped by ``skip_invalid``."""
 
 
 class RawQuery(NamedTuple):
@@ -44,9 +49,10 @@ def _load_json(path: str) -> Any:
     if not osp.isfile(path):
         raise AnnotationError(f'{path}: annotation file does not exist')
     try:
-        with open(path, encoding='utf-8') as f:
-            return json.load(f)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return read_json(path)
+    except JsonFileError as exc:
+        raise AnnotationError(f'{path}: unreadable annotation file ({exc.reason})') from exc
+    except OSError as exc:
         raise AnnotationError(f'{path}: unreadable annotation file ({exc})') from exc
 
 
@@ -97,9 +103,13 @@ class TACoS2DTANReader:
     def __call__(self, path: str) -> Iterator[RawQuery]:
         data = _load_json(path)
         _expect(isinstance(data, dict), path, 'top level', 'expected an object keyed by video')
+        keys: Dict[str, str] = {}
         for key, entry in data.items():
             entry = _paired(path, key, entry, ('timestamps', 'sentences', 'fps', 'num_frames'))
             vid = osp.splitext(key)[0] if key.endswith('.avi') else key
+            _expect(vid not in keys, path, f'video {key}',
+                    f'same video as key {keys.get(vid)!r} (the ".avi" is dropped from ids)')
+            keys[vid] = key
             fps = _number(entry['fps'], path, f'video {key}: fps')
             _expect(fps > 0, path, f'video {key}', f'fps must be positive, got {fps!r}')
             duration = _number(entry['num_frames'], path, f'video {key}') / fps
@@ -115,19 +125,34 @@ def _read_durations(path: str) -> Dict[str, float]:
         raise AnnotationError(f'{path}: duration file does not exist')
     if path.endswith('.csv'):
         try:
-            with open(path, encoding='utf-8', newline='') as f:
-                reader = csv.DictReader(f)
-                if not {'id', 'length'} <= set(reader.fieldnames or ()):
-                    raise AnnotationError(f'{path}: a duration CSV needs "id" and "length" '
-                                          'columns')
-                return {row['id']: _number(row['length'], path,
-                                           f'line {reader.line_num} (video {row["id"]}): length')
-                        for row in reader}
+            with open(path, encoding='utf-8-sig', newline='') as f:
+                return _csv_durations(path, csv.DictReader(f))
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise AnnotationError(f'{path}: unreadable duration file ({exc})') from exc
     data = _load_json(path)
     _expect(isinstance(data, dict), path, 'top level', 'expected {video_id: seconds}')
     return data
+
+
+def _csv_durations(path: str, reader: csv.DictReader) -> Dict[str, float]:
+    if not {'id', 'length'} <= set(reader.fieldnames or ()):
+        raise AnnotationError(f'{path}: a duration CSV needs "id" and "length" columns, got '
+                              f'{reader.fieldnames}')
+    durations: Dict[str, float] = {}
+    lines: Dict[str, int] = {}
+    for row in reader:
+        vid, where = row['id'], f'line {reader.line_num} (video {row["id"]})'
+        _expect(vid not in lines, path, where, f'video {vid} is listed twice (also line '
+                f'{lines.get(vid)})')
+        durations[vid] = _number(row['length'], path, f'{where}: length')
+        lines[vid] = reader.line_num
+    return durations
+
+
+def _text_lines(text: str) -> List[str]:
+    """Lines ended by ``\\n`` or ``\\r\\n`` only: a U+2028 inside a sentence does not split it
+    (``str.splitlines`` would)."""
+    return [line[:-1] if line.endswith('\r') else line for line in text.split('\n')]
 
 
 @TASK_UTILS.register_module()
@@ -146,8 +171,8 @@ class CharadesSTAReader:
         if not osp.isfile(path):
             raise AnnotationError(f'{path}: annotation file does not exist')
         try:
-            with open(path, encoding='utf-8') as f:
-                lines = f.read().splitlines()
+            with open(path, encoding='utf-8-sig', newline='') as f:
+                lines = _text_lines(f.read())
         except (OSError, UnicodeDecodeError) as exc:
             raise AnnotationError(f'{path}: unreadable annotation file ({exc})') from exc
         for line_no, line in enumerate(lines, 1):
@@ -191,16 +216,41 @@ def _number(value: Any, path: str, where: str) -> float:
     return number
 
 
+#: Unicode categories read as a space in sentences: line/paragraph separators (U+2028...),
+#: format characters (zero-width space, joiners, byte-order mark) and control characters.
+_SPACE_CATEGORIES = ('Zl', 'Zp', 'Cf', 'Cc')
+
+
+def clean_sentence(sentence: str) -> str:
+    """``sentence`` with separator, format and control characters read as spaces, stripped."""
+    return ''.join(' ' if unicodedata.category(ch) in _SPACE_CATEGORIES else ch
+                   for ch in sentence).strip()
+
+
+def _has_word(sentence: str) -> bool:
+    return any(unicodedata.category(ch)[0] in 'LN' for ch in sentence)
+
+
+def _check_video_id(raw: RawQuery, path: str) -> None:
+    _expect(isinstance(raw.video_id, str) and raw.video_id != '', path, raw.where,
+            f'bad video id {raw.video_id!r}')
+    try:
+        check_plain_name(raw.video_id, 'video id')
+    except UnsafeNameError as exc:
+        raise UnsafeVideoIdError(f'{path}: {raw.where}: {exc}') from None
+
+
 def validate_query(raw: RawQuery, path: str, end_tolerance: float) -> Dict[str, Any]:
     """Check one query and return its cleaned fields (times in seconds).
 
     An end up to ``end_tolerance`` seconds past the video's end is clipped to the duration (the
     released files hold such rounding overshoots); anything else outside the video, a start not
-    before the end, or an empty sentence is an :class:`AnnotationError` naming file and record.
+    before the end, or a sentence without a letter or digit is an :class:`AnnotationError`
+    naming file and record. Video ids must be plain file names (:class:`UnsafeVideoIdError`).
+    Sentences are cleaned by :func:`clean_sentence`.
     """
+    _check_video_id(raw, path)
     where = raw.where if raw.video_id in raw.where else f'{raw.where} (video {raw.video_id})'
-    _expect(isinstance(raw.video_id, str) and raw.video_id != '', path, raw.where,
-            f'bad video id {raw.video_id!r}')
     duration = _number(raw.duration, path, where)
     start = _number(raw.start, path, where)
     end = _number(raw.end, path, where)
@@ -210,12 +260,15 @@ def validate_query(raw: RawQuery, path: str, end_tolerance: float) -> Dict[str, 
             f'moment [{start}, {end}] s is outside the video [0, {duration}] s')
     _expect(isinstance(raw.sentence, str), path, where,
             f'the sentence must be a string, got {raw.sentence!r}')
-    _expect(raw.sentence.strip() != '', path, where, f'empty sentence {raw.sentence!r}')
+    sentence = clean_sentence(raw.sentence)
+    _expect(sentence != '', path, where, f'empty sentence {raw.sentence!r}')
+    _expect(_has_word(sentence), path, where,
+            f'the sentence {raw.sentence!r} has no word (no letter or digit)')
     return dict(
         video_id=raw.video_id,
         duration=duration,
         timestamp=[start, min(end, duration)],
-        sentence=raw.sentence.strip())
+        sentence=sentence)
 
 
 def read_queries(path: str,
@@ -232,7 +285,7 @@ def read_queries(path: str,
         reader: A reader object or config dict (default ``JsonListReader``).
         end_tolerance: Seconds an end may overshoot the video before it is an error.
         skip_invalid: Skip invalid records (reported in the second return value) instead of
-            raising.
+            raising; a video id that is not a plain name is always an error.
 
     Returns:
         tuple: ``(queries, skipped)``: the valid queries, and one message per skipped record.
@@ -247,7 +300,7 @@ def read_queries(path: str,
         try:
             query = validate_query(raw, path, end_tolerance)
         except AnnotationError as exc:
-            if not skip_invalid:
+            if not skip_invalid or isinstance(exc, UnsafeVideoIdError):
                 raise
             skipped.append(str(exc))
             continue

@@ -7,11 +7,13 @@
 """
 import abc
 import functools
-import json
+import numbers
 import os.path as osp
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 import numpy as np
+
+from mmemtm.utils import JsonFileError, UnsafeNameError, path_in_folder, read_json
 
 
 class FeatureError(ValueError):
@@ -45,9 +47,16 @@ class ClipFeatureStore(abc.ABC):
             raise FeatureError(f'no features for video {video_id}: {self.location(video_id)} '
                                'does not exist')
         try:
-            feats = np.asarray(self.load(video_id), dtype=np.float32)
-        except (OSError, ValueError, KeyError) as exc:
-            raise FeatureError(f'cannot read features {self.location(video_id)}: {exc}') from exc
+            raw = np.asarray(self.load(video_id))
+        except FeatureError:
+            raise
+        except (OSError, ValueError, KeyError, EOFError) as exc:
+            raise FeatureError(f'cannot read features {self.location(video_id)}: '
+                               f'{type(exc).__name__}: {exc or "empty file"}') from exc
+        if raw.dtype.kind not in 'fiu':
+            raise FeatureError(f'features {self.location(video_id)} must be real numbers, got '
+                               f'dtype {raw.dtype}')
+        feats = raw.astype(np.float32, copy=False)
         if feats.ndim != 2 or feats.shape[0] < 1:
             raise FeatureError(f'features {self.location(video_id)} must be [n_clips, dim], got '
                                f'shape {feats.shape}')
@@ -56,7 +65,11 @@ class ClipFeatureStore(abc.ABC):
                                f'expected {feature_dim}')
         if not np.isfinite(feats).all():
             raise FeatureError(f'features {self.location(video_id)} contain NaN or inf')
+        self._check_count(video_id, feats.shape[0])
         return feats
+
+    def _check_count(self, video_id: str, clips: int) -> None:
+        """Hook: compare the clips read with a recorded count (nothing recorded here)."""
 
 
 class NpyFeatureStore(ClipFeatureStore):
@@ -71,15 +84,13 @@ class NpyFeatureStore(ClipFeatureStore):
         self.shapes: Optional[Dict[str, int]] = None
         shapes_file = osp.join(root, self.SHAPES_FILE)
         if osp.isfile(shapes_file):
-            try:
-                with open(shapes_file, encoding='utf-8') as f:
-                    self.shapes = {k: int(v) for k, v in json.load(f).items()}
-            except (OSError, ValueError, TypeError, AttributeError) as exc:
-                raise FeatureError(f'{shapes_file} must map video ids to clip counts: {exc}'
-                                   ) from exc
+            self.shapes = read_shapes_file(shapes_file)
 
     def location(self, video_id: str) -> str:
-        return osp.join(self.path, f'{video_id}.npy')
+        try:
+            return path_in_folder(self.path, video_id, '.npy', 'video id')
+        except UnsafeNameError as exc:
+            raise FeatureError(f'feature folder {self.path}: {exc}') from None
 
     def has(self, video_id: str) -> bool:
         return osp.isfile(self.location(video_id))
@@ -87,7 +98,19 @@ class NpyFeatureStore(ClipFeatureStore):
     def num_clips(self, video_id: str) -> int:
         if self.shapes is not None and video_id in self.shapes:
             return self.shapes[video_id]
-        return int(np.load(self.location(video_id), mmap_mode='r').shape[0])
+        try:
+            return int(np.load(self.location(video_id), mmap_mode='r').shape[0])
+        except (OSError, ValueError, EOFError, IndexError) as exc:
+            raise FeatureError(f'cannot read features {self.location(video_id)}: '
+                               f'{type(exc).__name__}: {exc or "empty file"}') from exc
+
+    def _check_count(self, video_id: str, clips: int) -> None:
+        recorded = (self.shapes or {}).get(video_id)
+        if recorded is not None and recorded != clips:
+            raise FeatureError(
+                f'features {self.location(video_id)} have {clips} clips, but '
+                f'{osp.join(self.path, self.SHAPES_FILE)} records {recorded} for video '
+                f'{video_id}: the folder was changed by hand or by another run; rebuild it')
 
     def load(self, video_id: str) -> np.ndarray:
         return np.load(self.location(video_id))
@@ -118,11 +141,41 @@ class HDF5FeatureStore(ClipFeatureStore):
     def has(self, video_id: str) -> bool:
         return video_id in self.file
 
+    def _dataset(self, video_id: str) -> Any:
+        import h5py
+        node = self.file[video_id]
+        if not isinstance(node, h5py.Dataset):
+            raise FeatureError(f'features {self.location(video_id)} must be an HDF5 dataset '
+                               f'[n_clips, dim], got a {type(node).__name__}')
+        return node
+
     def num_clips(self, video_id: str) -> int:
-        return int(self.file[video_id].shape[0])
+        shape = self._dataset(video_id).shape
+        if not shape:
+            raise FeatureError(f'features {self.location(video_id)} must be [n_clips, dim], got '
+                               f'shape {shape}')
+        return int(shape[0])
 
     def load(self, video_id: str) -> np.ndarray:
-        return self.file[video_id][()]
+        return self._dataset(video_id)[()]
+
+
+def read_shapes_file(path: str) -> Dict[str, int]:
+    """``{video_id: n_clips}`` of a ``feature_shapes.json``; counts must be positive integers."""
+    try:
+        data = read_json(path)
+    except JsonFileError as exc:
+        raise FeatureError(f'{path} must map video ids to clip counts: {exc.reason}') from exc
+    except OSError as exc:
+        raise FeatureError(f'{path} must map video ids to clip counts: {exc}') from exc
+    if not isinstance(data, dict):
+        raise FeatureError(f'{path} must map video ids to clip counts: got a '
+                           f'{type(data).__name__}')
+    for video_id, count in data.items():
+        if (not isinstance(count, numbers.Integral) or isinstance(count, bool) or count < 1):
+            raise FeatureError(f'{path}: video {video_id}: the clip count must be a positive '
+                               f'integer, got {count!r}')
+    return {k: int(v) for k, v in data.items()}
 
 
 @functools.lru_cache(maxsize=16)

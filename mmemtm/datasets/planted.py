@@ -31,7 +31,7 @@ import numpy as np
 from mmengine.utils import ProgressBar
 
 from mmemtm.text import WordVocabulary, tokenize
-from mmemtm.utils import dump_json_atomic, save_npy_atomic
+from mmemtm.utils import dump_json_atomic, locked_folder, path_in_folder, save_npy_atomic
 
 PLANTED_META_FILE = 'planted_meta.json'
 
@@ -207,12 +207,17 @@ class PlantedFeatureGenerator:
         concepts = ConceptSpace(self.vocab, self.dim, idf, max(idf.values(), default=1.0),
                                 self.seed)
         os.makedirs(out_dir, exist_ok=True)
+        with locked_folder(out_dir, 'feature generation'):
+            return self._generate(by_video, concepts, out_dir, skip_existing)
+
+    def _generate(self, by_video: Dict[str, List[dict]], concepts: 'ConceptSpace', out_dir: str,
+                  skip_existing: bool) -> Dict[str, int]:
         shapes = self._previous_shapes(out_dir)
         # The recipe goes first: a run stopped half-way leaves a folder still tagged with it.
         dump_json_atomic(self.recipe(), osp.join(out_dir, PLANTED_META_FILE), indent=1)
         progress = ProgressBar(len(by_video))
         for video_id, video_queries in by_video.items():
-            path = osp.join(out_dir, f'{video_id}.npy')
+            path = path_in_folder(out_dir, video_id, '.npy', 'video id')
             if skip_existing and osp.isfile(path):
                 shapes[video_id] = int(np.load(path, mmap_mode='r').shape[0])
             else:

@@ -28,6 +28,7 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 import numpy as np
 
 from mmaction.registry import TASK_UTILS
+from .annotation_readers import clean_sentence
 from mmemtm.utils import UntrustedPickleError, atomic_write, load_data_pickle
 
 FORMAT_NAME = 'mmemtm-teacher-curves'
@@ -61,6 +62,22 @@ def _checked_curves(curves: Any, where: str) -> np.ndarray:
     if not np.isfinite(array).all():
         raise TeacherCurveError(f'{where}: curves contain NaN or inf')
     return array
+
+
+def _require_float(curves: Any, where: str) -> None:
+    """Curves read from a file must be floating point: integer curves are labels or indices,
+    not scores."""
+    if hasattr(curves, 'is_floating_point'):  # a torch tensor
+        dtype, kind = curves.dtype, 'f' if curves.is_floating_point() else 'i'
+    else:
+        try:
+            dtype = np.asarray(curves).dtype
+        except (TypeError, ValueError):
+            return  # not an array: _checked_curves names the problem
+        kind = dtype.kind
+    if kind != 'f':
+        raise TeacherCurveError(f'{where}: curves must be floating point scores (probabilities '
+                                f'or logits), got dtype {dtype}')
 
 
 def save_teacher_curves(path: str, entries: Iterable[TeacherCurveEntry], teacher: str, kind: str,
@@ -119,7 +136,8 @@ def annotation_records(ann_file: str, reader: Optional[Any] = None) -> List[Tupl
     for raw in reader(ann_file):
         index = counters.get(raw.video_id, 0)
         counters[raw.video_id] = index + 1
-        sentence = raw.sentence.strip() if isinstance(raw.sentence, str) else str(raw.sentence)
+        sentence = clean_sentence(raw.sentence) if isinstance(raw.sentence, str) else str(
+            raw.sentence)
         records.append((f'{raw.video_id}#{index}', raw.video_id, sentence))
     return records
 
@@ -179,6 +197,7 @@ class TeacherCurveFile:
         self.video_ids = arrays['video_ids'].tolist()
         self.sentences = arrays['sentences'].tolist()
         self._offsets = arrays['offsets'].astype(np.int64)
+        _require_float(arrays['curves'], self.path)
         self._curves = arrays['curves'].astype(np.float32, copy=False)
         num = len(self.query_ids)
         offsets = self._offsets
@@ -189,6 +208,14 @@ class TeacherCurveFile:
                 f'{self.path}: inconsistent arrays ({num} query ids, {len(self.video_ids)} video '
                 f'ids, {len(self.sentences)} sentences, offsets {offsets.shape}, curves '
                 f'{self._curves.shape})')
+        self._check_finite()
+
+    def _check_finite(self) -> None:
+        finite = np.isfinite(self._curves).all(axis=0)
+        if not finite.all():
+            row = int(np.searchsorted(self._offsets, np.argmin(finite), side='right')) - 1
+            raise TeacherCurveError(f'{self.path}: query {self.query_ids[row]!r}: curves contain '
+                                    'NaN or inf')
 
     def _load_reference(self, ann_file: Optional[str], reader: Optional[Any],
                         trust: bool) -> None:
@@ -218,7 +245,8 @@ class TeacherCurveFile:
             if item[0] != vid:
                 raise TeacherCurveError(f'{where}: video id {item[0]!r} does not match record '
                                         f'{i} of {ann_file} (expected {vid!r}, query {qid})')
-            blocks.append(_checked_curves(item[1], where))
+            _require_float(item[1], f'{where} (query {qid})')
+            blocks.append(_checked_curves(item[1], f'{where} (query {qid})'))
         self.teacher = osp.splitext(osp.basename(self.path))[0]
         self.kind, self.source_format = REFERENCE_KIND, 'reference'
         self.meta = dict(format='reference-list', teacher=self.teacher, kind=self.kind,
@@ -250,20 +278,21 @@ class TeacherCurveFile:
 
 @functools.lru_cache(maxsize=32)
 def _open_cached(path: str, stamp: Tuple[int, int], ann_file: Optional[str],
-                 reader_json: Optional[str]) -> TeacherCurveFile:
-    return TeacherCurveFile(path, ann_file, json.loads(reader_json) if reader_json else None)
+                 reader_json: Optional[str], trust: bool) -> TeacherCurveFile:
+    return TeacherCurveFile(path, ann_file, json.loads(reader_json) if reader_json else None,
+                            trust)
 
 
 def open_teacher_curves(path: str, ann_file: Optional[str] = None,
-                        reader: Optional[dict] = None) -> TeacherCurveFile:
+                        reader: Optional[dict] = None, trust: bool = False) -> TeacherCurveFile:
     """:class:`TeacherCurveFile` of ``path``, opened once per process (data-loader worker).
 
     The cache is keyed by the file's modification time and size too, so a rewritten file is
-    read again.
+    read again. ``trust``: as for :class:`TeacherCurveFile` (reference list format only).
     """
     if not osp.isfile(path):
         raise TeacherCurveError(f'teacher curve file {path} does not exist')
     stat = os.stat(path)
     reader_json = json.dumps(reader, sort_keys=True) if reader else None
     return _open_cached(osp.abspath(path), (stat.st_mtime_ns, stat.st_size),
-                        ann_file and osp.abspath(ann_file), reader_json)
+                        ann_file and osp.abspath(ann_file), reader_json, bool(trust))

@@ -28,7 +28,8 @@ import torch
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
-from mmemtm.utils import dump_json_atomic, save_npy_atomic
+from mmemtm.utils import dump_json_atomic, locked_folder, path_in_folder, save_npy_atomic
+from .feature_store import read_shapes_file
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.mpg', '.mpeg', '.flv')
 RECIPE_FILE = 'feature_recipe.json'
@@ -365,10 +366,7 @@ def _check_recipe(out_dir: str, description: dict) -> None:
 
 def _read_shapes(out_dir: str) -> Dict[str, int]:
     path = osp.join(out_dir, SHAPES_FILE)
-    if not osp.isfile(path):
-        return {}
-    with open(path, encoding='utf-8') as f:
-        return {k: int(v) for k, v in json.load(f).items()}
+    return read_shapes_file(path) if osp.isfile(path) else {}
 
 
 def extract_features_to_folder(extractor: ClipFeatureExtractor,
@@ -378,7 +376,9 @@ def extract_features_to_folder(extractor: ClipFeatureExtractor,
 
     Every file is written atomically; ``feature_shapes.json`` is updated after each video, so an
     interrupted run leaves a consistent folder that a rerun completes. A video that cannot be
-    read is reported (logged as an error) and skipped, leaving no file.
+    read is reported (logged as an error) and skipped, leaving no file. The folder is locked for
+    the run: a second run into it fails at once (:class:`mmemtm.utils.FolderLockedError`)
+    instead of losing entries of ``feature_shapes.json``.
 
     Args:
         extractor: The feature extractor.
@@ -390,15 +390,21 @@ def extract_features_to_folder(extractor: ClipFeatureExtractor,
     Returns:
         dict: ``written`` and ``skipped`` (video id lists) and ``failed`` (``{video_id: reason}``).
     """
-    description = extractor.describe()
     os.makedirs(out_dir, exist_ok=True)
+    with locked_folder(out_dir, 'feature extraction'):
+        return _extract_locked(extractor, videos, out_dir, skip_existing)
+
+
+def _extract_locked(extractor: ClipFeatureExtractor, videos: Sequence[Tuple[str, str]],
+                    out_dir: str, skip_existing: bool) -> Dict[str, object]:
+    description = extractor.describe()
     _check_recipe(out_dir, description)
     dump_json_atomic(description, osp.join(out_dir, RECIPE_FILE), indent=2)
     shapes = _read_shapes(out_dir)
     summary: Dict[str, object] = dict(written=[], skipped=[], failed={})
     progress = ProgressBar(len(videos))
     for video_id, path in videos:
-        out_path = osp.join(out_dir, f'{video_id}.npy')
+        out_path = path_in_folder(out_dir, video_id, '.npy', 'video id')
         if skip_existing and osp.isfile(out_path):
             if video_id not in shapes:
                 shapes[video_id] = int(np.load(out_path, mmap_mode='r').shape[0])

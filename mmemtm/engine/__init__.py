@@ -1,7 +1,12 @@
-from .hooks import RandomStateHook, capture_random_states, restore_random_states
+from .file_backend import AtomicLocalBackend, install_atomic_local_backend
+from .hooks import (NonFiniteLossError, NonFiniteLossHook, RandomStateHook, WorkDirLockHook,
+                    capture_random_states, restore_random_states)
 from .model_wrappers import DeviceAwareDistributedDataParallel
 
+install_atomic_local_backend()
+
 __all__ = [
-    'DeviceAwareDistributedDataParallel', 'RandomStateHook', 'capture_random_states',
-    'restore_random_states'
+    'AtomicLocalBackend', 'DeviceAwareDistributedDataParallel', 'NonFiniteLossError',
+    'NonFiniteLossHook', 'RandomStateHook', 'WorkDirLockHook', 'capture_random_states',
+    'install_atomic_local_backend', 'restore_random_states'
 ]

@@ -13,14 +13,13 @@ Two sources of GloVe vectors:
 """
 import collections
 import functools
-import json
 import os.path as osp
 import string
 from typing import Dict, Iterable, List, Optional, Sequence, Set
 
 import numpy as np
 
-from mmemtm.utils import atomic_write, dump_json_atomic
+from mmemtm.utils import JsonFileError, atomic_write, dump_json_atomic, read_json
 
 PAD_TOKEN = '<pad>'
 UNK_TOKEN = '<unk>'
@@ -34,6 +33,24 @@ class VocabularyError(ValueError):
 
 def _is_special(word: str) -> bool:
     return len(word) > 2 and word.startswith('<') and word.endswith('>')
+
+
+def _check_vectors(vectors: np.ndarray, path: str, rows: Optional[Sequence[int]] = None) -> None:
+    """Word vectors ``[rows, dim]`` read from ``path`` must be real, finite and dim >= 1.
+
+    ``rows``: the file's line number of each row (text files), for the message.
+    """
+    if (vectors.ndim != 2 or not np.issubdtype(vectors.dtype, np.number)
+            or np.issubdtype(vectors.dtype, np.complexfloating)):
+        raise VocabularyError(f'{path} must be numeric [rows, dim], got {vectors.dtype} '
+                              f'{vectors.shape}')
+    if vectors.shape[1] < 1:
+        raise VocabularyError(f'{path}: the word vectors have dimension 0 ({vectors.shape})')
+    finite = np.isfinite(vectors).all(axis=1)
+    if not finite.all():
+        bad = int(np.argmin(finite))
+        where = f' (line {rows[bad]})' if rows is not None else f' (row {bad})'
+        raise VocabularyError(f'{path} contains NaN or inf{where}')
 
 
 class WordVocabulary:
@@ -79,21 +96,18 @@ class WordVocabulary:
             if not osp.isfile(path):
                 raise VocabularyError(f'GloVe subset file {path} does not exist')
         try:
-            with open(w2i_file, encoding='utf-8') as f:
-                word2id = json.load(f)
-        except (OSError, ValueError) as exc:
+            word2id = read_json(w2i_file)
+        except JsonFileError as exc:
+            raise VocabularyError(f'cannot read {w2i_file}: {exc.reason}') from exc
+        except OSError as exc:
             raise VocabularyError(f'cannot read {w2i_file}: {exc}') from exc
         try:
             embeds = np.load(emb_file)
-        except (OSError, ValueError) as exc:
-            raise VocabularyError(f'cannot read {emb_file}: {exc}') from exc
+        except (OSError, ValueError, EOFError) as exc:
+            raise VocabularyError(f'cannot read {emb_file}: {exc or "empty file"}') from exc
         if not isinstance(word2id, dict):
             raise VocabularyError(f'{w2i_file} must map words to row indices')
-        if embeds.ndim != 2 or not np.issubdtype(embeds.dtype, np.number):
-            raise VocabularyError(f'{emb_file} must be numeric [rows, dim], got {embeds.dtype} '
-                                  f'{embeds.shape}')
-        if not np.isfinite(embeds).all():
-            raise VocabularyError(f'{emb_file} contains NaN or inf')
+        _check_vectors(embeds, emb_file)
         for word, row in word2id.items():
             if isinstance(row, bool) or not isinstance(row, int) or not 0 <= row < len(embeds):
                 raise VocabularyError(
@@ -115,8 +129,8 @@ class WordVocabulary:
         """
         if not osp.isfile(path):
             raise VocabularyError(f'GloVe file {path} does not exist')
-        words, vectors, seen, dim = [], [], set(), None
-        with open(path, encoding='utf-8', errors='replace') as f:
+        words, vectors, line_nos, seen, dim = [], [], [], set(), None
+        with open(path, encoding='utf-8-sig', errors='replace') as f:
             for line_no, line in enumerate(f, 1):
                 parts = line.rstrip('\n').rstrip(' ').split(' ')
                 if dim is None:
@@ -134,9 +148,12 @@ class WordVocabulary:
                 seen.add(word)
                 words.append(word)
                 vectors.append(vector)
+                line_nos.append(line_no)
         if not words:
             raise VocabularyError(f'{path}: no usable GloVe vector found')
-        return cls(words, np.stack(vectors))
+        vectors = np.stack(vectors)
+        _check_vectors(vectors, path, rows=line_nos)
+        return cls(words, vectors)
 
     def save(self, folder: str) -> None:
         """Write this vocabulary as a ``word2id.json`` + ``embeds.npy`` subset folder."""

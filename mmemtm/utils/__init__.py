@@ -1,8 +1,14 @@
 from .benchmark import format_table, machine_info, processor_name
-from .io import atomic_write, dump_json_atomic, save_npy_atomic
+from .io import (AtomicWriteError, atomic_write, dump_json_atomic, remove_stale_temporaries,
+                 save_npy_atomic)
+from .json_files import JsonFileError, read_json
+from .locks import FolderLock, FolderLockedError, locked_folder
+from .paths import UnsafeNameError, check_plain_name, path_in_folder
 from .safe_pickle import DataUnpickler, UntrustedPickleError, load_data_pickle
 
 __all__ = [
-    'atomic_write', 'dump_json_atomic', 'save_npy_atomic', 'format_table', 'machine_info',
-    'processor_name', 'DataUnpickler', 'UntrustedPickleError', 'load_data_pickle'
+    'AtomicWriteError', 'atomic_write', 'dump_json_atomic', 'remove_stale_temporaries',
+    'save_npy_atomic', 'JsonFileError', 'read_json', 'FolderLock', 'FolderLockedError',
+    'locked_folder', 'UnsafeNameError', 'check_plain_name', 'path_in_folder', 'format_table',
+    'machine_info', 'processor_name', 'DataUnpickler', 'UntrustedPickleError', 'load_data_pickle'
 ]

@@ -1,12 +1,27 @@
-"""File helpers: every file mmemtm writes is written to a temporary file and renamed into place."""
+"""File helpers: every file mmemtm writes is written to a temporary file and renamed into place.
+
+Temporary files are named ``.<name>.mmemtm-<host>-<pid>-<random>.tmp`` next to their target. A
+writer that is killed (``SIGKILL``, power loss) cannot remove its own; the next atomic write into
+the same folder removes those whose process is gone (:func:`remove_stale_temporaries`).
+"""
 import contextlib
+import errno
 import json
 import os
 import os.path as osp
+import re
+import socket
 import tempfile
-from typing import Any, Iterator
+from typing import Any, Iterator, List
 
 import numpy as np
+
+_HOST = re.sub(r'[^A-Za-z0-9_]', '_', socket.gethostname()) or 'host'
+_TEMPORARY = re.compile(r'^\..+\.mmemtm-(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[^.]+\.tmp$')
+
+
+class AtomicWriteError(OSError):
+    """Writing a file failed (often a full disk); the target was left as it was."""
 
 
 def _umask() -> int:
@@ -15,16 +30,71 @@ def _umask() -> int:
     return mask
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: str) -> List[str]:
+    """Remove the temporary files of atomic writes in ``folder`` whose writer no longer runs.
+
+    Only files of this host are considered (a pid means nothing on another machine), and a file
+    whose pid is alive is kept (it may be another writer's file in progress).
+
+    Returns:
+        list: The removed paths.
+    """
+    removed = []
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        for name in os.listdir(folder):
+            match = _TEMPORARY.match(name)
+            if (match is None or match['host'] != _HOST
+                    or _process_alive(int(match['pid']))):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(osp.join(folder, name))
+                removed.append(osp.join(folder, name))
+    return removed
+
+
+def _write_error(path: str, exc: OSError) -> AtomicWriteError:
+    hint = ''
+    if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT, None):
+        free = _free_bytes(osp.dirname(path))
+        hint = f'; is the disk full? {free / 2 ** 20:.1f} MiB free in {osp.dirname(path)}'
+    error = AtomicWriteError(f'cannot write {path}: {exc}{hint} (the file was left as it was)')
+    error.errno = exc.errno
+    return error
+
+
+def _free_bytes(folder: str) -> float:
+    try:
+        stat = os.statvfs(folder)
+    except OSError:
+        return float('nan')
+    return float(stat.f_bavail * stat.f_frsize)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str, mode: str = 'w', **open_kwargs: Any) -> Iterator[Any]:
     """Open a temporary file next to ``path``; rename it to ``path`` only if the block succeeds.
 
-    A failure inside the block leaves any existing ``path`` untouched and no partial file behind.
+    A failure inside the block leaves any existing ``path`` untouched and no partial file behind;
+    an :class:`OSError` of the write (e.g. a full disk) becomes an :class:`AtomicWriteError`
+    naming ``path``. Stale temporaries of killed writers in the folder are removed first.
     """
     path = osp.abspath(path)
     folder = osp.dirname(path)
     os.makedirs(folder, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
+    remove_stale_temporaries(folder)
+    fd, tmp_path = tempfile.mkstemp(
+        prefix=f'.{osp.basename(path)}.mmemtm-{_HOST}-{os.getpid()}-', suffix='.tmp',
+        dir=folder)
     try:
         with os.fdopen(fd, mode, **open_kwargs) as f:
             yield f
@@ -32,9 +102,11 @@ def atomic_write(path: str, mode: str = 'w', **open_kwargs: Any) -> Iterator[Any
             os.fsync(f.fileno())
         os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp_path)
+        if isinstance(exc, OSError) and not isinstance(exc, AtomicWriteError):
+            raise _write_error(path, exc) from exc
         raise
 
 

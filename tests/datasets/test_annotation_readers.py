@@ -162,3 +162,40 @@ def test_charades_missing_duration_and_bad_line(tmp_path):
     ann.write_text('AAAAA 1.0 4.0 a person sits.\n')
     with pytest.raises(AnnotationError, match='line 1: expected "VID start end##sentence"'):
         read_queries(str(ann), reader)
+
+
+def test_byte_order_marks_are_accepted(tmp_path):
+    bom = '\ufeff'
+    (tmp_path / 'charades.txt').write_text(bom + 'AAA 1.0 5.0##a person opens a door.\n')
+    (tmp_path / 'Charades_v1_train.csv').write_text(bom + 'id,length\nAAA,30.1\n')
+    reader = dict(type='CharadesSTAReader', duration_file=str(tmp_path / 'Charades_v1_train.csv'))
+    queries = read_queries(str(tmp_path / 'charades.txt'), reader)[0]
+    assert [(q['video_id'], q['duration']) for q in queries] == [('AAA', 30.1)]
+    (tmp_path / 'ann.json').write_text(bom + json.dumps([['v1', 30.0, [2, 9], 'a man opens.']]))
+    assert read_queries(str(tmp_path / 'ann.json'))[0][0]['video_id'] == 'v1'
+
+
+def test_a_line_separator_inside_a_sentence_does_not_split_the_record(tmp_path):
+    """``str.splitlines`` splits at U+2028 and made two broken records of one line."""
+    (tmp_path / 'charades.txt').write_text(
+        'AAA 1.0 5.0##a person opens\u2028a door.\r\nAAA 6.0 9.0##he sits down.\n',
+        newline='')
+    (tmp_path / 'durations.json').write_text('{"AAA": 30.0}')
+    reader = dict(type='CharadesSTAReader', duration_file=str(tmp_path / 'durations.json'))
+    queries = read_queries(str(tmp_path / 'charades.txt'), reader)[0]
+    assert [q['sentence'] for q in queries] == ['a person opens a door.', 'he sits down.']
+
+
+def test_zero_width_and_control_characters_read_as_spaces(tmp_path):
+    path = tmp_path / 'ann.json'
+    path.write_text(json.dumps([['v1', 30.0, [2, 9], '\u200ba\u200bman\topens the door.\u200b']]))
+    assert read_queries(str(path))[0][0]['sentence'] == 'a man opens the door.'
+
+
+def test_unsafe_video_ids_are_never_skipped(tmp_path):
+    from mmemtm.datasets.annotation_readers import UnsafeVideoIdError
+    for vid in ('../x', '/abs/x', 'a/b', '..', 'a\\b', 'nul\0'):
+        path = tmp_path / 'ann.json'
+        path.write_text(json.dumps([['v1', 30.0, [2, 9], 'a man.'], [vid, 30.0, [2, 9], 'x.']]))
+        with pytest.raises(UnsafeVideoIdError, match='is not a plain file name'):
+            read_queries(str(path), skip_invalid=True)

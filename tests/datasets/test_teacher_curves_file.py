@@ -121,7 +121,8 @@ def test_reference_list_format_errors(tmp_path, ann_file):
         TeacherCurveFile(path, ann_file=ann_file)
     write_reference(path, [('vid_a', torch.rand(5, 2)), ('vid_b', torch.rand(2, 3)),
                            ('vid_a', torch.rand(2, 5))])
-    with pytest.raises(TeacherCurveError, match=r'element 0: curves must be \[2, L\]'):
+    with pytest.raises(TeacherCurveError,
+                       match=r'element 0 \(query vid_a#0\): curves must be \[2, L\]'):
         TeacherCurveFile(path, ann_file=ann_file)
 
 

@@ -41,6 +41,7 @@ from mmengine.runner import Runner
 from mmemtm.apis.experiments import set_teacher_curves, teacher_curve_files
 from mmemtm.datasets import TeacherCurveEntry, read_queries, save_teacher_curves
 from mmemtm.utils import dump_json_atomic, format_table, machine_info
+from mmemtm.utils.config_options import merge_cfg_options
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -115,7 +116,7 @@ def load_config(key: str, args: argparse.Namespace) -> Config:
     cfg = Config.fromfile(osp.join(REPO_ROOT, MODELS_TRAINED[key][1]))
     cfg.train_dataloader.dataset.data_prefix = dict(features=args.features)
     cfg.train_dataloader.batch_size = args.batch_size
-    cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     return cfg
 
 

@@ -12,6 +12,7 @@ import torch.nn as nn
 from mmaction.registry import MODELS
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
+from mmemtm.utils.config_options import merge_cfg_options
 
 
 def count(modules: Iterable[nn.Module]) -> Dict[str, int]:
@@ -48,8 +49,7 @@ def main() -> None:
                         help='override config entries')
     args = parser.parse_args()
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(cfg.model)
     print(f'{"part":<24} {"trainable":>12} {"frozen":>12}')

@@ -33,8 +33,10 @@ class LoadTeacherCurves(BaseTransform):
 
     Args:
         files: One entry per teacher: the path of an mmemtm teacher curve file, or
-            ``dict(path=..., ann_file=..., reader=...)`` for a file in the EMTM reference list
-            format (``ann_file``: the annotation file whose order the list follows).
+            ``dict(path=..., ann_file=..., reader=..., trust=False)`` for a file in the EMTM
+            reference list format (``ann_file``: the annotation file whose order the list
+            follows; ``trust=True`` unpickles it fully, for a file you trust that holds more
+            than arrays and tensors).
         check_sentence: Check that the sentence stored with the curves is the query's.
         resample: ``'boundary'`` (default: starts land in the clip where they begin, ends in the
             clip where they finish, values summed) or ``'linear'`` (the reference's
@@ -53,10 +55,10 @@ class LoadTeacherCurves(BaseTransform):
             raise ValueError(f'files must be a non-empty list of teacher files, got {files!r}')
         self.files = [dict(path=f) if isinstance(f, str) else dict(f) for f in files]
         for spec in self.files:
-            unknown = set(spec) - {'path', 'ann_file', 'reader'}
+            unknown = set(spec) - {'path', 'ann_file', 'reader', 'trust'}
             if 'path' not in spec or unknown:
-                raise ValueError(f'a teacher file entry needs "path" and may have "ann_file" and '
-                                 f'"reader"; got {spec!r}')
+                raise ValueError(f'a teacher file entry needs "path" and may have "ann_file", '
+                                 f'"reader" and "trust"; got {spec!r}')
         if resample not in RESAMPLE_MODES or normalize not in NORMALIZE_MODES:
             raise ValueError(f'resample must be one of {RESAMPLE_MODES} and normalize one of '
                              f'{NORMALIZE_MODES}, got {resample!r} and {normalize!r}')
@@ -65,7 +67,8 @@ class LoadTeacherCurves(BaseTransform):
         self.normalize = normalize
 
     def _open(self, spec: dict) -> TeacherCurveFile:
-        return open_teacher_curves(spec['path'], spec.get('ann_file'), spec.get('reader'))
+        return open_teacher_curves(spec['path'], spec.get('ann_file'), spec.get('reader'),
+                                   spec.get('trust', False))
 
     def _curves(self, teacher: TeacherCurveFile, results: dict) -> np.ndarray:
         query_id = results['query_id']
@@ -79,6 +82,11 @@ class LoadTeacherCurves(BaseTransform):
             raise TeacherCurveError(
                 f'{teacher.path}: the curves stored for query {query_id!r} belong to another '
                 f'query ({"; ".join(mismatch)}): the file was made from another annotation file')
+        if self.normalize in ('sum', 'max') and entry.curves.min() < 0:
+            raise TeacherCurveError(
+                f'{teacher.path}: query {query_id!r}: curves hold negative values '
+                f'({entry.curves.min():.4g}), but normalize={self.normalize!r} needs '
+                "non-negative scores (raw logits? use normalize='l2' or None)")
         curves = torch.from_numpy(entry.curves)
         if teacher.kind == REFERENCE_KIND:
             curves = curves[:, :self._reference_valid_len(teacher, results, curves.shape[1])]

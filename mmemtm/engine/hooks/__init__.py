@@ -1,3 +1,8 @@
+from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from .random_state_hook import RandomStateHook, capture_random_states, restore_random_states
+from .work_dir_lock_hook import WorkDirLockHook
 
-__all__ = ['RandomStateHook', 'capture_random_states', 'restore_random_states']
+__all__ = [
+    'NonFiniteLossError', 'NonFiniteLossHook', 'RandomStateHook', 'WorkDirLockHook',
+    'capture_random_states', 'restore_random_states'
+]

@@ -105,6 +105,22 @@ def test_reference_list_file_through_the_transform(tmp_path):
                                [[0., 1., 2.], [2., 1., 0.]])
 
 
+def test_a_reference_list_needing_full_unpickling_loads_only_when_trusted(tmp_path):
+    ann = tmp_path / 'train.json'
+    ann.write_text(json.dumps([['vid_a', 30.0, [1.0, 5.0], 'a person opens a door']]))
+    ref = tmp_path / 'masked.pkl'  # a masked array: outside the data allowlist, but harmless
+    with open(ref, 'wb') as f:
+        pickle.dump([('vid_a', np.ma.masked_array([[1., 2., 3.], [3., 2., 1.]]))], f)
+    spec = dict(path=str(ref), ann_file=str(ann))
+    refused = TRANSFORMS.build(dict(type='LoadTeacherCurves', files=[spec], normalize=None))
+    with pytest.raises(TeacherCurveError, match=r'masked\.pkl: refusing to unpickle numpy\.ma'):
+        refused(results(0, 3, num_clips=3))
+    trusted = TRANSFORMS.build(dict(type='LoadTeacherCurves', files=[dict(spec, trust=True)],
+                                    normalize=None))
+    np.testing.assert_allclose(trusted(results(0, 3, num_clips=3))['teacher_curves'][0],
+                               [[1., 2., 3.], [3., 2., 1.]])
+
+
 def test_reference_curves_are_cropped_to_the_clips_the_teacher_saw(tmp_path):
     # The reference stores [2, max_vlen] curves: a video of 3 clips has 5 padded positions whose
     # values must not be stretched into the video.

@@ -1,0 +1,56 @@
+"""FolderLock: one process per folder, released however the holder ends."""
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mmemtm.utils import FolderLock, FolderLockedError, locked_folder
+from mmemtm.utils.locks import LOCK_FILE
+
+HOLDER = str(Path(__file__).with_name('lock_holder.py'))
+
+
+@pytest.fixture
+def holder(tmp_path):
+    """A second process holding the lock of ``tmp_path / 'work'``."""
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.Popen([sys.executable, HOLDER, str(tmp_path / 'work')], env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline().strip() == 'locked', proc.communicate()[1][-2000:]
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+
+
+def test_a_second_process_is_refused_with_the_holder_named(tmp_path, holder):
+    with pytest.raises(FolderLockedError, match=rf'work is in use by another run \(pid '
+                       rf'{holder.pid}, training, since .*lock_holder\.py'):
+        FolderLock(str(tmp_path / 'work'), 'training').acquire()
+
+
+def test_a_killed_holder_leaves_the_folder_free(tmp_path, holder):
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    assert (tmp_path / 'work' / LOCK_FILE).exists()  # the file stays, the lock does not
+    with locked_folder(str(tmp_path / 'work'), 'training'):
+        pass
+
+
+def test_release_removes_the_lock_file_and_frees_the_folder(tmp_path):
+    with locked_folder(str(tmp_path), 'training') as lock:
+        assert lock.held and (tmp_path / LOCK_FILE).exists()
+    assert not (tmp_path / LOCK_FILE).exists()
+    FolderLock(str(tmp_path), 'training').acquire().release()
+
+
+def test_a_lock_this_process_still_holds_is_handed_over(tmp_path):
+    """A run that raised before releasing must not block the next run of the same process."""
+    first = FolderLock(str(tmp_path), 'training').acquire()
+    second = FolderLock(str(tmp_path), 'training').acquire()
+    assert second.held and not first.held
+    second.release()
