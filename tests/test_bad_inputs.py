@@ -6,7 +6,6 @@ test checks the exception type and a regular expression naming the culprit. Case
 ``test case`` column of docs/errors.md.
 """
 import argparse
-import importlib.util
 import json
 import os
 import pickle
@@ -448,12 +447,9 @@ def teacher_reference_list_that_runs_code(tmp):
 @case(TeacherCurveError, r'outputs\.pkl: refusing to unpickle (posix|nt)\.system: .*use '
       r'--trust-pickle')
 def teacher_outputs_that_run_code(tmp):
-    spec = importlib.util.spec_from_file_location(
-        'import_teacher_outputs', REPO_ROOT / 'tools' / 'import_teacher_outputs.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    from mmemtm.apis.teacher_outputs import load_outputs
     (tmp / 'outputs.pkl').write_bytes(pickle.dumps({'v1#0': dict(logits=RunsCode())}))
-    return lambda: tool.load_outputs(str(tmp / 'outputs.pkl'))
+    return lambda: load_outputs(str(tmp / 'outputs.pkl'))
 
 
 @case(TeacherCurveError, r"curves\.pkl: element 1: video id 'v2' does not match record 1 of "

@@ -1,4 +1,4 @@
-from .grounding_data_sample import GroundingDataSample
+from .grounding_data_sample import TARGET_KEYS, GroundingDataSample
 from .temporal import index_to_time, temporal_iou, time_to_index
 
-__all__ = ['GroundingDataSample', 'index_to_time', 'temporal_iou', 'time_to_index']
+__all__ = ['TARGET_KEYS', 'GroundingDataSample', 'index_to_time', 'temporal_iou', 'time_to_index']

@@ -1,6 +1,10 @@
 """Data sample of one (video, sentence) query."""
 from mmengine.structures import BaseDataElement
 
+#: Data fields of a :class:`GroundingDataSample` that hold training targets (set by the
+#: pipeline, read by the data preprocessor and the models).
+TARGET_KEYS = ('gt_span', 'start_label', 'end_label', 'match_label')
+
 
 class GroundingDataSample(BaseDataElement):
     """One grounding query and, after prediction, its predicted moments.

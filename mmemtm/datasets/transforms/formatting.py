@@ -5,13 +5,11 @@ import torch
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
 
-from mmemtm.structures import GroundingDataSample
+from mmemtm.structures import TARGET_KEYS, GroundingDataSample
 
 #: Per-sample arrays that become model inputs (result key -> input key).
 INPUT_KEYS = {'video_feats': 'video', 'word_ids': 'words', 'char_ids': 'chars',
               'teacher_curves': 'teacher_curves'}
-#: Per-sample arrays that become data fields of the data sample.
-TARGET_KEYS = ('gt_span', 'start_label', 'end_label', 'match_label')
 
 
 @TRANSFORMS.register_module()

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmengine.model import BaseDataPreprocessor
 
-from mmemtm.datasets.transforms.formatting import TARGET_KEYS
+from mmemtm.structures import TARGET_KEYS
 
 
 def pad_stack(tensors: Sequence[torch.Tensor], length: int, dim: int = 0,

@@ -1,5 +1,4 @@
 from .char_cnn import CharCNN
-from .conv_block import ConvBlock
 from .dual_attention_encoder import DualAttentionEncoder
 from .query_embedding import QueryEmbedding
 from .query_video_encoder import QueryVideoEncoder
@@ -8,6 +7,6 @@ from .shared_encoder import SharedEncoder
 from .video_projection import VideoProjection
 
 __all__ = [
-    'CharCNN', 'ConvBlock', 'DualAttentionEncoder', 'GloveRNNSentenceEncoder', 'QueryEmbedding',
+    'CharCNN', 'DualAttentionEncoder', 'GloveRNNSentenceEncoder', 'QueryEmbedding',
     'QueryVideoEncoder', 'SharedEncoder', 'VideoProjection'
 ]

@@ -6,7 +6,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ..layers.position_embedding import PositionEmbedding
-from .conv_block import ConvBlock
+from ..layers.conv_block import ConvBlock
 
 
 @MODELS.register_module()

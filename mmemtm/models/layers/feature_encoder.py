@@ -6,7 +6,7 @@ import torch.nn as nn
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
-from ..encoders.conv_block import ConvBlock
+from .conv_block import ConvBlock
 from ..utils import apply_mask, glorot_init_cfg
 from .position_embedding import PositionEmbedding
 from .self_attention import MaskedSelfAttention

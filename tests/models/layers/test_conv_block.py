@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmemtm.models.encoders import ConvBlock
+from mmemtm.models.layers import ConvBlock
 
 
 def _block(**kwargs) -> ConvBlock:

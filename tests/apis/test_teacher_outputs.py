@@ -1,35 +1,22 @@
-"""tools/import_teacher_outputs.py: bring-your-own teacher outputs in every accepted layout."""
-import importlib.util
+"""Bring-your-own teacher outputs in every accepted layout (mmemtm.apis.teacher_outputs)."""
 import json
 import math
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 import mmemtm  # noqa: F401
+from mmemtm.apis.teacher_outputs import import_teacher_outputs
 from mmemtm.datasets.teacher_curves_file import TeacherCurveError, TeacherCurveFile
 
-REPO = Path(__file__).resolve().parents[2]
 RECORDS = [
     ['vid_a', 30.0, [1.0, 5.0], 'a person opens a door'],
     ['vid_b', 20.0, [2.0, 8.0], 'someone cuts a carrot'],
     ['vid_a', 30.0, [10.0, 20.0], 'the person sits down'],
 ]
 IDS = ['vid_a#0', 'vid_b#0', 'vid_a#1']
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'import_teacher_outputs', REPO / 'tools' / 'import_teacher_outputs.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-TOOL = load_tool()
 
 
 @pytest.fixture
@@ -39,9 +26,8 @@ def ann(tmp_path):
     return str(path)
 
 
-def run(source, kind, ann, out, *extra):
-    TOOL.main([str(source), '--kind', kind, '--ann', ann, '--name', 'T', '--out', str(out),
-               *extra])
+def run(source, kind, ann, out, **options):
+    import_teacher_outputs(str(source), kind, ann, str(out), 'T', **options)
     return TeacherCurveFile(str(out))
 
 
@@ -54,7 +40,7 @@ def test_map2d_list_in_annotation_order(tmp_path, ann):
     with pytest.raises(TeacherCurveError, match="entry 1: map2d outputs without valid_len"):
         run(source, 'map2d', ann, tmp_path / 'refused.npz')
     assert not (tmp_path / 'refused.npz').exists()
-    curves = run(source, 'map2d', ann, tmp_path / 'out.npz', '--unpadded')
+    curves = run(source, 'map2d', ann, tmp_path / 'out.npz', unpadded=True)
     assert curves.kind == 'map2d' and curves.query_ids == IDS
     first = curves.entry('vid_a#0')
     assert first.sentence == 'a person opens a door'
@@ -72,8 +58,8 @@ def test_proposals_json_by_video_and_index_and_bare_rows(tmp_path, ann):
              scores=[0.5, 0.0]),
         dict(video_id='vid_a', ann_index=0, proposals=[[0.1, 0.2]], scores=[1.0]),
     ]))
-    curves = run(source, 'proposals', ann, tmp_path / 'out.npz', '--grid-len', '8',
-                 '--head', '{"type": "ProposalTeacherCurveHead", "normalize": null}')
+    curves = run(source, 'proposals', ann, tmp_path / 'out.npz', grid_len=8,
+                 head=json.loads('{"type": "ProposalTeacherCurveHead", "normalize": null}'))
     entry = curves.entry('vid_b#0')
     assert entry.curves.shape == (2, 8)
     assert entry.curves[0].argmax() == 2 and entry.curves[1].argmax() == 5
@@ -85,11 +71,11 @@ def test_proposals_json_by_video_and_index_and_bare_rows(tmp_path, ann):
         pickle.dump({'vid_b#0': np.array([[0.3125, 0.6875, 1.0]]),
                      'vid_a#0': np.array([[0.1, 0.2, 1.0]]),
                      'vid_a#1': np.array([[0.0, 1.0, 0.5]])}, f)
-    again = run(bare, 'proposals', ann, tmp_path / 'bare_out.npz', '--grid-len', '8',
-                '--head', '{"type": "ProposalTeacherCurveHead", "normalize": null}')
+    again = run(bare, 'proposals', ann, tmp_path / 'bare_out.npz', grid_len=8,
+                head=json.loads('{"type": "ProposalTeacherCurveHead", "normalize": null}'))
     for qid in IDS:
         np.testing.assert_allclose(again.entry(qid).curves, curves.entry(qid).curves)
-    with pytest.raises(ValueError, match='needs --grid-len'):
+    with pytest.raises(ValueError, match='needs grid_len'):
         run(source, 'proposals', ann, tmp_path / 'x.npz')
 
 
@@ -119,7 +105,7 @@ def test_trust_pickle_accepts_other_objects(tmp_path, ann):
     source.write_bytes(pickle.dumps([dict(curves=p) for p in params]))
     with pytest.raises(TeacherCurveError, match=r'torch\._utils\._rebuild_parameter'):
         run(source, 'curves', ann, tmp_path / 'out.npz')
-    curves = run(source, 'curves', ann, tmp_path / 'out.npz', '--trust-pickle')
+    curves = run(source, 'curves', ann, tmp_path / 'out.npz', trust_pickle=True)
     np.testing.assert_allclose(curves.entry('vid_b#0').curves, params[1].detach().numpy())
 
 
@@ -137,13 +123,13 @@ def test_errors_name_the_entry(tmp_path, ann):
         run(source, 'span', ann, out)
     source.write_text(json.dumps({'vid_a#0': dict(logits=[[1, 2], [3, 4]], valid_len=3)}))
     with pytest.raises(TeacherCurveError, match=r"entry 'vid_a#0': valid_len 3 is outside"):
-        run(source, 'span', ann, out, '--allow-partial')
+        run(source, 'span', ann, out, allow_partial=True)
     one = tmp_path / 'one.json'
     one.write_text(json.dumps({'vid_a#0': dict(logits=[[1, 2], [3, 4]])}))
     with pytest.raises(TeacherCurveError, match=r"2 queries of .* have no outputs, e.g. "
                        r"\['vid_a#1', 'vid_b#0'\]"):
         run(one, 'span', ann, out)
-    partial = run(one, 'span', ann, out, '--allow-partial', '--unpadded')
+    partial = run(one, 'span', ann, out, allow_partial=True, unpadded=True)
     assert partial.query_ids == ['vid_a#0']
     source.write_text(json.dumps([dict(start_logits=[1, 2], end_logits=[1, 2])] * 2))
     with pytest.raises(TeacherCurveError, match='2 unkeyed entries, but .* has 3 records'):
@@ -167,5 +153,5 @@ def test_errors_name_the_entry(tmp_path, ann):
     source.write_text(json.dumps({'vid_a#0': dict(proposals=[[3., 10.]], scores=[1.])}))
     with pytest.raises(TeacherCurveError, match="entry 'vid_a#0': ProposalTeacherCurveHead: "
                        r'sample 0 has proposals outside \[0, 1\]'):
-        run(source, 'proposals', ann, out, '--grid-len', '8', '--allow-partial')
+        run(source, 'proposals', ann, out, grid_len=8, allow_partial=True)
     assert not out.exists() or TeacherCurveFile(str(out)).query_ids == ['vid_a#0']
