@@ -1,4 +1,4 @@
-# EMTM on ActivityNet Captions (method doc section 7): max_vlen 100, char_dim 100, dropout 0.2, KD
+# EMTM on ActivityNet Captions (docs/method.md §7): max_vlen 100, char_dim 100, dropout 0.2, KD
 # temperature 3, three heterogeneous offline teachers (span: SeqPAN, 2-D map: 2D-TAN, proposals:
 # SCDM) whose train-split curves are made with tools/dump_teacher_curves.py.
 _base_ = [
@@ -22,9 +22,7 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 model = dict(
     vocab=_base_.glove,
     max_vlen=max_vlen,
-    char_dim=100,
+    encoder=dict(char_dim=100),
     drop_rate=0.2,
     num_teachers=len(teacher_curves),
-    kd_temperature=3.0,
-    aggregator=dict(max_vlen=max_vlen),
-    data_preprocessor=dict(max_vlen=max_vlen))
+    loss_kd=dict(temperature=3.0))

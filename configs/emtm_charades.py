@@ -1,4 +1,4 @@
-# EMTM on Charades-STA (method doc section 7): max_vlen 64, char_dim 100, dropout 0.4, KD
+# EMTM on Charades-STA (docs/method.md §7): max_vlen 64, char_dim 100, dropout 0.4, KD
 # temperature 1, three heterogeneous offline teachers (span: SeqPAN, 2-D map: 2D-TAN, proposals:
 # SCDM) whose train-split curves are made with tools/dump_teacher_curves.py.
 _base_ = [
@@ -22,9 +22,7 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 model = dict(
     vocab=_base_.glove,
     max_vlen=max_vlen,
-    char_dim=100,
+    encoder=dict(char_dim=100),
     drop_rate=0.4,
     num_teachers=len(teacher_curves),
-    kd_temperature=1.0,
-    aggregator=dict(max_vlen=max_vlen),
-    data_preprocessor=dict(max_vlen=max_vlen))
+    loss_kd=dict(temperature=1.0))

@@ -6,7 +6,7 @@
 #   python tools/dump_teacher_curves.py configs/teachers/seqpan_charades_clip.py CKPT \
 #       --out work_dirs/charades_clip/curves/seqpan_train.npz).
 # Dropout 0.1 everywhere (the co-trained branch is SeqPAN, which collapses at 0.4 on these
-# features; see configs/teachers/seqpan_charades_clip.py). kd_weight / kd_temperature: chosen on
+# features; see configs/teachers/seqpan_charades_clip.py). loss_kd weight / temperature: chosen on
 # val (docs/benchmarks.md). Checkpoint: best val R1@0.5; test once.
 _base_ = [
     './_base_/grounding_runtime.py', './_base_/datasets/charades_clip.py',
@@ -31,11 +31,9 @@ model = dict(
     vocab=_base_.glove,
     max_vlen=max_vlen,
     video_dim=_base_.feature_dim,
-    char_dim=100,
+    encoder=dict(char_dim=100),
     drop_rate=0.1,
     num_teachers=len(teacher_curves),
-    kd_weight=0.1,  # chosen on val: 33.5 against 30.6 for kd_weight 1 (docs/real_benchmark.md)
-    kd_temperature=1.0,
-    aggregator=dict(max_vlen=max_vlen),
-    data_preprocessor=dict(max_vlen=max_vlen))
+    # loss_weight chosen on val: 33.5 against 30.6 for 1 (docs/real_benchmark.md)
+    loss_kd=dict(temperature=1.0, loss_weight=0.1))
 default_hooks = dict(checkpoint=dict(save_best='R1@0.5', max_keep_ckpts=1))

@@ -22,9 +22,7 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 model = dict(
     vocab=_base_.glove,
     max_vlen=max_vlen,
-    char_dim=50,
+    encoder=dict(char_dim=50),
     drop_rate=0.2,
     num_teachers=len(teacher_curves),
-    kd_temperature=3.0,
-    aggregator=dict(max_vlen=max_vlen),
-    data_preprocessor=dict(max_vlen=max_vlen))
+    loss_kd=dict(temperature=3.0))

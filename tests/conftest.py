@@ -210,6 +210,6 @@ def planted_student(tmp_path_factory: pytest.TempPathFactory, demo_planted: Path
     work = tmp_path_factory.mktemp('planted_student')
     config = 'configs/ablations/student_only_tacos_demo.py'
     options = [*_demo_cfg_options(demo_planted), 'model.dim=32', 'model.num_heads=4',
-               'model.char_dim=8', 'train_cfg.max_epochs=1']
+               'model.encoder.char_dim=8', 'train_cfg.max_epochs=1']
     _run_tool(['tools/train.py', config, '--work-dir', str(work), '--cfg-options', *options])
     return dict(config=config, checkpoint=str(work / 'epoch_1.pth'), options=options)

@@ -36,7 +36,7 @@ from mmemtm.utils.config_options import ConfigOptionError, merge_cfg_options
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GLOVE = str(REPO_ROOT / 'demo' / 'data' / 'tacos_subset' / 'glove')
 STUDENT_CONFIG = str(REPO_ROOT / 'configs' / 'ablations' / 'student_only_tacos_demo.py')
-TINY_MODEL = dict(model=dict(dim=32, num_heads=4, char_dim=8, video_dim=8))
+TINY_MODEL = dict(model=dict(dim=32, num_heads=4, video_dim=8, encoder=dict(char_dim=8)))
 DIM = 8
 #: A valid JSON-list annotation file: video v1 (30 s) with two queries.
 RECORDS = [['v1', 30.0, [2.0, 9.0], 'a man opens the door.'],
@@ -477,8 +477,9 @@ def teacher_reference_curves_without_clip_count(tmp):
 @case(ValueError, r'the batch carries curves of 2 teachers, the model expects num_teachers=3 '
       r'\(one teacher per file of LoadTeacherCurves\)')
 def teacher_count_differs_from_the_model(tmp):
-    model = EMTM(vocab=GLOVE, max_vlen=8, video_dim=DIM, dim=16, num_heads=2, char_dim=8,
-                 num_teachers=3, aggregator=dict(type='AverageTeacherAggregator'))
+    model = EMTM(vocab=GLOVE, max_vlen=8, video_dim=DIM, dim=16, num_heads=2,
+                 encoder=dict(type='QueryVideoEncoder', char_dim=8), num_teachers=3,
+                 aggregator=dict(type='AverageTeacherAggregator'))
     inputs = dict(teacher_curves=torch.rand(1, 2, 2, 8), video_mask=torch.ones(1, 8),
                   word_mask=torch.ones(1, 3))
     return lambda: model.teacher_mixture(inputs, torch.zeros(1, 8, 16), torch.zeros(1, 3, 16))
@@ -532,17 +533,17 @@ def checkpoint_of_another_model(tmp):
       r'encoder\.\S+ \(16, [0-9]+\) \(model: \(32, [0-9]+\)\)')
 def checkpoint_of_another_config(tmp):
     other = init_grounder(STUDENT_CONFIG, cfg_options=dict(model=dict(
-        dim=16, num_heads=4, char_dim=8, video_dim=8)))
+        dim=16, num_heads=4, video_dim=8, encoder=dict(char_dim=8))))
     path = save_checkpoint(tmp / 'dim16.pth', other)
     return lambda: init_grounder(STUDENT_CONFIG, path, cfg_options=TINY_MODEL)
 
 
 # --------------------------------------------------------------------------- configs
 def emtm(**kwargs) -> Callable:
-    cfg = dict(vocab=GLOVE, max_vlen=12, video_dim=DIM, dim=16, num_heads=2, char_dim=8,
-               num_teachers=3, aggregator=dict(type='KnowledgeAggregationUnit', dim=16,
-                                               max_vlen=12),
-               data_preprocessor=dict(type='GroundingDataPreprocessor', max_vlen=12))
+    cfg = dict(vocab=GLOVE, max_vlen=12, video_dim=DIM, dim=16, num_heads=2,
+               encoder=dict(type='QueryVideoEncoder', char_dim=8), num_teachers=3,
+               aggregator=dict(type='KnowledgeAggregationUnit'),
+               data_preprocessor=dict(type='GroundingDataPreprocessor'))
     cfg.update(kwargs)
     return lambda: EMTM(**cfg)
 
@@ -583,7 +584,7 @@ def config_features_longer_than_max_vlen(tmp):
 @case(ValueError, r'clip features have 8 dimensions, the model expects video_dim=32')
 def config_feature_dim_differs_from_the_model(tmp):
     model = init_grounder(STUDENT_CONFIG, cfg_options=dict(model=dict(
-        dim=32, num_heads=4, char_dim=8, video_dim=32)))
+        dim=32, num_heads=4, video_dim=32, encoder=dict(char_dim=8))))
     return lambda: model.encoder.video_projection(torch.zeros(1, 4, DIM), torch.ones(1, 4))
 
 
@@ -829,7 +830,7 @@ def test_the_test_tool_refuses_a_checkpoint_of_another_model(tmp_path, tiny_plan
     proc = subprocess.run(
         [sys.executable, 'tools/test.py', STUDENT_CONFIG, path, '--work-dir', str(tmp_path / 'w'),
          '--cfg-options', *tiny_cfg_options(tiny_planted), 'model.dim=32', 'model.num_heads=4',
-         'model.char_dim=8', 'model.video_dim=32'],
+         'model.encoder.char_dim=8', 'model.video_dim=32'],
         cwd=repo_root, env=tool_env, capture_output=True,
         text=True, timeout=600)
     assert proc.returncode != 0

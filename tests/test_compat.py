@@ -114,7 +114,7 @@ def test_runner_load_from_and_resume_refuse_a_checkpoint_that_runs_code(tmp_path
     path = str(tmp_path / 'evil.pth')
     torch.save({'state_dict': {}, 'meta': payload}, path)
     cfg = Config.fromfile(STUDENT_CONFIG)
-    cfg.merge_from_dict(dict(model=dict(dim=32, num_heads=4, char_dim=8), load_from=path,
+    cfg.merge_from_dict(dict(model=dict(dim=32, num_heads=4, encoder=dict(char_dim=8)), load_from=path,
                              resume=False, work_dir=str(tmp_path / 'work')))
     runner = Runner.from_cfg(cfg)
     with pytest.raises(CheckpointTrustError, match=r'evil\.pth was refused: it needs '):

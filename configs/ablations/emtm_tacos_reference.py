@@ -1,4 +1,4 @@
-# The EMTM reference code's behaviour where mmemtm deviates (method doc section 13): the
+# The EMTM reference code's behaviour where mmemtm deviates (docs/method.md §13): the
 # double-softmax label KD without stop-gradient, curves used directly as logits, never-updated
 # ("frozen") KAU batch norm, query max-pool over padding, the co-trained branch's unnormalised
 # dual-attention output, curves normalised on the teacher grid and interpolated (align corners)
@@ -12,8 +12,8 @@ train_pipeline = [
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
 model = dict(
-    kd_mode='reference',
+    loss_kd=dict(mode='reference'),
     curve_logits='identity',
-    cotrained_final_norm=False,
+    cotrained=dict(attention=dict(final_norm=False)),
     aggregator=dict(norm='frozen', masked_query_pool=False))
 test_evaluator = dict(quantized_gt=True)

@@ -2,4 +2,4 @@
 # student's (EMTM without the Shared-Encoder strategy).
 _base_ = ['../emtm_tacos.py']
 
-model = dict(shared_encoder=False)
+model = dict(cotrained=dict(shared_encoder=False))

@@ -4,4 +4,4 @@ _base_ = ['../emtm_tacos_demo.py']
 
 train_dataloader = dict(
     dataset=dict(pipeline=[t for t in _base_.train_pipeline if t.type != 'LoadTeacherCurves']))
-model = dict(num_teachers=0, cotrained_attn_layers=None)
+model = dict(num_teachers=0, cotrained=None)

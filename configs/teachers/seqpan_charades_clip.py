@@ -15,9 +15,8 @@ model = dict(
     vocab=_base_.glove,
     max_vlen=_base_.max_vlen,
     video_dim=_base_.feature_dim,
-    char_dim=100,
-    drop_rate=0.1,
-    data_preprocessor=dict(max_vlen=_base_.max_vlen))
+    encoder=dict(char_dim=100),
+    drop_rate=0.1)
 default_hooks = dict(checkpoint=dict(save_best='R1@0.5', max_keep_ckpts=1))
 custom_hooks = [
     dict(type='RandomStateHook'),

@@ -8,6 +8,5 @@ _base_ = [
 model = dict(
     vocab=_base_.glove,
     max_vlen=_base_.max_vlen,
-    char_dim=50,
-    drop_rate=0.2,
-    data_preprocessor=dict(max_vlen=_base_.max_vlen))
+    encoder=dict(char_dim=50),
+    drop_rate=0.2)

@@ -155,7 +155,7 @@ class RealBenchmark:
         if cfg.model.num_teachers > 0:
             set_teacher_curves(cfg, [self.curve_file(t, 'train') for t in TEACHERS])
             if kd is not None:
-                cfg.model.kd_weight, cfg.model.kd_temperature = kd
+                cfg.model.loss_kd.loss_weight, cfg.model.loss_kd.temperature = kd
         return cfg
 
     def kd_sweep(self) -> Tuple[float, float]:

@@ -1,6 +1,6 @@
 """Running a trained teacher over a split and storing its unified curves."""
 import copy
-from typing import Iterator, List, Optional, Tuple
+from typing import Any, Iterator, List, Optional, Tuple
 
 import torch
 from mmengine.config import Config
@@ -8,6 +8,7 @@ from mmengine.runner import Runner
 from mmengine.utils import ProgressBar
 
 from mmemtm.datasets.teacher_curves_file import TeacherCurveEntry, save_teacher_curves
+from mmemtm.models.grounders import BaseGrounder
 from mmemtm.models.heads import BaseTeacherCurveHead, build_teacher_curve_head
 
 
@@ -50,6 +51,12 @@ def batch_entries(head: BaseTeacherCurveHead, outputs: dict, inputs: dict, sampl
             for s, c in zip(samples, curves)]
 
 
+def _implements_teacher_outputs(model: Any) -> bool:
+    """Whether ``model`` implements :meth:`BaseGrounder.teacher_outputs` (the base raises)."""
+    method = getattr(type(model), 'teacher_outputs', None)
+    return callable(method) and method is not BaseGrounder.teacher_outputs
+
+
 def dump_teacher_curves(model: torch.nn.Module, cfg: Config, out: str, split: str = 'train',
                         name: str = 'teacher', head: Optional[dict] = None,
                         grid_len: Optional[int] = None, batch_size: Optional[int] = None,
@@ -72,7 +79,7 @@ def dump_teacher_curves(model: torch.nn.Module, cfg: Config, out: str, split: st
     Returns:
         int: Number of queries written (every query of the split).
     """
-    if not callable(getattr(model, 'teacher_outputs', None)):
+    if not _implements_teacher_outputs(model):
         raise TypeError(f'{type(model).__name__} has no teacher_outputs(inputs): it cannot act '
                         'as a teacher')
     dataloader = build_split_dataloader(cfg, split, batch_size, num_workers)

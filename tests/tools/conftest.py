@@ -26,7 +26,7 @@ def tiny_emtm(tmp_path_factory, tiny_planted, tiny_cfg_options, run_tool) -> dic
     work = tmp_path_factory.mktemp('tiny_emtm')
     curves = [str(tiny_planted / 'curves' / f'teacher{i}.npz') for i in range(3)]
     options = [*tiny_cfg_options(tiny_planted), 'model.video_dim=32', 'model.dim=32',
-               'model.num_heads=4', 'model.char_dim=8', 'model.aggregator.dim=32',
+               'model.num_heads=4', 'model.encoder.char_dim=8', 'model.aggregator.dim=32',
                'train_cfg.max_epochs=10', 'optim_wrapper.optimizer.lr=3e-3',
                'param_scheduler=[]', 'default_hooks.logger.interval=4',
                f'train_dataloader.dataset.pipeline.4.files={curves}']

@@ -37,5 +37,5 @@ def test_demo_refuses_a_checkpoint_that_runs_code(tmp_path, payload):
         demo.main([str(tmp_path / 'video.mp4'), 'a sentence', '--config',
                    str(REPO / 'configs' / 'ablations' / 'student_only_tacos_demo.py'),
                    '--checkpoint', str(evil), '--cfg-options', 'model.dim=32',
-                   'model.num_heads=4', 'model.char_dim=8'])
+                   'model.num_heads=4', 'model.encoder.char_dim=8'])
     assert not payload.marker.exists()

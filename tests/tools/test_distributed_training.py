@@ -22,7 +22,7 @@ from training_runs import final_val_metrics, run_parallel
 
 CONFIG = 'configs/ablations/student_only_tacos_demo.py'
 MAX_VLEN = 32
-MODEL = ['model.dim=32', 'model.num_heads=4', 'model.char_dim=8', 'model.video_dim=32',
+MODEL = ['model.dim=32', 'model.num_heads=4', 'model.encoder.char_dim=8', 'model.video_dim=32',
          'model.drop_rate=0.0', f'model.max_vlen={MAX_VLEN}',
          f'model.data_preprocessor.max_vlen={MAX_VLEN}', 'train_cfg.max_epochs=2',
          *[f'{split}_dataloader.dataset.pipeline.1.max_vlen={MAX_VLEN}'

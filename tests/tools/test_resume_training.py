@@ -10,7 +10,7 @@ import torch
 from training_runs import final_val_metrics, run_parallel
 
 CONFIG = 'configs/emtm_tacos_demo.py'
-TINY_MODEL = ['model.dim=32', 'model.num_heads=4', 'model.char_dim=8', 'model.video_dim=32',
+TINY_MODEL = ['model.dim=32', 'model.num_heads=4', 'model.encoder.char_dim=8', 'model.video_dim=32',
               'model.aggregator.dim=32']
 
 

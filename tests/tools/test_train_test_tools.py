@@ -12,7 +12,7 @@ import torch
 
 CONFIG = 'configs/baselines/span_prior_tacos_demo.py'
 STUDENT_CONFIG = 'configs/ablations/student_only_tacos_demo.py'
-TINY_STUDENT = ['model.dim=32', 'model.num_heads=4', 'model.char_dim=8', 'model.video_dim=32']
+TINY_STUDENT = ['model.dim=32', 'model.num_heads=4', 'model.encoder.char_dim=8', 'model.video_dim=32']
 
 
 def train_args(work_dir, planted, demo_cfg_options, epochs=1):
@@ -95,7 +95,7 @@ def test_test_tool_trusts_a_checkpoint_on_request(tmp_path, tiny_planted, tiny_c
                                                   run_tool):
     from mmemtm.apis import init_grounder
     model = init_grounder(STUDENT_CONFIG, cfg_options=dict(model=dict(
-        dim=32, num_heads=4, char_dim=8, video_dim=32)))
+        dim=32, num_heads=4, video_dim=32, encoder=dict(char_dim=8))))
     path = tmp_path / 'namespace.pth'
     torch.save({'state_dict': model.state_dict(), 'meta': argparse.Namespace(note='extra')},
                path)

@@ -48,7 +48,8 @@ STUDENTS = {
     'student alone': ('student', 'configs/ablations/student_only_tacos_demo.py', {}),
     'EMTM (KAU, 3 teachers)': ('emtm', 'configs/emtm_tacos_demo.py', {}),
     'student + co-trained teacher': ('cotrained', 'configs/ablations/student_only_tacos_demo.py',
-                                     dict(cotrained_attn_layers=2)),
+                                     dict(cotrained=dict(attention=dict(
+                                         type='DualAttentionEncoder', num_layers=2)))),
 }
 ROW_ORDER = ['seqpan', 'tan2d', 'scdm', 'plain average of teachers', 'KAU mixture',
              'student alone', 'student + co-trained teacher', 'EMTM (KAU, 3 teachers)']

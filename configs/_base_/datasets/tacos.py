@@ -4,7 +4,8 @@
 #   data/tacos/val.json               TACoS val split in 2D-TAN format (frames, fps, num_frames)
 #   data/tacos/features/i3d/          <video_id>.npy [n_clips, 1024] + feature_shapes.json
 #   data/tacos/glove/                 word2id.json + embeds.npy (tools/data/build_glove_subset.py)
-# Model selection on the val split; the test split is reported separately (method doc section 13).
+# Model selection on the val split; the test split is reported separately (docs/method.md §6.4,
+# §13).
 dataset_type = 'GroundingDataset'
 ann_root = 'data/tacos/'
 feature_root = 'data/tacos/features/i3d'

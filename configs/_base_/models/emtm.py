@@ -1,36 +1,31 @@
-# EMTM (method doc sections 3-5): shared encoder + student head (the only part run at inference),
+# EMTM (docs/method.md §3-5): shared encoder + student head (the only part run at inference),
 # a co-trained SeqPAN-style teacher on the same encoder, and a Knowledge Aggregation Unit that
 # weighs the curves of `num_teachers` offline teachers per sample for the label distillation.
 #
-# The top-level config sets the dataset-dependent values: `vocab` (the dataset config's `glove`),
-# `max_vlen` (also in the KAU and the data preprocessor), `char_dim`, `drop_rate`,
-# `kd_temperature`, and the teacher curve files of the train pipeline (LoadTeacherCurves).
-dim = 128
-num_heads = 8
-num_teachers = 3
-
+# The parts are nested configs. The facts they share (`vocab`, `max_vlen`, `video_dim`, `dim`,
+# `num_heads`, `drop_rate`) are set once on `model` and filled into every part (and `max_vlen`
+# into the data preprocessor); the top-level config sets the dataset-dependent ones: `vocab` (the
+# dataset config's `glove`), `max_vlen`, `encoder.char_dim`, `drop_rate`, `loss_kd.temperature`,
+# and the teacher curve files of the train pipeline (LoadTeacherCurves).
 model = dict(
     type='EMTM',
     vocab=None,
     max_vlen=None,
     video_dim=1024,
-    dim=dim,
-    num_heads=num_heads,
-    char_dim=50,
+    dim=128,
+    num_heads=8,
     drop_rate=0.2,
-    num_teachers=num_teachers,
-    aggregator=dict(type='KnowledgeAggregationUnit', dim=dim, max_vlen=None, norm='masked',
-                    masked_query_pool=True),
-    cotrained_attn_layers=2,
-    shared_encoder=True,
-    match_weight=1.0,
-    kau_weight=1.0,
-    kd_weight=0.1,
-    kd_temperature=3.0,
-    kd_mode='standard',
+    encoder=dict(type='QueryVideoEncoder', char_dim=50),
+    student_head=dict(type='SpanGroundingHead', match_weight=1.0),
+    cotrained=dict(attention=dict(type='DualAttentionEncoder', num_layers=2, final_norm=True),
+                   shared_encoder=True),
+    num_teachers=3,
+    aggregator=dict(type='KnowledgeAggregationUnit', norm='masked', masked_query_pool=True),
+    loss_kau=dict(type='SoftBoundaryLoss', loss_weight=1.0),
+    loss_kd=dict(type='LabelKDLoss', temperature=3.0, mode='standard', loss_weight=0.1),
+    loss_align=None,
     curve_logits='log',
-    align_weight=0.0,
     topk=5,
     nms_thr=0.5,
     max_span_len=None,
-    data_preprocessor=dict(type='GroundingDataPreprocessor', max_vlen=None))
+    data_preprocessor=dict(type='GroundingDataPreprocessor'))

@@ -1,4 +1,4 @@
-# EMTM's schedule (method doc section 7): AdamW (no decay on norms and biases), lr 1e-6 for two
+# EMTM's schedule (docs/method.md §7): AdamW (no decay on norms and biases), lr 1e-6 for two
 # warm-up epochs, then lr0 * (1 - epoch / max_epochs); gradient clipping at global norm 1.
 # A config that changes max_epochs must rebuild param_scheduler with the new value.
 max_epochs = 100

@@ -1,4 +1,4 @@
-"""Training targets on the clip grid (method doc, sections 2.3-2.4)."""
+"""Training targets on the clip grid (docs/method.md §2.3-2.4)."""
 from typing import Tuple
 
 import numpy as np

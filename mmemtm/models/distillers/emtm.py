@@ -1,5 +1,5 @@
 """EMTM: a small student distilled from heterogeneous teachers and a co-trained isomorphic one."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -8,13 +8,8 @@ from mmengine.model import ModuleDict
 
 from mmemtm.structures import GroundingDataSample
 from mmemtm.text import WordVocabulary
-from ..encoders.char_cnn import DEFAULT_NUM_CHARS
-from ..encoders.dual_attention_encoder import DualAttentionEncoder
-from ..encoders.query_video_encoder import QueryVideoEncoder
 from ..grounders.base_grounder import BaseGrounder
-from ..heads.span_grounding_head import SpanGroundingHead
-from ..losses import hidden_alignment_loss, label_kd_loss, masked_soft_cross_entropy
-from ..utils import NEG_INF, decode_spans, valid_lengths
+from ..utils import NEG_INF, build_part, decode_spans, valid_lengths, with_max_vlen
 from .knowledge_aggregation_unit import aggregate_curves
 
 #: How aggregated teacher curves become logits (``curve_logits``).
@@ -43,7 +38,7 @@ def _prefixed(part: str, losses: Dict[str, torch.Tensor]) -> Dict[str, torch.Ten
 
 @MODELS.register_module()
 class EMTM(BaseGrounder):
-    """Efficient grounding by multi-teacher distillation (method doc sections 1, 3, 5, 13).
+    """Efficient grounding by multi-teacher distillation (docs/method.md §1, §3, §5, §13).
 
     Parts (B queries, L = ``max_vlen`` clips, N words, T offline teachers):
 
@@ -59,9 +54,16 @@ class EMTM(BaseGrounder):
       one end soft label, trained against the ground truth and distilled into the student.
 
     Losses: student and co-trained teacher ``CE(start) + CE(end) + lambda_m (L_match +
-    L_ortho)``; ``kau_weight * [CE(S_hat) + CE(E_hat)]``; ``kd_weight * [KD(s, S_hat) +
-    KD(e, E_hat)]``; optionally ``align_weight`` times the hidden-state alignment of the fused
-    features ``F`` and ``F'`` of student and co-trained teacher.
+    L_ortho)`` (their heads' losses); ``loss_kau`` (:class:`SoftBoundaryLoss`) of the
+    aggregated soft labels against the ground truth; ``loss_kd`` (:class:`LabelKDLoss`) of the
+    aggregated labels distilled into the student; optionally ``loss_align``
+    (:class:`HiddenAlignmentLoss`) of the fused features ``F`` and ``F'`` of student and
+    co-trained teacher. Each loss module carries its ``loss_weight``.
+
+    The parts are built from nested configs. The facts they share are stated once, here, and
+    filled into every part that takes them (:func:`build_part`): ``vocab``, ``max_vlen``,
+    ``video_dim``, ``dim``, ``num_heads``, ``drop_rate``, and ``max_vlen`` of the data
+    preprocessor; a part that sets one of them to another value is an error.
 
     Args:
         vocab: GloVe vocabulary path (the one ``TokenizeQuery`` uses) or vocabulary.
@@ -69,30 +71,26 @@ class EMTM(BaseGrounder):
         video_dim: Clip feature dimension.
         dim: Model dimension ``D``.
         num_heads: Attention heads.
-        num_chars: Character vocabulary size.
-        char_dim: Character embedding size.
-        char_filters: Output channels of the character convolutions.
-        char_widths: Widths of the character convolutions.
         drop_rate: Dropout rate.
+        encoder: Config of the shared encoder (:class:`QueryVideoEncoder`: ``char_dim``...).
+        student_head: Config of the student head (:class:`SpanGroundingHead`:
+            ``match_weight``...).
+        cotrained: Config of the co-trained isomorphic teacher, None for none:
+            ``attention`` (config of its :class:`DualAttentionEncoder`: ``num_layers``,
+            ``final_norm``), ``head`` (default: the student head's config) and
+            ``shared_encoder`` (default True; False gives it an encoder of its own).
         num_teachers: Offline teachers ``T`` (0: no aggregation and no label KD).
-        aggregator: Config of the teacher aggregator (``KnowledgeAggregationUnit`` with ``dim``
-            and ``max_vlen``, or ``AverageTeacherAggregator``); ``num_teachers`` is filled in.
-        cotrained_attn_layers: Dual attention blocks of the co-trained teacher (None: no
-            co-trained teacher).
-        shared_encoder: The co-trained teacher uses the student's encoder (EMTM) or its own.
-        cotrained_final_norm: LayerNorm after the co-trained teacher's last dual attention block
-            (default; False: the reference, see :class:`DualAttentionEncoder`).
-        match_weight: ``lambda_m`` of the matching losses.
-        kau_weight: Weight of the aggregated soft labels' loss against the ground truth.
-        kd_weight: ``label_cof``, weight of the label distillation.
-        kd_temperature: Distillation temperature (TACoS/ActivityNet 3, Charades-STA 1).
-        kd_mode: ``'standard'`` (masked KL x T^2, teacher detached) or ``'reference'``.
+        aggregator: Config of the teacher aggregator (``KnowledgeAggregationUnit`` or
+            ``AverageTeacherAggregator``); ``num_teachers`` is filled in.
+        loss_kau: Config of the aggregated labels' loss against the ground truth.
+        loss_kd: Config of the label distillation loss (``temperature``, ``mode``,
+            ``loss_weight``).
+        loss_align: Config of the hidden-state alignment loss (None: off, as in the reference).
         curve_logits: How aggregated curves become logits (:func:`curves_to_logits`).
-        align_weight: Weight of the hidden-state alignment (0: off, as in the reference).
         topk: Moments returned per query.
         nms_thr: IoU of the temporal NMS between returned moments.
         max_span_len: Longest predicted span in clips (None: unlimited).
-        data_preprocessor: Config of the data preprocessor.
+        data_preprocessor: Config of the data preprocessor (``max_vlen`` is filled in).
         init_cfg: mmengine initialisation config.
     """
 
@@ -102,94 +100,78 @@ class EMTM(BaseGrounder):
                  video_dim: int = 1024,
                  dim: int = 128,
                  num_heads: int = 8,
-                 num_chars: int = DEFAULT_NUM_CHARS,
-                 char_dim: int = 50,
-                 char_filters: Sequence[int] = (10, 20, 30, 40),
-                 char_widths: Sequence[int] = (1, 2, 3, 4),
                  drop_rate: float = 0.2,
+                 encoder: Optional[dict] = None,
+                 student_head: Optional[dict] = None,
+                 cotrained: Optional[dict] = None,
                  num_teachers: int = 3,
                  aggregator: Optional[dict] = None,
-                 cotrained_attn_layers: Optional[int] = 2,
-                 shared_encoder: bool = True,
-                 cotrained_final_norm: bool = True,
-                 match_weight: float = 1.0,
-                 kau_weight: float = 1.0,
-                 kd_weight: float = 0.1,
-                 kd_temperature: float = 3.0,
-                 kd_mode: str = 'standard',
+                 loss_kau: Optional[dict] = None,
+                 loss_kd: Optional[dict] = None,
+                 loss_align: Optional[dict] = None,
                  curve_logits: str = 'log',
-                 align_weight: float = 0.0,
                  topk: int = 5,
                  nms_thr: Optional[float] = 0.5,
                  max_span_len: Optional[int] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self._check_clip_grid(max_vlen, aggregator if num_teachers > 0 else None)
+        self._check_max_vlen(max_vlen)
+        super().__init__(data_preprocessor=with_max_vlen(data_preprocessor, max_vlen),
+                         init_cfg=init_cfg)
         if num_teachers > 0 and aggregator is None:
             raise ValueError('EMTM with offline teachers needs an `aggregator` config '
                              '(KnowledgeAggregationUnit or AverageTeacherAggregator)')
-        if align_weight > 0 and cotrained_attn_layers is None:
+        if loss_align is not None and cotrained is None:
             raise ValueError('hidden-state alignment needs the co-trained teacher')
         curves_to_logits(torch.ones(1), curve_logits)
         self.max_vlen = max_vlen
         self.num_teachers = num_teachers
-        self.kau_weight = kau_weight
-        self.kd_weight = kd_weight
-        self.kd_temperature = kd_temperature
-        self.kd_mode = kd_mode
         self.curve_logits = curve_logits
-        self.align_weight = align_weight
         self.topk = topk
         self.nms_thr = nms_thr
         self.max_span_len = max_span_len
-
-        def encoder() -> QueryVideoEncoder:
-            return QueryVideoEncoder(vocab, video_dim, dim, max_vlen, num_chars, char_dim,
-                                     char_filters, char_widths, drop_rate=drop_rate)
-
-        def head() -> SpanGroundingHead:
-            return SpanGroundingHead(dim, max_vlen, num_heads, drop_rate, match_weight)
-
-        self.encoder = encoder()
-        self.student = head()
+        shared = dict(vocab=vocab, max_vlen=max_vlen, video_dim=video_dim, dim=dim,
+                      num_heads=num_heads, drop_rate=drop_rate)
+        encoder = encoder or dict(type='QueryVideoEncoder')
+        student_head = student_head or dict(type='SpanGroundingHead')
+        self.encoder = build_part(encoder, shared, 'encoder')
+        self.student = build_part(student_head, shared, 'student_head')
         # The training-only parts are built from a forked random stream, so that one seed gives
         # the student the same initialisation in every ablation (paired comparisons): its parts
         # are built first, and mmengine's init_weights visits them first.
         with torch.random.fork_rng(devices=[]):
-            self.cotrained = self._build_cotrained(
-                cotrained_attn_layers, shared_encoder, encoder, head, dict(dim=dim, num_heads=num_heads, drop_rate=drop_rate,
-                                           final_norm=cotrained_final_norm))
-            self.aggregator = None if num_teachers == 0 else MODELS.build(
-                aggregator, default_args=dict(num_teachers=num_teachers))
+            self.cotrained = self._build_cotrained(cotrained, shared, encoder, student_head)
+            self.aggregator = None if num_teachers == 0 else build_part(
+                aggregator, shared, 'aggregator', dict(num_teachers=num_teachers))
+            self.loss_kau = MODELS.build(loss_kau or dict(type='SoftBoundaryLoss'))
+            self.loss_kd = MODELS.build(loss_kd or dict(type='LabelKDLoss'))
+            self.loss_align = None if loss_align is None else MODELS.build(loss_align)
 
     @staticmethod
-    def _build_cotrained(layers: Optional[int], shared_encoder: bool, encoder, head,
-                         attention_args: dict) -> Optional[ModuleDict]:
-        """The co-trained isomorphic teacher (None without ``layers``)."""
-        if layers is None:
+    def _build_cotrained(cfg: Optional[dict], shared: dict, encoder: dict,
+                         student_head: dict) -> Optional[ModuleDict]:
+        """The co-trained isomorphic teacher (None without ``cfg``)."""
+        if cfg is None:
             return None
+        unknown = set(cfg) - {'attention', 'head', 'shared_encoder'}
+        if unknown:
+            raise ValueError(f'cotrained takes "attention", "head" and "shared_encoder", got '
+                             f'{sorted(unknown)}')
+        attention = cfg.get('attention') or dict(type='DualAttentionEncoder')
         # mmengine's ModuleDict, so that init_weights reaches the branch's blocks and head
         # (torch's ModuleDict is skipped and keeps PyTorch's default initialisation).
-        branch = ModuleDict(dict(attention=DualAttentionEncoder(num_layers=layers,
-                                                                **attention_args),
-                                 head=head()))
-        if not shared_encoder:
-            branch['encoder'] = encoder()
+        branch = ModuleDict(dict(
+            attention=build_part(attention, shared, 'cotrained.attention'),
+            head=build_part(cfg.get('head') or student_head, shared, 'cotrained.head')))
+        if not cfg.get('shared_encoder', True):
+            branch['encoder'] = build_part(encoder, shared, 'cotrained.encoder')
         return branch
 
-    def _check_clip_grid(self, max_vlen: int, aggregator: Optional[dict]) -> None:
-        """``max_vlen`` is set, and the data preprocessor and the aggregator use the same."""
+    @staticmethod
+    def _check_max_vlen(max_vlen: int) -> None:
         if isinstance(max_vlen, bool) or not isinstance(max_vlen, int) or max_vlen < 1:
             raise ValueError('EMTM needs max_vlen, the length of its clip grid (the max_vlen of '
                              f'DownsampleClips), got {max_vlen!r}')
-        padded_to = getattr(self.data_preprocessor, 'max_vlen', None)
-        if padded_to is not None and padded_to != max_vlen:
-            raise ValueError(f'data_preprocessor.max_vlen={padded_to} differs from the model\'s '
-                             f'max_vlen={max_vlen}: videos must be padded to the model\'s grid')
-        if aggregator is not None and aggregator.get('max_vlen', max_vlen) != max_vlen:
-            raise ValueError(f'aggregator.max_vlen={aggregator["max_vlen"]!r} differs from the '
-                             f'model\'s max_vlen={max_vlen}')
 
     def parameter_groups(self) -> Dict[str, List[nn.Module]]:
         """Modules of each part: the inference-time ``student`` (shared encoder + student head)
@@ -240,10 +222,9 @@ class EMTM(BaseGrounder):
             teacher = self.cotrained_outputs(inputs, video, query)
             losses.update(_prefixed('cotrained',
                                     self.cotrained['head'].loss(teacher, targets, video_mask)))
-            if self.align_weight > 0:
-                losses['loss_align'] = self.align_weight * sum(
-                    hidden_alignment_loss(student[k], teacher[k], video_mask)
-                    for k in ('fused', 'conditioned'))
+            if self.loss_align is not None:
+                losses['loss_align'] = sum(self.loss_align(student[k], teacher[k], video_mask)
+                                           for k in ('fused', 'conditioned'))
         if self.aggregator is not None:
             _, mixture = self.teacher_mixture(inputs, video, query)
             losses.update(self.distillation_losses(student, mixture, targets, video_mask))
@@ -254,12 +235,11 @@ class EMTM(BaseGrounder):
                             ) -> Dict[str, torch.Tensor]:
         """``loss_kau`` (mixture vs ground truth) and ``loss_kd`` (mixture -> student)."""
         logits = curves_to_logits(mixture, self.curve_logits)
-        kau = sum(masked_soft_cross_entropy(logits[:, i], targets[key], video_mask)
+        kau = sum(self.loss_kau(logits[:, i], targets[key], video_mask)
                   for i, key in enumerate(('start_label', 'end_label')))
-        kd = sum(label_kd_loss(student[key], logits[:, i], video_mask, self.kd_temperature,
-                               self.kd_mode)
+        kd = sum(self.loss_kd(student[key], logits[:, i], video_mask)
                  for i, key in enumerate(('start_logits', 'end_logits')))
-        return dict(loss_kau=self.kau_weight * kau, loss_kd=self.kd_weight * kd)
+        return dict(loss_kau=kau, loss_kd=kd)
 
     def predict_spans(self, inputs: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
         """Ranked spans from the student alone (the co-trained teacher and the aggregator are
@@ -302,7 +282,8 @@ class EMTM(BaseGrounder):
 
     @torch.no_grad()
     def teacher_outputs(self, inputs: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-        """Teacher-output contract (``kind='span'``) of the student, e.g. for self-distillation."""
+        """:meth:`BaseGrounder.teacher_outputs` of kind ``'span'`` (the student's logits, e.g.
+        for self-distillation)."""
         out, _, _ = self.student_outputs(inputs)
         return dict(kind='span', start_logits=out['start_logits'],
                     end_logits=out['end_logits'], valid_len=valid_lengths(inputs['video_mask']))

@@ -67,7 +67,7 @@ def _gate_norm(channels: int, mode: str) -> nn.Module:
 
 @MODELS.register_module()
 class KnowledgeAggregationUnit(BaseModule):
-    """Per-sample weights of each teacher's start and end curves (method doc section 3.7).
+    """Per-sample weights of each teacher's start and end curves (docs/method.md §3.7).
 
     Multi-scale convolutions over the encoded video, gated by a global query vector, are averaged
     over channels into one value per clip; a dense layer over the (fixed-length) time axis and one

@@ -55,7 +55,7 @@ class SpanPriorGrounder(BaseGrounder):
 
     @torch.no_grad()
     def teacher_outputs(self, inputs: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-        """Outputs as a span teacher (teacher-output contract, ``kind='span'``).
+        """Outputs as a span teacher (:meth:`BaseGrounder.teacher_outputs`, ``kind='span'``).
 
         Returns:
             dict: ``kind='span'``, ``start_logits`` / ``end_logits`` ``[B, L]`` on the batch's

@@ -1,6 +1,6 @@
 """Unified teacher heads: heterogeneous teacher outputs as 1-D start/end curves.
 
-EMTM distils from teachers of different families (method doc section 4.2). Each head turns one
+EMTM distils from teachers of different families (docs/method.md §4.2). Each head turns one
 family's outputs (the teacher-output contract of ``BaseGrounder`` teachers) into curves
 ``[B, 2, L_out]`` (row 0 start, row 1 end) on a target clip grid:
 

@@ -1,10 +1,11 @@
-from .boundary_losses import masked_soft_cross_entropy
-from .distillation_losses import (KD_MODES, hidden_alignment_loss, label_kd_loss,
-                                  reference_label_kd, standard_label_kd)
+from .boundary_losses import SoftBoundaryLoss, masked_soft_cross_entropy
+from .distillation_losses import (KD_MODES, HiddenAlignmentLoss, LabelKDLoss,
+                                  hidden_alignment_loss, label_kd_loss, reference_label_kd,
+                                  standard_label_kd)
 from .matching_losses import label_orthogonality_loss, masked_tag_cross_entropy
 
 __all__ = [
-    'masked_soft_cross_entropy', 'KD_MODES', 'hidden_alignment_loss', 'label_kd_loss',
-    'reference_label_kd', 'standard_label_kd', 'label_orthogonality_loss',
-    'masked_tag_cross_entropy'
+    'SoftBoundaryLoss', 'HiddenAlignmentLoss', 'LabelKDLoss', 'masked_soft_cross_entropy',
+    'KD_MODES', 'hidden_alignment_loss', 'label_kd_loss', 'reference_label_kd',
+    'standard_label_kd', 'label_orthogonality_loss', 'masked_tag_cross_entropy'
 ]

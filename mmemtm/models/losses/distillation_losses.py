@@ -1,6 +1,8 @@
-"""Knowledge-distillation losses of EMTM (method doc section 5 and the decisions of section 13)."""
+"""Knowledge-distillation losses of EMTM (docs/method.md §5 and the decisions of §13)."""
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
+from mmaction.registry import MODELS
 
 from ..utils.decoding import NEG_INF
 
@@ -77,3 +79,44 @@ def hidden_alignment_loss(student: torch.Tensor, teacher: torch.Tensor,
 
     diff = distribution(student) - distribution(teacher.detach())
     return 0.5 * diff.pow(2).sum(dim=(1, 2)).mean()
+
+
+@MODELS.register_module()
+class LabelKDLoss(nn.Module):
+    """``loss_weight`` times the label distillation of one boundary (:func:`label_kd_loss`).
+
+    Args:
+        temperature: Softmax temperature ``T`` (TACoS/ActivityNet 3, Charades-STA 1).
+        mode: One of :data:`KD_MODES`: ``'standard'`` (masked KL x T^2, teacher detached) or
+            ``'reference'`` (the reference code's double-softmax loss).
+        loss_weight: Weight of the loss (EMTM's ``label_cof``).
+    """
+
+    def __init__(self, temperature: float = 3.0, mode: str = 'standard',
+                 loss_weight: float = 0.1) -> None:
+        super().__init__()
+        if mode not in KD_MODES:
+            raise ValueError(f'KD mode must be one of {KD_MODES}, got {mode!r}')
+        self.temperature = temperature
+        self.mode = mode
+        self.loss_weight = loss_weight
+
+    def forward(self, student: torch.Tensor, teacher: torch.Tensor,
+                mask: torch.Tensor) -> torch.Tensor:
+        """Student logits ``[B, L]``, teacher logits ``[B, L]``, valid clips ``[B, L]`` -> ``[]``."""
+        return self.loss_weight * label_kd_loss(student, teacher, mask, self.temperature,
+                                                self.mode)
+
+
+@MODELS.register_module()
+class HiddenAlignmentLoss(nn.Module):
+    """``loss_weight`` times :func:`hidden_alignment_loss` of student and teacher states
+    ``[B, L, D]`` over the valid clips ``[B, L]``."""
+
+    def __init__(self, loss_weight: float = 1.0) -> None:
+        super().__init__()
+        self.loss_weight = loss_weight
+
+    def forward(self, student: torch.Tensor, teacher: torch.Tensor,
+                mask: torch.Tensor) -> torch.Tensor:
+        return self.loss_weight * hidden_alignment_loss(student, teacher, mask)

@@ -20,7 +20,7 @@ from mmaction.registry import MODELS
 
 from mmemtm.structures import GroundingDataSample, temporal_iou
 from ..encoders.rnn_sentence_encoder import GloveRNNSentenceEncoder
-from ..grounders.base_grounder import BaseGrounder
+from ..grounders.base_grounder import BaseGrounder, TeacherOutputs
 from ..layers.scdm_layers import SemanticConditionedModulation
 from ..utils.decoding import topk_moments
 from .anchors import anchor_moments, decode_offsets, encode_offsets, multiscale_anchors
@@ -162,9 +162,10 @@ class SCDMGrounder(BaseGrounder):
         return dict(spans=spans, scores=scores)
 
     @torch.no_grad()
-    def teacher_outputs(self, inputs: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-        """Teacher contract, ``kind='proposals'``: ``proposals`` ``[B, K, 2]`` (fractions of the
-        video, start <= end) and ``scores`` ``[B, K]`` (overlap scores, best first), with
-        ``K = teacher_topk``."""
+    def teacher_outputs(self, inputs: Dict[str, torch.Tensor]) -> TeacherOutputs:
+        """:meth:`BaseGrounder.teacher_outputs` of kind ``'proposals'``: ``proposals``
+        ``[B, K, 2]`` (fractions of the video, start <= end) and ``scores`` ``[B, K]`` (overlap
+        scores in ``(0, 1)``, best first), with ``K = teacher_topk``; no ``valid_len`` (proposals
+        have no clip grid)."""
         proposals, scores = self.ranked_proposals(inputs, self.teacher_topk)
         return dict(kind='proposals', proposals=proposals, scores=scores)

@@ -17,7 +17,7 @@ from mmaction.registry import MODELS
 
 from mmemtm.structures import GroundingDataSample, temporal_iou
 from ..encoders.rnn_sentence_encoder import GloveRNNSentenceEncoder
-from ..grounders.base_grounder import BaseGrounder
+from ..grounders.base_grounder import BaseGrounder, TeacherOutputs
 from ..layers.map2d_layers import TemporalMapConvStack, span_feature_map, valid_span_mask
 from ..utils.decoding import NEG_INF, topk_spans
 from .clip_grid import grid_candidate_moments, grid_spans_to_clip_spans, pool_clips_to_grid
@@ -155,10 +155,10 @@ class TAN2DGrounder(BaseGrounder):
         return dict(spans=spans, scores=top)
 
     @torch.no_grad()
-    def teacher_outputs(self, inputs: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-        """Teacher contract, ``kind='map2d'``: ``score_map`` ``[B, T, T]`` (sigmoid scores, 0
-        outside the candidates; cell ``i`` of sample ``b`` is about the ``i``-th of ``valid_len[b]``
-        equal parts of the video, exactly when it has at most ``T`` clips) and ``valid_len``
-        ``[B]``."""
+    def teacher_outputs(self, inputs: Dict[str, torch.Tensor]) -> TeacherOutputs:
+        """:meth:`BaseGrounder.teacher_outputs` of kind ``'map2d'``: ``score_map`` ``[B, T, T]``
+        (sigmoid scores of :meth:`score_map`, 0 outside the candidates; cell ``i`` of sample ``b``
+        is about the ``i``-th of ``valid_len[b]`` equal parts of the video, exactly when it has at
+        most ``T`` clips) and ``valid_len`` ``[B]`` (long, the valid cells ``min(v_len, T)``)."""
         scores, _, grid_len = self.score_map(inputs)
         return dict(kind='map2d', score_map=scores, valid_len=grid_len)

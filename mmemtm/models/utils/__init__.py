@@ -4,11 +4,12 @@ from .decoding import (NEG_INF, decode_spans, mask_span_map, masked_log_softmax,
                        topk_moments, topk_spans, valid_span_mask)
 from .init import glorot_init_cfg, glorot_parameter
 from .masking import apply_mask, masked_softmax, valid_lengths
+from .parts import build_part, with_max_vlen
 
 __all__ = [
-    'NEG_INF', 'apply_mask', 'decode_spans', 'glorot_init_cfg', 'glorot_parameter',
+    'NEG_INF', 'apply_mask', 'build_part', 'decode_spans', 'glorot_init_cfg', 'glorot_parameter',
     'mask_span_map', 'masked_log_softmax', 'masked_softmax', 'merge_heads',
     'multi_head_attention', 'span_log_score_map', 'span_score_map', 'valid_span_mask', 'split_heads', 'topk_spans', 'pairwise_moment_iou',
     'moment_nms_order', 'topk_moments',
-    'valid_lengths'
+    'valid_lengths', 'with_max_vlen'
 ]

@@ -1,4 +1,4 @@
-"""Weight initialisation of the EMTM/SeqPAN layers (method doc, section 7)."""
+"""Weight initialisation of the EMTM/SeqPAN layers (docs/method.md §3, §7)."""
 from typing import List
 
 import torch

@@ -5,12 +5,14 @@ from mmemtm.models import EMTM, curves_to_logits
 
 GLOVE = 'demo/data/tacos_subset/glove'
 L = 12
+COTRAINED = dict(attention=dict(type='DualAttentionEncoder', num_layers=2))
+SEPARATE = dict(COTRAINED, shared_encoder=False)
 
 
 def build(**kwargs) -> EMTM:
-    cfg = dict(vocab=GLOVE, max_vlen=L, video_dim=8, dim=16, num_heads=2, char_dim=8,
-               drop_rate=0.0, num_teachers=3,
-               aggregator=dict(type='KnowledgeAggregationUnit', dim=16, max_vlen=L))
+    cfg = dict(vocab=GLOVE, max_vlen=L, video_dim=8, dim=16, num_heads=2, drop_rate=0.0,
+               encoder=dict(type='QueryVideoEncoder', char_dim=8), cotrained=COTRAINED,
+               num_teachers=3, aggregator=dict(type='KnowledgeAggregationUnit'))
     cfg.update(kwargs)
     torch.manual_seed(0)
     model = EMTM(**cfg)
@@ -41,8 +43,9 @@ def batch(v_lens=(12, 7, 4), n_words=(5, 3, 2), teachers=3, seed=1):
 @pytest.mark.parametrize('kwargs, expected', [
     (dict(), {'loss_student_start', 'loss_cotrained_start', 'loss_kau', 'loss_kd'}),
     (dict(num_teachers=0), {'loss_student_start', 'loss_cotrained_start'}),
-    (dict(num_teachers=0, cotrained_attn_layers=None), {'loss_student_start'}),
-    (dict(align_weight=0.1), {'loss_student_start', 'loss_align', 'loss_kd'}),
+    (dict(num_teachers=0, cotrained=None), {'loss_student_start'}),
+    (dict(loss_align=dict(type='HiddenAlignmentLoss', loss_weight=0.1)),
+     {'loss_student_start', 'loss_align', 'loss_kd'}),
 ])
 def test_loss_terms_follow_the_configuration(kwargs, expected):
     losses = build(**kwargs).loss(batch(), None)
@@ -115,7 +118,7 @@ def test_shared_encoder_learns_from_the_cotrained_teacher_and_the_kau():
 
 
 def test_separate_encoders_keep_the_cotrained_teacher_off_the_student_encoder():
-    model = build(shared_encoder=False)
+    model = build(cotrained=SEPARATE)
     losses = model.loss(batch(), None)
     assert grads(model, losses['loss_cotrained_start'], model.encoder) == 0
     assert grads(model, losses['loss_cotrained_start'], model.cotrained['encoder']) > 0
@@ -123,7 +126,8 @@ def test_separate_encoders_keep_the_cotrained_teacher_off_the_student_encoder():
 
 @pytest.mark.parametrize('mode, reaches_teacher', [('standard', False), ('reference', True)])
 def test_label_kd_gradient_to_the_aggregator(mode, reaches_teacher):
-    model = build(kd_mode=mode, curve_logits='identity' if mode == 'reference' else 'log')
+    model = build(loss_kd=dict(type='LabelKDLoss', mode=mode),
+                  curve_logits='identity' if mode == 'reference' else 'log')
     losses = model.loss(batch(), None)
     assert (grads(model, losses['loss_kd'], model.aggregator) > 0) == reaches_teacher
     assert grads(model, losses['loss_kd'], model.student) > 0
@@ -149,10 +153,11 @@ def test_curves_to_logits():
 
 def test_parameter_groups_at_tacos_settings():
     from tools.analysis.count_parameters import parameter_table
-    model = EMTM(GLOVE, max_vlen=256, char_dim=50, num_teachers=3,
-                 aggregator=dict(type='KnowledgeAggregationUnit', dim=128, max_vlen=256))
+    model = EMTM(GLOVE, max_vlen=256, encoder=dict(type='QueryVideoEncoder', char_dim=50),
+                 cotrained=COTRAINED, num_teachers=3,
+                 aggregator=dict(type='KnowledgeAggregationUnit'))
     rows = {name: (trainable, frozen) for name, trainable, frozen in parameter_table(model)}
-    assert 0.65e6 < rows['student'][0] < 0.75e6  # method doc section 9: ~0.71 M
+    assert 0.65e6 < rows['student'][0] < 0.75e6  # docs/method.md §9: ~0.71 M
     assert rows['student'][1] == model.encoder.query_embedding.word_table.weight.numel()
     assert 0.85e6 < rows['co-trained teacher'][0] < 1.0e6
     assert 30e3 < rows['teacher aggregator'][0] < 50e3
@@ -179,7 +184,7 @@ def _biases(module):
 
 @pytest.mark.parametrize('shared', [True, False])
 def test_init_weights_reaches_the_cotrained_branch(shared):
-    model = build(shared_encoder=shared)
+    model = build(cotrained=COTRAINED if shared else SEPARATE)
     for part in ('attention', 'head') + (() if shared else ('encoder', )):
         biases = _biases(model.cotrained[part])
         assert biases and all(float(b.abs().max()) == 0 for b in biases), part
@@ -193,10 +198,10 @@ def test_init_weights_reaches_the_cotrained_branch(shared):
 
 
 @pytest.mark.parametrize('variant', [
-    dict(num_teachers=0, cotrained_attn_layers=None),
+    dict(num_teachers=0, cotrained=None),
     dict(num_teachers=0),
     dict(aggregator=dict(type='AverageTeacherAggregator')),
-    dict(shared_encoder=False),
+    dict(cotrained=SEPARATE),
 ])
 def test_one_seed_gives_every_ablation_the_same_student_initialisation(variant):
     # The benchmark's comparisons are paired: the student parts are built and initialised first.
@@ -206,3 +211,24 @@ def test_one_seed_gives_every_ablation_the_same_student_initialisation(variant):
         mine, theirs = getattr(full, part).state_dict(), getattr(other, part).state_dict()
         assert mine.keys() == theirs.keys()
         assert all(torch.equal(mine[k], theirs[k]) for k in mine), part
+
+
+def test_shared_facts_are_stated_once_and_reach_every_part():
+    model = build(data_preprocessor=dict(type='GroundingDataPreprocessor'))
+    assert model.data_preprocessor.max_vlen == L
+    assert model.aggregator.max_vlen == L  # dim and max_vlen filled in from the model
+    widths = {p.shape[-1] for n, p in model.named_parameters() if n.endswith('norm.weight')}
+    assert widths == {16}  # every LayerNorm of every part has the model's dim
+    with pytest.raises(ValueError, match=r"cotrained\.attention\.dim=32 differs from the "
+                       r"model's dim=16"):
+        build(cotrained=dict(attention=dict(type='DualAttentionEncoder', dim=32)))
+
+
+def test_loss_weights_live_on_the_loss_modules():
+    data = batch()
+    light = build(loss_kd=dict(type='LabelKDLoss', loss_weight=0.1),
+                  loss_kau=dict(type='SoftBoundaryLoss', loss_weight=1.0)).loss(data, None)
+    heavy = build(loss_kd=dict(type='LabelKDLoss', loss_weight=0.3),
+                  loss_kau=dict(type='SoftBoundaryLoss', loss_weight=2.0)).loss(data, None)
+    torch.testing.assert_close(heavy['loss_kd'], 3 * light['loss_kd'])
+    torch.testing.assert_close(heavy['loss_kau'], 2 * light['loss_kau'])

@@ -11,7 +11,7 @@ def np_softmax(x):
 
 
 def test_reference_mode_reproduces_the_worked_example():
-    """Method doc section 5.4, one sample, L = 4 with one padded clip, T = 3."""
+    """docs/method.md §5.4, one sample, L = 4 with one padded clip, T = 3."""
     s = np.array([2.0, -1.0, 0.5, 7.0])  # the padded clip holds garbage
     t = np.array([0.9, 0.1, 0.4, 0.0])
     m = np.array([1.0, 1.0, 1.0, 0.0])

@@ -19,8 +19,9 @@ REPO = Path(__file__).resolve().parents[3]
 def _model(**kwargs) -> SeqPANGrounder:
     torch.manual_seed(0)
     vocab = WordVocabulary(['cut', 'the', 'onion'], np.random.default_rng(0).random((3, 6)))
-    cfg = dict(max_vlen=16, video_dim=10, dim=8, num_heads=2, num_chars=30, char_dim=4,
-               char_filters=(2, 2, 2, 2), drop_rate=0.3)
+    cfg = dict(max_vlen=16, video_dim=10, dim=8, num_heads=2, drop_rate=0.3,
+               encoder=dict(type='QueryVideoEncoder', num_chars=30, char_dim=4,
+                            char_filters=(2, 2, 2, 2)))
     cfg.update(kwargs)
     model = SeqPANGrounder(vocab, **cfg)
     model.init_weights()
@@ -49,7 +50,7 @@ def _targets(v_lens=(7, 10), length=10):
 
 
 def test_loss_terms_and_gradients():
-    model = _model(match_weight=0.5)
+    model = _model(head=dict(type='SpanGroundingHead', match_weight=0.5))
     inputs = dict(_inputs(), targets=_targets())
     losses = model(inputs, mode='loss')
     assert set(losses) == {'loss_start', 'loss_end', 'loss_match', 'loss_ortho'}
@@ -118,7 +119,7 @@ def test_teacher_outputs_contract():
 
 
 def test_student_variant_without_dual_attention():
-    model = _model(num_attn_layers=0)
+    model = _model(attention=dict(type='DualAttentionEncoder', num_layers=0))
     assert len(model.dual_attention.blocks) == 0
     losses = model(dict(_inputs(), targets=_targets()), mode='loss')
     assert torch.isfinite(sum(losses.values()))
@@ -127,11 +128,11 @@ def test_student_variant_without_dual_attention():
 def test_demo_config_builds_the_model():
     cfg = Config.fromfile(str(REPO / 'configs' / 'teachers' / 'seqpan_tacos_demo.py'))
     assert cfg.model.vocab == cfg.glove and cfg.model.max_vlen == cfg.max_vlen == 64
-    assert cfg.model.data_preprocessor.max_vlen == 64
     assert cfg.param_scheduler[-1].end == cfg.train_cfg.max_epochs
     with DefaultScope.overwrite_default_scope('mmaction'):
         model = MODELS.build(cfg.model)
     assert isinstance(model, SeqPANGrounder)
+    assert model.data_preprocessor.max_vlen == 64  # stated once on the model, filled in
     assert model.encoder.query_embedding.char_cnn.embedding.embedding_dim == 50
     assert len(model.dual_attention.blocks) == 2
 

@@ -89,7 +89,7 @@ def _train_and_validate(model: dict, root: Path, work_dir: Path, epochs: int, lr
 def test_seqpan_learns_planted_moments(planted, tmp_path, one_thread):
     seqpan = dict(
         type='SeqPANGrounder', vocab=GLOVE, max_vlen=MAX_VLEN, video_dim=FEATURE_DIM, dim=32,
-        num_heads=4, char_dim=8, drop_rate=0.1,
+        num_heads=4, encoder=dict(type='QueryVideoEncoder', char_dim=8), drop_rate=0.1,
         data_preprocessor=dict(type='GroundingDataPreprocessor', max_vlen=MAX_VLEN))
     losses, metrics = _train_and_validate(seqpan, planted, tmp_path / 'seqpan', 10, 3e-3)
     prior = dict(type='SpanPriorGrounder', num_bins=MAX_VLEN,
