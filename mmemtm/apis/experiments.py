@@ -44,15 +44,28 @@ def set_teacher_curves(cfg: Config, files: Sequence[str]) -> None:
 
 
 def set_epochs(cfg: Config, epochs: int, validate: bool = True) -> None:
-    """Train for ``epochs`` with the CPU schedule (``configs/_base_/schedules/cpu_demo.py``):
-    a linear warm-up over the first epoch, then a linear decay reaching lr / 10 in the last."""
+    """Train for ``epochs``, rescaling the config's own schedule (``param_scheduler``).
+
+    Phases that start at epoch 0 (warm-ups) keep their length; phases that end at the old
+    ``max_epochs`` end at ``epochs``; phases that would start at or after ``epochs`` are dropped
+    (a 1-epoch run keeps only its warm-up).
+
+    Args:
+        cfg: Config with ``train_cfg.max_epochs`` and ``param_scheduler``.
+        epochs: New number of epochs.
+        validate: Validate after every epoch (False: never).
+    """
+    old = cfg.train_cfg.max_epochs
     cfg.train_cfg.max_epochs = epochs
     cfg.train_cfg.val_interval = 1 if validate else epochs + 1
-    decay = [dict(type='LinearLR', start_factor=1.0, end_factor=0.1, by_epoch=True, begin=1,
-                  end=epochs)] if epochs > 1 else []
-    cfg.param_scheduler = [
-        dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=1,
-             convert_to_iter_based=True), *decay]
+    phases = []
+    for phase in cfg.get('param_scheduler') or []:
+        if phase.get('begin', 0) >= epochs:
+            continue
+        if phase.get('begin', 0) > 0 and phase.get('end', old) >= old:
+            phase['end'] = epochs
+        phases.append(phase)
+    cfg.param_scheduler = phases
 
 
 def inference_parameters(model: torch.nn.Module) -> int:

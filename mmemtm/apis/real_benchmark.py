@@ -29,7 +29,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner, load_checkpoint
 
 from mmemtm.utils import dump_json_atomic
-from .experiments import set_teacher_curves, train_and_test
+from .experiments import set_epochs, set_teacher_curves, train_and_test
 from .teacher_curves import dump_teacher_curves
 from .teacher_ensembles import evaluate_teacher_curves
 
@@ -96,7 +96,7 @@ class RealBenchmark:
         cfg.work_dir = run_dir
         cfg.randomness = dict(seed=seed, deterministic=False)
         if self.epochs is not None:
-            rescale_epochs(cfg, self.epochs)
+            set_epochs(cfg, self.epochs)
         cfg.test_evaluator = dict(cfg.test_evaluator,
                                   dump_file=osp.join(run_dir, 'test_predictions.json'))
         cfg.device = self.device
@@ -209,16 +209,6 @@ def top1_ious(dump_file: str) -> Dict[str, float]:
 
 def sweep_key(kd: Tuple[float, float]) -> str:
     return f'sweep/kd_weight={kd[0]:g},T={kd[1]:g}'
-
-
-def rescale_epochs(cfg: Config, epochs: int) -> None:
-    """Train for ``epochs``, rescaling the config's own schedule: warm-up phases keep their
-    length, the phases after them stretch or shrink to end at ``epochs``."""
-    old = cfg.train_cfg.max_epochs
-    cfg.train_cfg.max_epochs = epochs
-    for phase in cfg.param_scheduler:
-        if phase.get('end', old) >= old and phase.get('begin', 0) > 0:
-            phase['end'] = epochs
 
 
 def paired_bootstrap(row: np.ndarray, base: np.ndarray, num: int = 10000,

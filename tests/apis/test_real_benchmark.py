@@ -1,10 +1,9 @@
 """The real-feature benchmark's statistics and bookkeeping (no training)."""
 import numpy as np
 import pytest
-from mmengine.config import Config
 
 from mmemtm.apis.real_benchmark import (BASELINE, ROWS, markdown_table, paired_bootstrap,
-                                        rescale_epochs, summary_rows, sweep_table)
+                                        summary_rows, sweep_table)
 
 
 def test_paired_bootstrap_is_centred_on_the_paired_difference():
@@ -22,15 +21,6 @@ def test_paired_bootstrap_is_centred_on_the_paired_difference():
 def test_paired_bootstrap_needs_matching_shapes():
     with pytest.raises(ValueError):
         paired_bootstrap(np.ones((2, 5)), np.ones((2, 4)))
-
-
-def test_rescale_epochs_keeps_the_warm_up_and_stretches_the_decay():
-    cfg = Config(dict(train_cfg=dict(max_epochs=12), param_scheduler=[
-        dict(type='LinearLR', begin=0, end=1, by_epoch=True),
-        dict(type='LinearLR', begin=1, end=12, by_epoch=True)]))
-    rescale_epochs(cfg, 8)
-    assert cfg.train_cfg.max_epochs == 8
-    assert [p['end'] for p in cfg.param_scheduler] == [1, 8]
 
 
 def _results(seeds):

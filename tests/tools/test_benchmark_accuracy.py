@@ -19,18 +19,25 @@ def benchmark(repo_root, monkeypatch):
 
 
 def tiny_dataset_config(tiny_planted: Path, demo_root: Path, out: Path, repo_root: Path) -> Path:
-    """The full-TACoS planted config pointed at ``tiny_planted``'s annotations, with 1024-d
-    features to be planted under ``out`` and no loader workers."""
-    text = (repo_root / 'configs/_base_/datasets/tacos_planted.py').read_text()
-    for old, new in [("'../shared/data/tacos/vslnet_format/'", repr(f'{tiny_planted}/')),
-                     ("'data/planted/tacos'", repr(str(out / 'features'))),
-                     ("'../shared/data/glove_subsets/tacos_glove42B_tgn'",
-                      repr(str(demo_root / 'glove'))),
-                     ('num_workers=2', 'num_workers=0'),
-                     ('persistent_workers=True', 'persistent_workers=False'),
-                     ('batch_size=32', 'batch_size=8')]:
-        assert old in text, old
-        text = text.replace(old, new)
+    """A child of the full-TACoS planted config pointed at ``tiny_planted``'s annotations, with
+    1024-d features to be planted under ``out`` and no loader workers."""
+    glove = str(demo_root / 'glove')
+    loader = ('dict(batch_size=8, num_workers=0, persistent_workers=False, dataset=dict('
+              'ann_file={}, data_prefix=dict(features=feature_root), pipeline={}))')
+    text = '\n'.join([
+        f"_base_ = [{str(repo_root / 'configs/_base_/datasets/tacos_planted.py')!r}]",
+        f'ann_prefix = {str(tiny_planted) + "/"!r}',
+        f"feature_root = {str(out / 'features')!r}",
+        f'glove = {glove!r}',
+        'pipeline_args = dict(DownsampleClips=dict(max_vlen=64), '
+        'TokenizeQuery=dict(vocab=glove))',
+        'train_pipeline = [dict(t, **pipeline_args.get(t.type, {})) '
+        'for t in _base_.train_pipeline]',
+        'test_pipeline = [dict(t, **pipeline_args.get(t.type, {})) '
+        'for t in _base_.test_pipeline]',
+        'train_dataloader = ' + loader.format("ann_prefix + 'train.json'", 'train_pipeline'),
+        'val_dataloader = ' + loader.format("ann_prefix + 'test.json'", 'test_pipeline'),
+        'test_dataloader = val_dataloader', ''])
     path = out / 'tiny_dataset.py'
     path.write_text(text)
     return path

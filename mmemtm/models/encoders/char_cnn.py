@@ -3,7 +3,6 @@ from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
-from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from mmemtm.text import CharVocabulary
@@ -13,7 +12,6 @@ from ..utils import glorot_init_cfg
 DEFAULT_NUM_CHARS = len(CharVocabulary.default())
 
 
-@MODELS.register_module()
 class CharCNN(BaseModule):
     """Embeds the characters of every word and max-pools convolutions over them.
 

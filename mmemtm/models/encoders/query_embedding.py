@@ -3,7 +3,6 @@ from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
-from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from mmemtm.text import PAD_ID, UNK_ID, WordVocabulary, load_word_vocabulary
@@ -11,7 +10,6 @@ from ..utils import apply_mask, glorot_init_cfg, glorot_parameter
 from .char_cnn import DEFAULT_NUM_CHARS, CharCNN
 
 
-@MODELS.register_module()
 class QueryEmbedding(BaseModule):
     """Word and character features of the query, ``Q0`` ``[B, N, D]``.
 

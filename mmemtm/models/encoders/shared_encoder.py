@@ -2,14 +2,12 @@
 from typing import Optional, Tuple, Union
 
 import torch
-from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ..layers.position_embedding import PositionEmbedding
 from ..layers.conv_block import ConvBlock
 
 
-@MODELS.register_module()
 class SharedEncoder(BaseModule):
     """One position table and one :class:`ConvBlock`, applied to both streams.
 

@@ -3,13 +3,11 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
-from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ..utils import apply_mask, glorot_init_cfg
 
 
-@MODELS.register_module()
 class VideoProjection(BaseModule):
     """``V0 = LN(Linear(Dropout(video)))``: clip features ``[B, L, Dv]`` -> ``[B, L, D]``.
 

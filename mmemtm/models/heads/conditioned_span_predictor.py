@@ -3,14 +3,12 @@ from typing import Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ..layers.feature_encoder import FeatureEncoder
 from ..utils import glorot_init_cfg
 
 
-@MODELS.register_module()
 class ConditionedSpanPredictor(BaseModule):
     """Start/end logits, the end conditioned on the start features.
 

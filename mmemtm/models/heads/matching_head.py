@@ -3,7 +3,6 @@ from typing import Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ..losses import label_orthogonality_loss, masked_tag_cross_entropy
@@ -13,7 +12,6 @@ from ..utils import apply_mask, glorot_init_cfg
 NUM_MATCH_TAGS = 4
 
 
-@MODELS.register_module()
 class MatchingHead(BaseModule):
     """Tags every clip and adds the expected tag embedding to its features.
 

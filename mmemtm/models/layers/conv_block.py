@@ -3,13 +3,11 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
-from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ..utils import apply_mask, glorot_init_cfg
 
 
-@MODELS.register_module()
 class ConvBlock(BaseModule):
     """``num_layers`` residual layers of
     ``x <- x + Dropout(ReLU(pointwise(depthwise(LN(x)))))`` over the time axis.

@@ -3,13 +3,11 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
-from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ..utils import apply_mask, glorot_init_cfg, glorot_parameter, masked_softmax
 
 
-@MODELS.register_module()
 class CQAttention(BaseModule):
     """Fuses a query sequence into a context sequence.
 

@@ -3,13 +3,11 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
-from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ..utils import apply_mask, glorot_init_cfg, masked_softmax
 
 
-@MODELS.register_module()
 class CQConcat(BaseModule):
     """``F = Linear_{2D->D}([C; g])`` with ``g`` the query pooled by a learned vector ``w``.
 

@@ -3,13 +3,11 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
-from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ..utils import apply_mask, glorot_init_cfg, multi_head_attention
 
 
-@MODELS.register_module()
 class DualAttentionBlock(BaseModule):
     """Updates ``X`` ``[B, Lx, D]`` from itself and from ``Y`` ``[B, Ly, D]``.
 

@@ -3,7 +3,6 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
-from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from .conv_block import ConvBlock
@@ -12,7 +11,6 @@ from .position_embedding import PositionEmbedding
 from .self_attention import MaskedSelfAttention
 
 
-@MODELS.register_module()
 class FeatureEncoder(BaseModule):
     """``x + P'[:L]`` -> :class:`ConvBlock` -> pre-LN self-attention -> pre-LN linear.
 

@@ -2,13 +2,11 @@
 from typing import Optional, Union
 
 import torch
-from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ..utils import glorot_parameter
 
 
-@MODELS.register_module()
 class PositionEmbedding(BaseModule):
     """Adds a learned position table ``P`` ``[max_len, D]`` (Glorot-uniform init) to a sequence.
 

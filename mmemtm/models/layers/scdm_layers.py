@@ -2,12 +2,10 @@
 Dynamic Modulation for Temporal Sentence Grounding in Videos", NeurIPS 2019)."""
 import torch
 import torch.nn as nn
-from mmaction.registry import MODELS
 
 from ..utils.decoding import NEG_INF
 
 
-@MODELS.register_module()
 class SemanticConditionedModulation(nn.Module):
     """Modulate temporal features with sentence information chosen by each position.
 

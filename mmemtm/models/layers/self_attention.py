@@ -3,13 +3,11 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
-from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
 from ..utils import apply_mask, glorot_init_cfg, multi_head_attention
 
 
-@MODELS.register_module()
 class MaskedSelfAttention(BaseModule):
     """Scaled dot-product self-attention with separate Q/K/V linears (with bias).
 
