@@ -7,7 +7,8 @@ The video's Kinetics-400 I3D features are extracted once with the default recipe
 converted on first use, see docs/feature_extraction.md), or read from ``--features FILE.npy``;
 every sentence is grounded against them. The figure (first sentence, or one per sentence with
 ``--all-figures``) shows a strip of frames along the time axis, the predicted and, with
-``--gt``, the true moment, and the model's start/end distributions.
+``--gt``, the true moment, and the model's start/end distributions. ``--checkpoint FILE.onnx``
+(from ``tools/deployment/export_onnx.py``) runs the grounder's network in ONNX Runtime.
 """
 import argparse
 import os.path as osp
@@ -17,9 +18,9 @@ import mmemtm  # noqa: F401
 import numpy as np
 from mmengine.config import DictAction
 
-from mmemtm.apis import GroundingResult, VideoGrounder, init_grounder
+from mmemtm.apis import GroundingResult, VideoGrounder, checkpoint_backend, init_grounder
 from mmemtm.datasets.planted import PLANTED_META_FILE
-from mmemtm.datasets.video_features import (ClipFeatureRecipe, DecordVideo,
+from mmemtm.apis.feature_extraction import (ClipFeatureRecipe, DecordVideo,
                                             build_i3d_feature_extractor)
 from mmemtm.visualization import save_figure, video_grounding_figure
 
@@ -32,7 +33,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('video', help='video file')
     parser.add_argument('sentences', nargs='+', help='sentences to ground')
     parser.add_argument('--config', required=True, help='grounder config')
-    parser.add_argument('--checkpoint', required=True, help='grounder checkpoint')
+    parser.add_argument('--checkpoint', required=True,
+                        help='grounder checkpoint (.pth), or an exported .onnx graph (run in '
+                        'ONNX Runtime)')
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='unpickle the grounder checkpoint fully (any object: it can run '
                         'code; only for files you trust)')
@@ -83,7 +86,8 @@ def figure_paths(out: str, count: int) -> List[str]:
 def main(argv: Optional[List[str]] = None) -> List[str]:
     args = parse_args(argv)
     model = init_grounder(args.config, args.checkpoint, device=args.device,
-                          cfg_options=args.cfg_options, trust_checkpoint=args.trust_checkpoint)
+                          cfg_options=args.cfg_options, trust_checkpoint=args.trust_checkpoint,
+                          backend=checkpoint_backend(args.checkpoint))
     planted = trained_on_planted(model.cfg)
     recipe = ClipFeatureRecipe()
     video = DecordVideo(args.video, recipe.short_side, recipe.crop_size)

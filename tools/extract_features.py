@@ -18,7 +18,7 @@ import mmemtm  # noqa: F401
 import torch
 from mmengine.logging import MMLogger
 
-from mmemtm.datasets.video_features import (ClipFeatureRecipe, build_i3d_feature_extractor,
+from mmemtm.apis.feature_extraction import (ClipFeatureRecipe, build_i3d_feature_extractor,
                                             extract_features_to_folder, list_videos)
 
 

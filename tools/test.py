@@ -1,4 +1,9 @@
-"""Test a grounding checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``."""
+"""Test a grounding checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
+
+CHECKPOINT is an mmengine checkpoint (``.pth``) or an ONNX graph exported from one by
+``tools/deployment/export_onnx.py`` (``.onnx``: the network runs in ONNX Runtime, decoding and
+metrics are the same).
+"""
 import argparse
 import os
 import os.path as osp
@@ -8,14 +13,16 @@ from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from mmemtm.apis import check_checkpoint_fits, read_checkpoint_weights
+from mmemtm.apis import check_checkpoint_fits, checkpoint_backend, read_checkpoint_weights
 from mmemtm.compat import trusted_checkpoints
+from mmemtm.deployment import onnx_model_config
+from mmemtm.utils.config_options import merge_cfg_options
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test a temporal sentence grounding model')
     parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', help='checkpoint file (.pth), or an exported .onnx graph')
     parser.add_argument('--work-dir', help='folder for the logs and metrics')
     parser.add_argument('--dump', help='write per-query predictions to this JSON file')
     parser.add_argument('--quantized-gt', action='store_true',
@@ -48,8 +55,7 @@ def grounding_metrics(cfg: Config) -> list:
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Apply the command-line options to the config."""
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
@@ -60,7 +66,11 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                 metric.dump_file = args.dump
             if args.quantized_gt:
                 metric.quantized_gt = True
-    cfg.load_from = args.checkpoint
+    if checkpoint_backend(args.checkpoint) == 'onnxruntime':
+        cfg.model = onnx_model_config(cfg.model, args.checkpoint)
+        cfg.load_from = None
+    else:
+        cfg.load_from = args.checkpoint
     return cfg
 
 
@@ -68,6 +78,9 @@ def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    if checkpoint_backend(args.checkpoint) == 'onnxruntime':
+        runner.test()
+        return
     # mmengine loads checkpoints non-strictly: refuse one that leaves weights untrained.
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
     with trusted_checkpoints(args.trust_checkpoint):

@@ -11,6 +11,12 @@ Example::
 
 Features are extracted once per video, and models whose video encoding does not depend on the
 sentence (EMTM) encode the video once for all its sentences.
+
+With ``backend='onnxruntime'`` the checkpoint is an ONNX graph exported by
+``tools/deployment/export_onnx.py`` (:mod:`mmemtm.deployment`) and the network runs in ONNX
+Runtime; everything else (tokenisation, decoding, :class:`VideoGrounder`) is the same::
+
+    model = init_grounder('configs/emtm_tacos.py', 'emtm_tacos.onnx', backend='onnxruntime')
 """
 import os.path as osp
 from dataclasses import dataclass, field
@@ -25,8 +31,11 @@ from mmengine.runner import CheckpointLoader, load_state_dict
 
 from mmemtm.compat import trusted_checkpoints
 from mmemtm.datasets.transforms import downsample_clips
+from mmemtm.deployment import OnnxRuntimeGrounder, onnx_model_config
 from mmemtm.models.data_preprocessors import length_mask, pad_stack
 from mmemtm.models.grounders import BaseGrounder, spans_to_moments
+from mmemtm.utils.config_options import merge_cfg_options
+from .feature_extraction import build_i3d_feature_extractor
 
 
 @dataclass(frozen=True)
@@ -108,33 +117,66 @@ def load_grounder_checkpoint(model: torch.nn.Module, checkpoint: str) -> None:
     load_state_dict(model, weights, strict=False, logger='silent')
 
 
+#: Inference backends of :func:`init_grounder`.
+BACKENDS = ('torch', 'onnxruntime')
+
+
+def checkpoint_backend(checkpoint: Optional[str]) -> str:
+    """The backend that runs a checkpoint file: ``'onnxruntime'`` for ``.onnx`` files, else
+    ``'torch'`` (how ``tools/test.py`` and ``tools/demo.py`` choose)."""
+    return 'onnxruntime' if checkpoint and checkpoint.lower().endswith('.onnx') else 'torch'
+
+
 def init_grounder(config: Union[str, Config], checkpoint: Optional[str] = None,
                   device: str = 'cpu', cfg_options: Optional[dict] = None,
-                  trust_checkpoint: bool = False) -> BaseGrounder:
+                  trust_checkpoint: bool = False, backend: str = 'torch',
+                  num_threads: Optional[int] = None) -> BaseGrounder:
     """Build a grounder from its config and load its checkpoint (a local file).
 
     Args:
         config: Config file or object.
-        checkpoint: Checkpoint file (None: random weights, for tests and benchmarks).
-        device: Device to run on.
+        checkpoint: Checkpoint file (None: random weights, for tests and benchmarks); with
+            ``backend='onnxruntime'``, the ``.onnx`` graph exported from such a checkpoint.
+        device: Device to run on (``'cpu'`` only with ONNX Runtime).
         cfg_options: Overrides merged into the config.
         trust_checkpoint: Unpickle the checkpoint fully (any object: it can run code; only for
             files you trust), with a warning. Without it, objects outside mmemtm's allowlist are
-            refused with :class:`mmemtm.compat.CheckpointTrustError`.
+            refused with :class:`mmemtm.compat.CheckpointTrustError`. ONNX files hold no pickled
+            objects; the option does not apply to them.
+        backend: ``'torch'`` (the PyTorch model) or ``'onnxruntime'``
+            (:class:`mmemtm.deployment.OnnxRuntimeGrounder`, same interface).
+        num_threads: ONNX Runtime intra-op threads (default: ``torch.get_num_threads()``).
 
     Returns:
         BaseGrounder: The model in eval mode, with its config as ``model.cfg``.
     """
+    if backend not in BACKENDS:
+        raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
+    if checkpoint is not None and checkpoint_backend(checkpoint) != backend:
+        raise ValueError(f'checkpoint {checkpoint} needs backend='
+                         f'{checkpoint_backend(checkpoint)!r}, got backend={backend!r}')
+    if backend == 'onnxruntime' and (checkpoint is None or device != 'cpu'):
+        raise ValueError('the onnxruntime backend runs an exported .onnx file on the CPU, got '
+                         f'checkpoint={checkpoint!r}, device={device!r}')
     cfg = Config.fromfile(config) if isinstance(config, str) else config
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    merge_cfg_options(cfg, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
-    model = MODELS.build(cfg.model)
-    if checkpoint is not None:
-        with trusted_checkpoints(trust_checkpoint):
-            load_grounder_checkpoint(model, checkpoint)
+    if backend == 'onnxruntime':
+        model = MODELS.build(onnx_model_config(cfg.model, checkpoint, num_threads))
+    else:
+        model = MODELS.build(cfg.model)
+        if checkpoint is not None:
+            with trusted_checkpoints(trust_checkpoint):
+                load_grounder_checkpoint(model, checkpoint)
     model.cfg = cfg
     return model.to(device).eval()
+
+
+def model_device(model: BaseGrounder) -> torch.device:
+    """The device a grounder's inputs go to (the CPU for ONNX Runtime)."""
+    if isinstance(model, OnnxRuntimeGrounder):
+        return torch.device('cpu')
+    return next(model.parameters()).device
 
 
 def _test_transform(cfg: Config, name: str) -> dict:
@@ -148,7 +190,8 @@ class VideoGrounder:
     """Ground any number of sentences in one video.
 
     Args:
-        model: A grounder from :func:`init_grounder` (its ``cfg`` gives the test pipeline).
+        model: A grounder from :func:`init_grounder` (its ``cfg`` gives the test pipeline), with
+            either backend.
         features: Clip features ``[n_clips, dim]`` of the video.
         duration: Video duration in seconds.
         video_id: Name of the video (used in query ids and messages).
@@ -176,7 +219,7 @@ class VideoGrounder:
         clips = torch.from_numpy(downsample_clips(features, max_vlen))
         self.v_len = len(clips)
         length = model.data_preprocessor.max_vlen or self.v_len
-        device = next(model.parameters()).device
+        device = model_device(model)
         self.video = pad_stack([clips], length).to(device)
         self.video_mask = length_mask([self.v_len], length, device)
 
@@ -200,7 +243,6 @@ class VideoGrounder:
             extractor: A :class:`ClipFeatureExtractor` (default: the Kinetics-400 I3D one,
                 whose weights are converted on first use).
         """
-        from mmemtm.datasets.video_features import build_i3d_feature_extractor
         extractor = extractor or build_i3d_feature_extractor()
         kwargs.setdefault('video_id', osp.splitext(osp.basename(video))[0])
         duration = extractor.open(video).duration

@@ -6,14 +6,10 @@ from .grounding_dataset import GroundingDataset
 from .teacher_curves_file import (TeacherCurveEntry, TeacherCurveError, TeacherCurveFile,
                                   open_teacher_curves, save_teacher_curves)
 from .transforms import *  # noqa: F401,F403
-from .video_features import (ClipFeatureExtractor, ClipFeatureRecipe, VideoReadError,
-                             build_i3d_feature_extractor, extract_features_to_folder, list_videos)
 
 __all__ = [
     'ActivityNetCaptionsReader', 'AnnotationError', 'CharadesSTAReader', 'JsonListReader',
     'TACoS2DTANReader', 'read_queries', 'ClipFeatureStore', 'FeatureError', 'HDF5FeatureStore',
     'NpyFeatureStore', 'get_feature_store', 'GroundingDataset', 'TeacherCurveEntry',
-    'TeacherCurveError', 'TeacherCurveFile', 'open_teacher_curves', 'save_teacher_curves',
-    'ClipFeatureExtractor', 'ClipFeatureRecipe', 'VideoReadError', 'build_i3d_feature_extractor',
-    'extract_features_to_folder', 'list_videos'
+    'TeacherCurveError', 'TeacherCurveFile', 'open_teacher_curves', 'save_teacher_curves'
 ]

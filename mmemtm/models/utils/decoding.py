@@ -1,7 +1,15 @@
-"""Decoding of start/end scores into ranked clip spans."""
+"""Decoding of start/end scores into ranked clip spans (vectorised, in log space).
+
+Every step works on whole batches: the joint ``[B, L, L]`` log-score map is one broadcast sum
+with a cached band of valid spans, the candidates are one ``topk``, and the greedy temporal NMS
+runs ``k`` vectorised steps over all queries (one per kept moment) instead of a Python loop over
+queries and candidates.
+"""
 import math
+from functools import lru_cache
 from typing import Dict, Optional, Tuple
 
+import numpy as np
 import torch
 
 NEG_INF = -1e30
@@ -11,6 +19,51 @@ def masked_log_softmax(logits: torch.Tensor, mask: torch.Tensor, dim: int = -1) 
     """Log-softmax of ``logits`` with masked-out positions (``mask == 0``) at probability 0."""
     return torch.log_softmax(logits.masked_fill(mask == 0, torch.finfo(logits.dtype).min),
                              dim=dim)
+
+
+@lru_cache(maxsize=64)
+def _span_band(length: int, max_len: Optional[int], device: torch.device) -> torch.Tensor:
+    """``[L, L]`` bool: ``i <= j`` (and ``j < i + max_len`` when given). Cached: decoding calls
+    reuse one clip grid."""
+    keep = torch.ones(length, length, dtype=torch.bool, device=device).triu()
+    if max_len is not None:
+        keep &= ~torch.ones_like(keep).triu(max_len)
+    return keep
+
+
+@lru_cache(maxsize=64)
+def _span_band_bias(length: int, max_len: Optional[int], device: torch.device,
+                    dtype: torch.dtype) -> torch.Tensor:
+    """``[L, L]``: 0 on :func:`_span_band`, ``-inf`` elsewhere."""
+    band = _span_band(length, max_len, device)
+    return torch.zeros(length, length, dtype=dtype, device=device).masked_fill(~band, -math.inf)
+
+
+def boundary_log_probs(start_logits: torch.Tensor, end_logits: torch.Tensor,
+                       mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Log-softmax over the valid clips of start and end logits ``[B, L]`` (float32 or wider;
+    padding at a very large negative value, probability 0)."""
+    dtype = torch.promote_types(start_logits.dtype, torch.float32)
+    logits = torch.stack([start_logits, end_logits], dim=1).to(dtype)
+    log_probs = masked_log_softmax(logits, mask[:, None])
+    return log_probs[:, 0], log_probs[:, 1]
+
+
+def joint_log_map(log_start: torch.Tensor, log_end: torch.Tensor, mask: torch.Tensor,
+                  max_len: Optional[int] = None) -> torch.Tensor:
+    """``[B, L, L]``: ``log_start[b, i] + log_end[b, j]`` for valid spans, ``-inf`` elsewhere.
+
+    Args:
+        log_start: ``[B, L]`` start log-probabilities.
+        log_end: ``[B, L]`` end log-probabilities.
+        mask: ``[B, L]`` valid clips (1) and padding (0).
+        max_len: Longest span in clips (None: unlimited).
+    """
+    invalid = mask == 0
+    log_start = log_start.masked_fill(invalid, -math.inf)
+    log_end = log_end.masked_fill(invalid, -math.inf)
+    bias = _span_band_bias(mask.shape[-1], max_len, mask.device, log_start.dtype)
+    return log_start[:, :, None] + (log_end[:, None, :] + bias)
 
 
 def span_log_score_map(start_logits: torch.Tensor, end_logits: torch.Tensor,
@@ -31,11 +84,8 @@ def span_log_score_map(start_logits: torch.Tensor, end_logits: torch.Tensor,
         torch.Tensor: ``[B, L, L]`` float32 or wider, ``log p_start[b, i] + log p_end[b, j]`` for
         valid ``i <= j < i + max_len``, ``-inf`` elsewhere.
     """
-    dtype = torch.promote_types(start_logits.dtype, torch.float32)
-    log_start = masked_log_softmax(start_logits.to(dtype), mask)
-    log_end = masked_log_softmax(end_logits.to(dtype), mask)
-    joint = log_start[:, :, None] + log_end[:, None, :]
-    return joint.masked_fill(~valid_span_mask(mask, max_len), -math.inf)
+    log_start, log_end = boundary_log_probs(start_logits, end_logits, mask)
+    return joint_log_map(log_start, log_end, mask, max_len)
 
 
 def span_score_map(start_logits: torch.Tensor, end_logits: torch.Tensor, mask: torch.Tensor,
@@ -48,11 +98,8 @@ def span_score_map(start_logits: torch.Tensor, end_logits: torch.Tensor, mask: t
 def valid_span_mask(mask: torch.Tensor, max_len: Optional[int] = None) -> torch.Tensor:
     """``[B, L, L]`` bool: ``(i, j)`` is a valid span (``i <= j``, both valid clips, shorter than
     ``max_len`` clips when given)."""
-    length = mask.shape[-1]
-    keep = torch.ones(length, length, dtype=torch.bool, device=mask.device).triu()
-    if max_len is not None:
-        keep = keep & ~torch.ones_like(keep).triu(max_len)
-    return keep[None] & (mask[:, :, None] > 0) & (mask[:, None, :] > 0)
+    band = _span_band(mask.shape[-1], max_len, mask.device)
+    return band[None] & (mask[:, :, None] > 0) & (mask[:, None, :] > 0)
 
 
 def mask_span_map(score_map: torch.Tensor, mask: torch.Tensor,
@@ -66,7 +113,7 @@ def topk_spans(score_map: torch.Tensor, k: int = 1, nms_thr: Optional[float] = 0
     """Best ``k`` spans of each score map.
 
     The top-1 span is the map's argmax among valid entries. Further spans come from the
-    ``candidates`` best valid entries after temporal NMS (:func:`topk_moments` on the spans
+    ``candidates`` best valid entries after temporal NMS (as :func:`topk_moments`, on the spans
     ``[i, j + 1]``). Entries of ``-inf`` or at most :data:`NEG_INF` are invalid and are never
     returned (see :func:`topk_moments` for what fills a list with too few valid spans).
 
@@ -81,13 +128,15 @@ def topk_spans(score_map: torch.Tensor, k: int = 1, nms_thr: Optional[float] = 0
         tuple: ``spans`` ``[B, k, 2]`` long (inclusive clip indices) and ``scores`` ``[B, k]``.
     """
     batch, length, _ = score_map.shape
-    index = torch.arange(length * length, device=score_map.device)
-    moments = torch.stack([index // length, index % length + 1], dim=-1).float()
-    top, scores = topk_moments(moments.expand(batch, -1, -1), score_map.reshape(batch, -1), k,
-                               nms_thr if k > 1 else None, candidates)
-    spans = top.round().long()
+    if k > length * length:
+        raise ValueError(f'cannot keep {k} of {length * length} spans')
+    count = min(max(candidates, k), length * length)
+    scores, index = score_map.reshape(batch, -1).topk(count, dim=1)
+    moments = torch.stack([index // length, index % length + 1], dim=-1)
+    order = ranked_nms_order(moments.float(), scores, k, nms_thr if k > 1 else None)
+    spans = torch.gather(moments, 1, order[..., None].expand(-1, -1, 2))
     spans[..., 1] -= 1
-    return spans, scores
+    return spans, torch.gather(scores, 1, order)
 
 
 def decode_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, mask: torch.Tensor,
@@ -109,11 +158,11 @@ def decode_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, mask: tor
         to 0 while the order stays right), ``start_prob`` / ``end_prob`` ``[B, L]`` (softmax over
         the valid clips, 0 at padding).
     """
-    log_map = span_log_score_map(start_logits, end_logits, mask, max_len)
-    spans, log_scores = topk_spans(log_map, k, nms_thr)
+    log_start, log_end = boundary_log_probs(start_logits, end_logits, mask)
+    spans, log_scores = topk_spans(joint_log_map(log_start, log_end, mask, max_len), k, nms_thr)
     return dict(spans=spans, scores=log_scores.exp(),
-                start_prob=masked_log_softmax(start_logits, mask).exp(),
-                end_prob=masked_log_softmax(end_logits, mask).exp())
+                start_prob=log_start.exp().to(start_logits.dtype),
+                end_prob=log_end.exp().to(end_logits.dtype))
 
 
 def pairwise_moment_iou(moments: torch.Tensor) -> torch.Tensor:
@@ -124,6 +173,84 @@ def pairwise_moment_iou(moments: torch.Tensor) -> torch.Tensor:
              torch.maximum(start[:, None], start[None])).clamp(min=0)
     union = torch.maximum(end[:, None], end[None]) - torch.minimum(start[:, None], start[None])
     return torch.where(union > 0, inter / union.clamp(min=1e-12), torch.zeros_like(inter))
+
+
+def _iou_with_np(moments: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """IoU of moments ``[..., 2]`` with broadcastable moments ``chosen`` (0 where the union is
+    empty; the float operations of :func:`pairwise_moment_iou`)."""
+    start, end = moments[..., 0], moments[..., 1]
+    inter = np.maximum(np.minimum(end, chosen[..., 1]) - np.maximum(start, chosen[..., 0]), 0)
+    union = np.maximum(end, chosen[..., 1]) - np.minimum(start, chosen[..., 0])
+    return np.where(union > 0, inter / np.maximum(union, moments.dtype.type(1e-12)), 0)
+
+
+#: Leading candidates whose pairwise IoUs :func:`greedy_nms_keep` computes at once.
+NMS_WINDOW = 32
+
+
+def greedy_nms_keep(moments: np.ndarray, valid: np.ndarray, k: int,
+                    iou_thr: float) -> np.ndarray:
+    """Greedy temporal NMS of ranked candidates, vectorised over the batch.
+
+    Step ``s`` keeps each row's first candidate that is valid and not yet suppressed, then
+    suppresses the candidates whose IoU with it is above ``iou_thr``: the same moments, in the
+    same order, as the sequential greedy NMS stopped after ``k`` kept moments. It runs in numpy
+    on the pairwise IoUs of the first :data:`NMS_WINDOW` candidates (``k`` steps of three array
+    operations); rows that keep fewer than ``k`` there continue over all candidates.
+
+    Args:
+        moments: ``[B, M, 2]`` float (start, end), each row sorted by decreasing score.
+        valid: ``[B, M]`` bool, candidates that may be kept.
+        k: Moments to keep per row.
+        iou_thr: Suppression threshold.
+
+    Returns:
+        np.ndarray: ``[B, k]`` int64, candidate indices in the order kept; ``M`` where a row
+        kept fewer than ``k``.
+    """
+    batch, count = valid.shape
+    window = min(count, NMS_WINDOW)
+    head = moments[:, :window]
+    suppress = _iou_with_np(head[:, :, None], head[:, None]) > iou_thr
+    suppress[:, np.arange(window), np.arange(window)] = True
+    kept = _greedy_steps(suppress, valid[:, :window].copy(), k, count)
+    more = ((kept == count).any(1) & valid[:, window:].any(1))
+    if more.any():
+        kept[more] = _greedy_over_all(moments[more], valid[more], k, iou_thr)
+    return kept
+
+
+def _greedy_steps(suppress: np.ndarray, alive: np.ndarray, k: int, none: int) -> np.ndarray:
+    """``k`` greedy steps on a ``[B, W, W]`` suppression matrix; ``none`` marks no pick."""
+    rows = np.arange(len(alive))
+    kept = np.full((len(alive), k), none, dtype=np.int64)
+    for step in range(k):
+        has = alive.any(1)
+        if not has.any():
+            break
+        first = alive.argmax(1)
+        kept[has, step] = first[has]
+        alive &= ~suppress[rows, first]
+    return kept
+
+
+def _greedy_over_all(moments: np.ndarray, valid: np.ndarray, k: int,
+                     iou_thr: float) -> np.ndarray:
+    """The greedy NMS of :func:`greedy_nms_keep` over all ``M`` candidates, one IoU row per
+    step."""
+    batch, count = valid.shape
+    rows = np.arange(batch)
+    alive = valid.copy()
+    kept = np.full((batch, k), count, dtype=np.int64)
+    for step in range(k):
+        has = alive.any(1)
+        if not has.any():
+            break
+        first = alive.argmax(1)
+        kept[has, step] = first[has]
+        alive &= _iou_with_np(moments, moments[rows, first][:, None]) <= iou_thr
+        alive[rows, first] = False
+    return kept
 
 
 def moment_nms_order(moments: torch.Tensor, k: int, iou_thr: Optional[float]) -> torch.Tensor:
@@ -137,14 +264,48 @@ def moment_nms_order(moments: torch.Tensor, k: int, iou_thr: Optional[float]) ->
     """
     if iou_thr is None:
         return torch.arange(min(k, len(moments)), device=moments.device)
-    overlap = (pairwise_moment_iou(moments) > iou_thr).cpu().numpy()
-    kept = []
-    for idx in range(len(moments)):
-        if len(kept) == k:
-            break
-        if not overlap[idx, kept].any():
-            kept.append(idx)
-    return torch.tensor(kept, dtype=torch.long, device=moments.device)
+    kept = greedy_nms_keep(moments[None].detach().cpu().numpy(),
+                           np.ones((1, len(moments)), dtype=bool), k, iou_thr)[0]
+    return torch.from_numpy(kept[kept < len(moments)]).to(moments.device)
+
+
+def ranked_nms_order(moments: torch.Tensor, scores: torch.Tensor, k: int,
+                     nms_thr: Optional[float]) -> torch.Tensor:
+    """Indices ``[B, k]`` of the returned candidates among ranked ones.
+
+    Candidates scored ``-inf`` or at most :data:`NEG_INF` are invalid and never returned. The
+    moments kept by the NMS come first; when fewer than ``k`` are kept, the best suppressed valid
+    ones follow in rank order; a row with fewer than ``k`` valid candidates in all repeats its
+    last one.
+
+    Args:
+        moments: ``[B, M, 2]`` candidate moments sorted by decreasing score.
+        scores: ``[B, M]`` their scores (decreasing along each row).
+        k: Moments per query (at most ``M``).
+        nms_thr: IoU above which a lower-ranked moment is suppressed (None: plain top-k).
+
+    Raises:
+        ValueError: A row has no valid candidate.
+    """
+    valid = (scores > NEG_INF).cpu().numpy()
+    if not valid[:, 0].all():
+        raise ValueError('a query has no valid moment to decode (every score is -inf)')
+    batch, count = valid.shape
+    rank = np.arange(count, dtype=np.float64)[None]
+    if nms_thr is None:
+        key = np.where(valid, rank, np.inf)
+    else:
+        kept = greedy_nms_keep(moments.detach().float().cpu().numpy(), valid, k, nms_thr)
+        if (kept < count).all():
+            return torch.from_numpy(kept).to(scores.device)
+        # kept ones by step, then the suppressed valid ones in rank order, invalid ones never
+        key = np.where(valid, k + rank, np.inf)
+        rows, steps = np.nonzero(kept < count)
+        key[rows, kept[rows, steps]] = steps
+    order = np.argsort(key, axis=1, kind='stable')[:, :k]
+    last = np.isfinite(np.take_along_axis(key, order, 1)).sum(1, keepdims=True) - 1
+    order = np.take_along_axis(order, np.minimum(np.arange(k)[None], last), 1)
+    return torch.from_numpy(order).to(scores.device)
 
 
 def topk_moments(moments: torch.Tensor, scores: torch.Tensor, k: int = 5,
@@ -170,18 +331,6 @@ def topk_moments(moments: torch.Tensor, scores: torch.Tensor, k: int = 5,
         raise ValueError(f'cannot keep {k} of {moments.shape[1]} moments')
     top_scores, top_idx = scores.topk(min(max(candidates, k), scores.shape[1]), dim=1)
     top_moments = torch.gather(moments, 1, top_idx[..., None].expand(-1, -1, 2))
-    valid = top_scores > NEG_INF
-    if not bool(valid[:, 0].all()):
-        raise ValueError('a query has no valid moment to decode (every score is -inf)')
-    out_moments, out_scores = [], []
-    for b in range(len(moments)):
-        count = int(valid[b].sum())
-        order = moment_nms_order(top_moments[b, :count], k, nms_thr)
-        if len(order) < k:
-            taken = torch.zeros(count, dtype=torch.bool, device=order.device)
-            taken[order] = True
-            order = torch.cat([order, (~taken).nonzero()[:k - len(order), 0]])
-        order = torch.cat([order, order[-1:].expand(k - len(order))])
-        out_moments.append(top_moments[b, order])
-        out_scores.append(top_scores[b, order])
-    return torch.stack(out_moments), torch.stack(out_scores)
+    order = ranked_nms_order(top_moments, top_scores, k, nms_thr)
+    return (torch.gather(top_moments, 1, order[..., None].expand(-1, -1, 2)),
+            torch.gather(top_scores, 1, order))

@@ -126,7 +126,7 @@ def test_classify_averages_logits_over_time():
 def test_pretrained_weights_classify_kinetics_demo(i3d_checkpoint, shared_data):
     from mmengine.runner import load_checkpoint
 
-    from mmemtm.datasets.video_features import ClipFeatureRecipe, DecordVideo, frames_to_clips
+    from mmemtm.apis.feature_extraction import ClipFeatureRecipe, DecordVideo, frames_to_clips
     model = InceptionI3D(num_classes=400).eval()
     load_checkpoint(model, i3d_checkpoint, map_location='cpu', strict=True, logger='silent')
     recipe = ClipFeatureRecipe()

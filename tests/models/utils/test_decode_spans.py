@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from mmemtm.models.utils import decode_spans, span_score_map
+from mmemtm.models.utils import (decode_spans, pairwise_moment_iou, span_log_score_map,
+                                  span_score_map, topk_moments)
 
 
 def test_decoded_spans_are_ordered_and_inside_the_video():
@@ -66,3 +67,67 @@ def test_fewer_valid_spans_than_k_repeat_the_last_valid_one():
     start, end, mask = torch.zeros(1, 4), torch.zeros(1, 4), torch.tensor([[1., 0., 0., 0.]])
     out = decode_spans(start, end, mask, k=3)
     assert out['spans'].tolist() == [[[0, 0], [0, 0], [0, 0]]]
+
+
+def _sequential_topk(moments, scores, k, thr):
+    """The greedy NMS written as the plain loop over candidates (per query), with the documented
+    fill rules: suppressed valid moments after the kept ones, then the last one repeated."""
+    valid = [i for i in range(len(scores)) if scores[i] > -1e30]
+    kept = []
+    for i in valid:
+        if len(kept) == k:
+            break
+        if thr is None or all(pairwise_moment_iou(moments[[i, j]])[0, 1] <= thr for j in kept):
+            kept.append(i)
+    kept += [i for i in valid if i not in kept][:k - len(kept)]
+    return kept + kept[-1:] * (k - len(kept))
+
+
+@pytest.mark.parametrize('thr', [None, 0.3, 0.5, 0.7])
+def test_vectorised_nms_equals_the_sequential_greedy_loop(thr):
+    torch.manual_seed(2)
+    for _ in range(30):
+        moments = torch.rand(3, 40, 2).sort(-1).values
+        scores = torch.randn(3, 40).sort(-1, descending=True).values
+        scores[1, 3:] = -float('inf')  # fewer valid moments than k
+        scores[2] = scores[2].round()  # ties
+        got, got_scores = topk_moments(moments, scores, k=5, nms_thr=thr)
+        ranked, rank = scores.topk(40, dim=1)  # the candidate order (ties as topk breaks them)
+        for b in range(3):
+            order = rank[b, _sequential_topk(moments[b, rank[b]], ranked[b], 5, thr)]
+            assert torch.equal(got[b], moments[b, order]), (b, order)
+            assert torch.equal(got_scores[b], scores[b, order])
+        assert torch.all(got_scores > -1e30)
+
+
+def test_nms_continues_past_the_window_of_overlapping_candidates():
+    """The best 40 moments all overlap the first (more than the NMS window): the next kept
+    moments come from further down the ranking, as in the sequential loop."""
+    torch.manual_seed(4)
+    centre = torch.rand(1, 40, 1) * 0.02 + 0.5
+    cluster = torch.cat([centre - 0.2, centre + 0.2], -1)
+    others = torch.rand(1, 30, 2).sort(-1).values
+    moments = torch.cat([cluster, others], 1)
+    scores = torch.cat([torch.linspace(10, 5, 40), torch.linspace(4, 0, 30)])[None]
+    got, _ = topk_moments(moments, scores, k=5, nms_thr=0.5)
+    order = _sequential_topk(moments[0], scores[0], 5, 0.5)
+    assert order[0] == 0 and all(i >= 40 for i in order[1:])
+    assert torch.equal(got[0], moments[0, order])
+
+
+def test_topk_spans_agrees_with_decoding_every_valid_span():
+    """topk_spans ranks the joint log map like a brute-force enumeration of the valid spans."""
+    torch.manual_seed(3)
+    start, end, mask = torch.randn(2, 30) * 2, torch.randn(2, 30) * 2, torch.ones(2, 30)
+    mask[1, 17:] = 0
+    out = decode_spans(start, end, mask, k=3, nms_thr=0.5, max_len=8)
+    log_map = span_log_score_map(start, end, mask, max_len=8)
+    for b in range(2):
+        valid = torch.nonzero(torch.isfinite(log_map[b]))
+        assert torch.all(valid[:, 1] - valid[:, 0] < 8) and torch.all(valid < (30, 17)[b])
+        best = valid[log_map[b][valid[:, 0], valid[:, 1]].argmax()]
+        assert out['spans'][b, 0].tolist() == best.tolist()
+        spans = out['spans'][b].float()
+        moments = torch.stack([spans[:, 0], spans[:, 1] + 1], -1)
+        iou = pairwise_moment_iou(moments)
+        assert torch.all(iou[~torch.eye(3, dtype=torch.bool)] <= 0.5)

@@ -9,7 +9,7 @@ import torch
 
 import mmemtm  # noqa: F401
 from mmemtm.datasets import NpyFeatureStore
-from mmemtm.datasets.video_features import (ClipFeatureExtractor, ClipFeatureRecipe,
+from mmemtm.apis.feature_extraction import (ClipFeatureExtractor, ClipFeatureRecipe,
                                             DecordVideo, VideoReadError,
                                             extract_features_to_folder, frames_to_clips,
                                             list_videos, resample_frame_indices, scaled_size,

@@ -26,10 +26,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 from mmengine.logging import print_log
+from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
 
+from mmemtm.datasets.feature_store import read_shapes_file
+from mmemtm.models.backbones import InceptionI3D, get_i3d_kinetics400_checkpoint
 from mmemtm.utils import dump_json_atomic, locked_folder, path_in_folder, save_npy_atomic
-from .feature_store import read_shapes_file
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.mpg', '.mpeg', '.flv')
 RECIPE_FILE = 'feature_recipe.json'
@@ -307,9 +309,6 @@ def build_i3d_feature_extractor(checkpoint: Optional[str] = None,
         device: Device of the network.
         recipe: Frame sampling and preprocessing (default: the 24-fps recipe).
     """
-    from mmengine.runner import load_checkpoint
-
-    from mmemtm.models.backbones import InceptionI3D, get_i3d_kinetics400_checkpoint
     checkpoint = checkpoint or get_i3d_kinetics400_checkpoint(cache_dir)
     model = InceptionI3D(num_classes=400)
     ckpt = load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
