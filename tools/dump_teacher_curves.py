@@ -8,9 +8,9 @@ Example (the curves EMTM distils from are those of the TRAIN split)::
 The model must implement ``teacher_outputs(inputs)`` (the teacher-output contract). The split's
 dataset is read with the TEST pipeline (no targets, no shuffling); each batch goes through the
 model's data preprocessor and ``teacher_outputs`` under ``torch.no_grad()``, then through the
-unified teacher head of the outputs' ``kind`` (or ``--head``). Each query's curves are stored
-cropped to the teacher's valid grid (proposal teachers are drawn on the query's clip grid, or on
-``--grid-len`` clips), in the format of ``docs/teacher_curves.md``, written atomically.
+teacher-curve converter of the outputs' ``kind`` (or ``--converter``). Each query's curves are
+stored cropped to the teacher's valid grid (proposal teachers are drawn on the query's clip
+grid, or on ``--grid-len`` clips), in the format of ``docs/teacher_curves.md``, written atomically.
 """
 import argparse
 import json
@@ -41,10 +41,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--split', choices=['train', 'val', 'test'], default='train',
                         help='split whose queries are dumped (EMTM trains on the train split)')
     parser.add_argument('--name', help='teacher name stored in the file (default: config name)')
-    parser.add_argument('--head', type=json.loads, default=None,
-                        help='unified head config as JSON, e.g. \'{"type": '
-                        '"SpanTeacherCurveHead", "activation": "softmax"}\' (default: the '
-                        "reference head of the outputs' kind)")
+    parser.add_argument('--converter', '--head', dest='converter', type=json.loads,
+                        default=None,
+                        help='teacher-curve converter config as JSON, e.g. \'{"type": '
+                        '"SpanCurveConverter", "activation": "softmax"}\' (default: the '
+                        "reference converter of the outputs' kind; --head is its old name)")
     parser.add_argument('--grid-len', type=int, default=None,
                         help='clips to draw proposal teachers on (default: the query\'s clips)')
     parser.add_argument('--batch-size', type=int, default=None,
@@ -69,7 +70,7 @@ def dump(args: argparse.Namespace) -> int:
     model.to(args.device)
     name = args.name or osp.splitext(osp.basename(args.config))[0]
     meta = dict(config=osp.abspath(args.config), checkpoint=osp.abspath(args.checkpoint))
-    written = dump_teacher_curves(model, cfg, args.out, args.split, name, args.head,
+    written = dump_teacher_curves(model, cfg, args.out, args.split, name, args.converter,
                                   args.grid_len, args.batch_size, args.num_workers, meta)
     kind = TeacherCurveFile(args.out).kind
     print(f'\n{written} {kind} teacher curves of {name} ({args.split} split) written to '

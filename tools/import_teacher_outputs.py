@@ -17,8 +17,9 @@ holds the outputs of one query, by ``--kind``:
 * ``curves``: ``curves`` ``[2, L]``, already unified (stored as they are).
 
 Records are keyed by ``query_id``, or by ``video_id`` + ``ann_index``, or by nothing (then they
-follow the order of the annotation file's records, ``--ann``). Outputs go through the unified
-teacher head of their kind (or ``--head``); curves are stored on the teacher's valid grid.
+follow the order of the annotation file's records, ``--ann``). Outputs go through the
+teacher-curve converter of their kind (or ``--converter``); curves are stored on the teacher's
+valid grid.
 
 Pickles are unpickled with :func:`mmemtm.utils.load_data_pickle`: only numpy arrays, torch
 tensors and plain containers are accepted, so the file cannot run code. ``--trust-pickle``
@@ -43,8 +44,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='reader config of --ann as JSON (default JsonListReader)')
     parser.add_argument('--out', required=True, help='output teacher curve file (.npz)')
     parser.add_argument('--name', required=True, help='teacher name stored in the file')
-    parser.add_argument('--head', type=json.loads, default=None,
-                        help='unified head config as JSON (default: the reference head)')
+    parser.add_argument('--converter', '--head', dest='converter', type=json.loads,
+                        default=None, help='teacher-curve converter config as JSON (default: '
+                        "the reference converter of the kind; --head is its old name)")
     parser.add_argument('--grid-len', type=int, default=None,
                         help='clips to draw proposals on (required for --kind proposals), e.g. '
                         "the teacher's clip grid or the student's max_vlen")
@@ -64,7 +66,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     written = import_teacher_outputs(
         args.input, args.kind, args.ann, args.out, args.name, reader=args.reader,
-        head=args.head, grid_len=args.grid_len, unpadded=args.unpadded,
+        head=args.converter, grid_len=args.grid_len, unpadded=args.unpadded,
         allow_partial=args.allow_partial, trust_pickle=args.trust_pickle)
     print(f'\n{written} {args.kind} teacher curves of {args.name} written to {args.out}')
 

@@ -3,4 +3,4 @@
 # and in configs/emtm_tacos.py; docs/method.md §5.6).
 _base_ = ['../emtm_tacos.py']
 
-model = dict(loss_align=dict(type='HiddenAlignmentLoss', loss_weight=0.1))
+model = dict(loss_align=dict(_delete_=True, type='HiddenAlignmentLoss', loss_weight=0.1))

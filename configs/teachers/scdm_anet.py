@@ -7,4 +7,4 @@ _base_ = [
     '../_base_/models/scdm.py', '../_base_/schedules/adamw_warmup_linear.py'
 ]
 
-model = dict(vocab=_base_.glove, **_base_.scdm_activitynet)
+model = dict(vocab=_base_.glove)

@@ -7,7 +7,7 @@ _base_ = [
     '../_base_/models/scdm.py', '../_base_/schedules/cpu_real.py'
 ]
 
-model = dict(vocab=_base_.glove, video_dim=_base_.feature_dim, **_base_.scdm_charades_sta)
+model = dict(vocab=_base_.glove, video_dim=_base_.feature_dim, num_cells=64, num_levels=5)
 default_hooks = dict(checkpoint=dict(save_best='R1@0.5', max_keep_ckpts=1))
 custom_hooks = [
     dict(type='RandomStateHook'),

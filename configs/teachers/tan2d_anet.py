@@ -7,4 +7,8 @@ _base_ = [
     '../_base_/models/tan2d.py', '../_base_/schedules/adamw_warmup_linear.py'
 ]
 
-model = dict(vocab=_base_.glove, **_base_.tan2d_activitynet)
+model = dict(
+    vocab=_base_.glove,
+    num_cells=64,
+    map_convs=dict(num_layers=4, kernel_size=9),
+    loss_iou=dict(iou_min=0.5, iou_max=1.0))

@@ -12,9 +12,12 @@ _base_ = [
 model = dict(
     vocab=_base_.glove,
     video_dim=_base_.feature_dim,
-    **dict(_base_.tan2d_charades_sta, kernel_size=5),
     hidden_dim=64,
-    text_layers=1)
+    num_cells=16,
+    num_dense=None,
+    sentence_encoder=dict(num_layers=1),
+    map_convs=dict(num_layers=4, kernel_size=5),
+    loss_iou=dict(iou_min=0.5, iou_max=1.0))
 default_hooks = dict(checkpoint=dict(save_best='R1@0.5', max_keep_ckpts=1))
 custom_hooks = [
     dict(type='RandomStateHook'),

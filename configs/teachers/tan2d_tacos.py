@@ -7,4 +7,4 @@ _base_ = [
     '../_base_/models/tan2d.py', '../_base_/schedules/adamw_warmup_linear.py'
 ]
 
-model = dict(vocab=_base_.glove, **_base_.tan2d_tacos)
+model = dict(vocab=_base_.glove)

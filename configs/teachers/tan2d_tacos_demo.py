@@ -13,6 +13,5 @@ model = dict(
     hidden_dim=64,
     num_cells=32,
     num_dense=None,
-    map_layers=4,
-    kernel_size=3,
-    text_layers=1)
+    sentence_encoder=dict(num_layers=1),
+    map_convs=dict(num_layers=4, kernel_size=3))

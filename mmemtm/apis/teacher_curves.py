@@ -9,7 +9,7 @@ from mmengine.utils import ProgressBar
 
 from mmemtm.datasets.teacher_curves_file import TeacherCurveEntry, save_teacher_curves
 from mmemtm.models.grounders import BaseGrounder
-from mmemtm.models.heads import BaseTeacherCurveHead, build_teacher_curve_head
+from mmemtm.models.converters import BaseCurveConverter, build_curve_converter
 
 
 def build_split_dataloader(cfg: Config, split: str, batch_size: Optional[int],
@@ -42,7 +42,7 @@ def teacher_batches(model: torch.nn.Module, dataloader: torch.utils.data.DataLoa
             yield model.teacher_outputs(data['inputs']), data['inputs'], data['data_samples']
 
 
-def batch_entries(head: BaseTeacherCurveHead, outputs: dict, inputs: dict, samples: list,
+def batch_entries(head: BaseCurveConverter, outputs: dict, inputs: dict, samples: list,
                   grid_len: Optional[int]) -> List[TeacherCurveEntry]:
     """One entry per query of the batch: its curves on the teacher's valid grid."""
     grid = grid_len if grid_len is not None else inputs['video_mask'].sum(1).long()
@@ -84,13 +84,13 @@ def dump_teacher_curves(model: torch.nn.Module, cfg: Config, out: str, split: st
                         'as a teacher')
     dataloader = build_split_dataloader(cfg, split, batch_size, num_workers)
     dataset = dataloader.dataset
-    unified: Optional[BaseTeacherCurveHead] = None
+    unified: Optional[BaseCurveConverter] = None
     entries: List[TeacherCurveEntry] = []
     device = next(model.parameters()).device
     progress = ProgressBar(len(dataset))
     for outputs, inputs, samples in teacher_batches(model.eval(), dataloader):
         if unified is None:
-            unified = build_teacher_curve_head(outputs.get('kind'), head).to(device)
+            unified = build_curve_converter(outputs.get('kind'), head).to(device)
         entries += batch_entries(unified, outputs, inputs, samples, grid_len)
         progress.update(len(samples))
     expected = [dataset.get_data_info(i)['query_id'] for i in range(len(dataset))]

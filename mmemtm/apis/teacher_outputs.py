@@ -28,7 +28,7 @@ from mmengine.utils import ProgressBar
 from mmemtm.datasets import read_queries
 from mmemtm.datasets.teacher_curves_file import (TeacherCurveEntry, TeacherCurveError,
                                                  annotation_records, save_teacher_curves)
-from mmemtm.models.heads import BaseTeacherCurveHead, build_teacher_curve_head
+from mmemtm.models.converters import BaseCurveConverter, build_curve_converter
 from mmemtm.utils import JsonFileError, UntrustedPickleError, load_data_pickle, read_json
 
 #: Record fields that hold the outputs of each kind (any one group is enough).
@@ -254,7 +254,7 @@ def key_records(records: List[Tuple[str, dict]], ann_records: List[Tuple[str, st
     return keyed
 
 
-def record_curves(record: dict, where: str, kind: str, head: Optional[BaseTeacherCurveHead],
+def record_curves(record: dict, where: str, kind: str, head: Optional[BaseCurveConverter],
                   grid_len: Optional[int]) -> np.ndarray:
     """Unified curves ``[2, L]`` of one record on the teacher's valid grid."""
     if head is None:
@@ -312,7 +312,7 @@ def import_teacher_outputs(source: str, kind: str, ann_file: str, out: str, name
     """
     if kind == 'proposals' and grid_len is None:
         raise ValueError('kind proposals needs grid_len (the clip grid to draw them on)')
-    curve_head = None if kind == 'curves' else build_teacher_curve_head(kind, head)
+    curve_head = None if kind == 'curves' else build_curve_converter(kind, head)
     ann_records = annotation_records(ann_file, reader)
     records = input_records(load_outputs(source, trust_pickle), kind, source)
     keyed = key_records(records, ann_records, ann_file)

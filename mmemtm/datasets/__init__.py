@@ -3,6 +3,8 @@ from .annotation_readers import (ActivityNetCaptionsReader, AnnotationError, Cha
 from .feature_store import (ClipFeatureStore, FeatureError, HDF5FeatureStore, NpyFeatureStore,
                             get_feature_store)
 from .grounding_dataset import GroundingDataset
+from .synthetic_motion import (MOTION_CLASSES, SyntheticMotionConfig, SyntheticMotionError,
+                               generate_synthetic_motion, read_true_labels)
 from .teacher_curves_file import (TeacherCurveEntry, TeacherCurveError, TeacherCurveFile,
                                   open_teacher_curves, save_teacher_curves)
 from .transforms import *  # noqa: F401,F403
@@ -11,5 +13,7 @@ __all__ = [
     'ActivityNetCaptionsReader', 'AnnotationError', 'CharadesSTAReader', 'JsonListReader',
     'TACoS2DTANReader', 'read_queries', 'ClipFeatureStore', 'FeatureError', 'HDF5FeatureStore',
     'NpyFeatureStore', 'get_feature_store', 'GroundingDataset', 'TeacherCurveEntry',
-    'TeacherCurveError', 'TeacherCurveFile', 'open_teacher_curves', 'save_teacher_curves'
+    'TeacherCurveError', 'TeacherCurveFile', 'open_teacher_curves', 'save_teacher_curves',
+    'MOTION_CLASSES', 'SyntheticMotionConfig',
+    'SyntheticMotionError', 'generate_synthetic_motion', 'read_true_labels'
 ]

@@ -1,4 +1,5 @@
 from .backbones import *  # noqa: F401,F403
+from .converters import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .distillers import *  # noqa: F401,F403
 from .encoders import *  # noqa: F401,F403

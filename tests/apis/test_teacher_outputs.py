@@ -59,7 +59,7 @@ def test_proposals_json_by_video_and_index_and_bare_rows(tmp_path, ann):
         dict(video_id='vid_a', ann_index=0, proposals=[[0.1, 0.2]], scores=[1.0]),
     ]))
     curves = run(source, 'proposals', ann, tmp_path / 'out.npz', grid_len=8,
-                 head=json.loads('{"type": "ProposalTeacherCurveHead", "normalize": null}'))
+                 head=json.loads('{"type": "ProposalCurveConverter", "normalize": null}'))
     entry = curves.entry('vid_b#0')
     assert entry.curves.shape == (2, 8)
     assert entry.curves[0].argmax() == 2 and entry.curves[1].argmax() == 5
@@ -72,7 +72,7 @@ def test_proposals_json_by_video_and_index_and_bare_rows(tmp_path, ann):
                      'vid_a#0': np.array([[0.1, 0.2, 1.0]]),
                      'vid_a#1': np.array([[0.0, 1.0, 0.5]])}, f)
     again = run(bare, 'proposals', ann, tmp_path / 'bare_out.npz', grid_len=8,
-                head=json.loads('{"type": "ProposalTeacherCurveHead", "normalize": null}'))
+                head=json.loads('{"type": "ProposalCurveConverter", "normalize": null}'))
     for qid in IDS:
         np.testing.assert_allclose(again.entry(qid).curves, curves.entry(qid).curves)
     with pytest.raises(ValueError, match='needs grid_len'):
@@ -151,7 +151,7 @@ def test_errors_name_the_entry(tmp_path, ann):
                        'the first entry is keyed by query_id'):
         run(source, 'span', ann, out)
     source.write_text(json.dumps({'vid_a#0': dict(proposals=[[3., 10.]], scores=[1.])}))
-    with pytest.raises(TeacherCurveError, match="entry 'vid_a#0': ProposalTeacherCurveHead: "
+    with pytest.raises(TeacherCurveError, match="entry 'vid_a#0': ProposalCurveConverter: "
                        r'sample 0 has proposals outside \[0, 1\]'):
         run(source, 'proposals', ann, out, grid_len=8, allow_partial=True)
     assert not out.exists() or TeacherCurveFile(str(out)).query_ids == ['vid_a#0']

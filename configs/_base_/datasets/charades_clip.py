@@ -5,7 +5,8 @@
 # Checkpoints are selected on val; test is evaluated once (tools/test.py on the best checkpoint).
 # Another location: --cfg-options data_root=... does not re-read the pipelines; set
 # train_dataloader.dataset.ann_file etc., or edit `data_root` in a child config.
-dataset_type = 'GroundingDataset'
+_base_ = ['./clip_features.py']
+
 data_root = '../shared/data/charades_sta/clip_vitl14_vidmorp/'
 feature_root = data_root + 'features'
 glove = '../shared/data/glove_subsets/charades_glove6B_drn'
@@ -13,52 +14,24 @@ feature_dim = 768
 max_vlen = 64
 max_words = 20
 
-train_pipeline = [
-    dict(type='LoadClipFeatures', feature_dim=feature_dim),
-    dict(type='DownsampleClips', max_vlen=max_vlen),
-    dict(type='TokenizeQuery', vocab=glove, max_words=max_words),
-    dict(type='BuildGroundingTargets'),
-    dict(type='PackGroundingInputs'),
-]
-test_pipeline = [
-    dict(type='LoadClipFeatures', feature_dim=feature_dim),
-    dict(type='DownsampleClips', max_vlen=max_vlen),
-    dict(type='TokenizeQuery', vocab=glove, max_words=max_words),
-    dict(type='PackGroundingInputs'),
-]
+pipeline_args = dict(LoadClipFeatures=dict(feature_dim=feature_dim),
+                     DownsampleClips=dict(max_vlen=max_vlen),
+                     TokenizeQuery=dict(vocab=glove, max_words=max_words))
+train_pipeline = [dict(t, **pipeline_args.get(t.type, {})) for t in _base_.train_pipeline]
+test_pipeline = [dict(t, **pipeline_args.get(t.type, {})) for t in _base_.test_pipeline]
 
 train_dataloader = dict(
-    batch_size=16,
     num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        ann_file=data_root + 'train.json',
-        data_prefix=dict(features=feature_root),
-        pipeline=train_pipeline))
+    dataset=dict(ann_file=data_root + 'train.json', data_prefix=dict(features=feature_root),
+                 pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=64,
     num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        ann_file=data_root + 'val.json',
-        data_prefix=dict(features=feature_root),
-        pipeline=test_pipeline,
-        test_mode=True))
+    dataset=dict(ann_file=data_root + 'val.json', data_prefix=dict(features=feature_root),
+                 pipeline=test_pipeline))
 test_dataloader = dict(
     batch_size=64,
     num_workers=1,
     persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        ann_file=data_root + 'test.json',
-        data_prefix=dict(features=feature_root),
-        pipeline=test_pipeline,
-        test_mode=True))
-
-val_evaluator = dict(type='GroundingMetric', iou_thrs=(0.3, 0.5, 0.7), topk=(1, 5))
-test_evaluator = val_evaluator
+    dataset=dict(ann_file=data_root + 'test.json', data_prefix=dict(features=feature_root),
+                 pipeline=test_pipeline))

@@ -159,20 +159,24 @@ class InceptionBlock3D(nn.Module):
     Args:
         in_channels: Input channels.
         channels: The six convolution widths in DeepMind's order.
+        temporal_kernel: Time extent of the 3x3 convolutions and of the max-pool: 3 (I3D) or 1
+            (a 2-D block, ``1x3x3``, as in the lower layers of a top-heavy I3D).
     """
 
-    def __init__(self, in_channels: int, channels: Sequence[int]) -> None:
+    def __init__(self, in_channels: int, channels: Sequence[int],
+                 temporal_kernel: int = 3) -> None:
         super().__init__()
         if len(channels) != 6:
             raise ValueError(f'an Inception block needs 6 channel numbers, got {channels}')
         c0, c1, c2, c3, c4, c5 = channels
+        k = (temporal_kernel, 3, 3)
         self.branch_0 = nn.Sequential(OrderedDict(conv3d_0a_1x1=Unit3D(in_channels, c0)))
         self.branch_1 = nn.Sequential(OrderedDict(
-            conv3d_0a_1x1=Unit3D(in_channels, c1), conv3d_0b_3x3=Unit3D(c1, c2, 3)))
+            conv3d_0a_1x1=Unit3D(in_channels, c1), conv3d_0b_3x3=Unit3D(c1, c2, k)))
         self.branch_2 = nn.Sequential(OrderedDict(
-            conv3d_0a_1x1=Unit3D(in_channels, c3), conv3d_0b_3x3=Unit3D(c3, c4, 3)))
+            conv3d_0a_1x1=Unit3D(in_channels, c3), conv3d_0b_3x3=Unit3D(c3, c4, k)))
         self.branch_3 = nn.Sequential(OrderedDict(
-            maxpool3d_0a_3x3=MaxPool3dSame(3, 1), conv3d_0b_1x1=Unit3D(in_channels, c5)))
+            maxpool3d_0a_3x3=MaxPool3dSame(k, 1), conv3d_0b_1x1=Unit3D(in_channels, c5)))
         self.out_channels = c0 + c2 + c4 + c5
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -9,7 +9,8 @@ from mmengine.model import ModuleDict
 from mmemtm.structures import GroundingDataSample
 from mmemtm.text import WordVocabulary
 from ..grounders.base_grounder import BaseGrounder
-from ..utils import NEG_INF, build_part, decode_spans, valid_lengths, with_max_vlen
+from ..utils import (NEG_INF, build_part, decode_spans, refuse_moved_arguments, valid_lengths,
+                     with_max_vlen)
 from .knowledge_aggregation_unit import aggregate_curves
 
 #: How aggregated teacher curves become logits (``curve_logits``).
@@ -36,7 +37,26 @@ def _prefixed(part: str, losses: Dict[str, torch.Tensor]) -> Dict[str, torch.Ten
     return {key.replace('loss_', f'loss_{part}_', 1): value for key, value in losses.items()}
 
 
+#: Arguments of the flat constructor (before the nested part configs) -> their place now.
+EMTM_MOVED_ARGUMENTS = {
+    'num_chars': 'encoder.num_chars',
+    'char_dim': 'encoder.char_dim',
+    'char_filters': 'encoder.char_filters',
+    'char_widths': 'encoder.char_widths',
+    'cotrained_attn_layers': 'cotrained.attention.num_layers (None: cotrained=None)',
+    'shared_encoder': 'cotrained.shared_encoder',
+    'cotrained_final_norm': 'cotrained.attention.final_norm',
+    'match_weight': 'student_head.match_weight',
+    'kau_weight': 'loss_kau.loss_weight',
+    'kd_weight': 'loss_kd.loss_weight',
+    'kd_temperature': 'loss_kd.temperature',
+    'kd_mode': 'loss_kd.mode',
+    'align_weight': "loss_align=dict(type='HiddenAlignmentLoss', loss_weight=...)",
+}
+
+
 @MODELS.register_module()
+@refuse_moved_arguments(EMTM_MOVED_ARGUMENTS)
 class EMTM(BaseGrounder):
     """Efficient grounding by multi-teacher distillation (docs/method.md §1, §3, §5, §13).
 

@@ -3,6 +3,7 @@ from typing import Tuple
 
 import torch
 import torch.nn as nn
+from mmaction.registry import MODELS
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from mmemtm.text import UNK_ID, load_word_vocabulary
@@ -10,6 +11,7 @@ from mmemtm.text import UNK_ID, load_word_vocabulary
 RNN_TYPES = {'lstm': nn.LSTM, 'gru': nn.GRU}
 
 
+@MODELS.register_module()
 class GloveRNNSentenceEncoder(nn.Module):
     """Frozen GloVe word vectors followed by a (bi)directional LSTM or GRU.
 

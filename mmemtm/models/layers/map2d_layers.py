@@ -8,6 +8,7 @@ from typing import Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmaction.registry import MODELS
 
 
 def span_feature_map(feats: torch.Tensor, mode: str = 'max') -> torch.Tensor:
@@ -73,6 +74,7 @@ def valid_span_mask(grid_len: torch.Tensor, num_cells: int,
             inside[:, :, None] & inside[:, None, :])
 
 
+@MODELS.register_module()
 class TemporalMapConvStack(nn.Module):
     """2-D convolutions over a temporal map, re-masked after every layer (2D-TAN's map
     convolutions: neighbouring candidates share context).

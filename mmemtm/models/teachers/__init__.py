@@ -3,10 +3,10 @@ from .clip_grid import (fractions_to_clip_spans, grid_candidate_moments, grid_sp
                         pool_clips_to_grid)
 from .scdm import SCDMGrounder
 from .seqpan import SeqPANGrounder
-from .tan2d import TAN2DGrounder, scaled_iou_targets
+from .tan2d import TAN2DGrounder
 
 __all__ = [
     'anchor_moments', 'decode_offsets', 'encode_offsets', 'multiscale_anchors',
     'fractions_to_clip_spans', 'grid_candidate_moments', 'grid_spans_to_clip_spans',
-    'pool_clips_to_grid', 'SCDMGrounder', 'SeqPANGrounder', 'TAN2DGrounder', 'scaled_iou_targets'
+    'pool_clips_to_grid', 'SCDMGrounder', 'SeqPANGrounder', 'TAN2DGrounder'
 ]

@@ -19,13 +19,21 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 
 from mmemtm.structures import GroundingDataSample, temporal_iou
-from ..encoders.rnn_sentence_encoder import GloveRNNSentenceEncoder
 from ..grounders.base_grounder import BaseGrounder, TeacherOutputs
 from ..layers.scdm_layers import SemanticConditionedModulation
+from ..utils import build_part, refuse_moved_arguments
 from ..utils.decoding import topk_moments
 from .anchors import anchor_moments, decode_offsets, encode_offsets, multiscale_anchors
 from .clip_grid import fractions_to_clip_spans, pool_clips_to_grid
 from .targets import annotated_moments
+
+#: Arguments of the flat constructor (before the nested part configs) -> their place now.
+SCDM_MOVED_ARGUMENTS = {
+    'text_layers': 'sentence_encoder.num_layers',
+    'text_rnn': 'sentence_encoder.rnn_type',
+    'pos_iou': 'loss_reg.pos_iou',
+    'reg_weight': 'loss_reg.loss_weight',
+}
 
 
 def pyramid_lengths(num_cells: int, num_levels: int) -> List[int]:
@@ -37,6 +45,7 @@ def pyramid_lengths(num_cells: int, num_levels: int) -> List[int]:
 
 
 @MODELS.register_module()
+@refuse_moved_arguments(SCDM_MOVED_ARGUMENTS)
 class SCDMGrounder(BaseGrounder):
     """SCDM: multi-scale anchors with overlap scores and boundary regression.
 
@@ -53,8 +62,11 @@ class SCDMGrounder(BaseGrounder):
        ``(d_centre, d_width)`` offsets (:mod:`.anchors`).
 
     Losses: binary cross-entropy of the overlap logits against the anchors' IoU with the
-    ground truth (``loss_overlap``), and smooth-L1 of the offsets on positive anchors (IoU >=
-    ``pos_iou``, plus each query's best anchor; ``loss_reg``).
+    ground truth (``loss_overlap``, mmaction's ``BCELossWithLogits``), and smooth-L1 of the
+    offsets on positive anchors (``loss_reg``, :class:`AnchorRegressionLoss`: IoU >=
+    ``pos_iou``, plus each query's best anchor).
+
+    ``vocab``, ``hidden_dim`` and ``dropout`` are stated once and filled into the parts.
 
     Args:
         vocab: GloVe subset folder or text file (the pipeline's vocabulary).
@@ -63,12 +75,13 @@ class SCDMGrounder(BaseGrounder):
         num_cells: Grid size ``T`` (divisible by ``2**num_levels``).
         num_levels: Pyramid levels.
         anchor_ratios: Anchor widths relative to a level's cell.
-        text_layers: Recurrent layers of the sentence encoder.
-        text_rnn: ``'lstm'`` or ``'gru'``.
         attn_dim: Hidden size of the modulation's word attention.
         dropout: Dropout on the projected clip features and the word vectors.
-        pos_iou: IoU from which an anchor's offsets are trained.
-        reg_weight: Weight of ``loss_reg``.
+        sentence_encoder: Config of the sentence encoder (``GloveRNNSentenceEncoder``:
+            ``num_layers``, ``rnn_type``).
+        loss_overlap: Config of the overlap loss.
+        loss_reg: Config of the offset loss (``AnchorRegressionLoss``: ``pos_iou``,
+            ``loss_weight``).
         topk: Moments returned by :meth:`predict_spans`.
         teacher_topk: Proposals returned by :meth:`teacher_outputs`.
         nms_thr: IoU above which a lower-ranked proposal is suppressed.
@@ -78,16 +91,18 @@ class SCDMGrounder(BaseGrounder):
 
     def __init__(self, vocab: str, video_dim: int = 1024, hidden_dim: int = 256,
                  num_cells: int = 64, num_levels: int = 5,
-                 anchor_ratios: Sequence[float] = (0.75, 1.0, 1.5), text_layers: int = 1,
-                 text_rnn: str = 'lstm', attn_dim: int = 128, dropout: float = 0.1,
-                 pos_iou: float = 0.5, reg_weight: float = 1.0, topk: int = 5,
-                 teacher_topk: int = 10, nms_thr: Optional[float] = 0.5,
+                 anchor_ratios: Sequence[float] = (0.75, 1.0, 1.5), attn_dim: int = 128,
+                 dropout: float = 0.1,
+                 sentence_encoder: dict = dict(type='GloveRNNSentenceEncoder', num_layers=1,
+                                               rnn_type='lstm'),
+                 loss_overlap: dict = dict(type='BCELossWithLogits', loss_weight=1.0),
+                 loss_reg: dict = dict(type='AnchorRegressionLoss', pos_iou=0.5,
+                                       loss_weight=1.0),
+                 topk: int = 5, teacher_topk: int = 10, nms_thr: Optional[float] = 0.5,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.num_cells = num_cells
-        self.pos_iou = pos_iou
-        self.reg_weight = reg_weight
         self.topk = topk
         self.teacher_topk = teacher_topk
         self.nms_thr = nms_thr
@@ -100,14 +115,17 @@ class SCDMGrounder(BaseGrounder):
         self.num_ratios = len(anchor_ratios)
         self.video_proj = nn.Sequential(nn.Linear(video_dim, hidden_dim), nn.ReLU(),
                                         nn.Dropout(dropout))
-        self.sentence_encoder = GloveRNNSentenceEncoder(
-            vocab, hidden_dim, num_layers=text_layers, rnn_type=text_rnn, dropout=dropout)
+        self.sentence_encoder = build_part(
+            sentence_encoder, dict(vocab=vocab, hidden_dim=hidden_dim, dropout=dropout),
+            'sentence_encoder')
         self.fusion = nn.Sequential(nn.Conv1d(2 * hidden_dim, hidden_dim, 1), nn.ReLU())
         self.level_convs = nn.ModuleList(
             nn.Conv1d(hidden_dim, hidden_dim, 3, stride=2, padding=1) for _ in lengths)
         self.modulations = nn.ModuleList(
             SemanticConditionedModulation(hidden_dim, hidden_dim, attn_dim) for _ in lengths)
         self.head = nn.Conv1d(hidden_dim, 3 * self.num_ratios, 3, padding=1)
+        self.loss_overlap = build_part(loss_overlap, {}, 'loss_overlap')
+        self.loss_reg = build_part(loss_reg, {}, 'loss_reg')
 
     def anchor_predictions(self, inputs: Dict[str, torch.Tensor]
                            ) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -139,12 +157,9 @@ class SCDMGrounder(BaseGrounder):
         iou = torch.from_numpy(temporal_iou(anchor_moments(self.anchors).cpu().numpy()[None],
                                             gt.cpu().numpy()[:, None])).float()
         iou = iou.to(logits.device)
-        positive = iou >= self.pos_iou
-        positive[torch.arange(len(iou), device=iou.device), iou.argmax(1)] = True
         target = encode_offsets(self.anchors, gt)
-        return dict(
-            loss_overlap=F.binary_cross_entropy_with_logits(logits, iou),
-            loss_reg=self.reg_weight * F.smooth_l1_loss(offsets[positive], target[positive]))
+        return dict(loss_overlap=self.loss_overlap(logits, iou),
+                    loss_reg=self.loss_reg(offsets, target, iou))
 
     def ranked_proposals(self, inputs: Dict[str, torch.Tensor],
                          k: int) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -8,10 +8,24 @@ from mmaction.registry import MODELS
 from mmemtm.structures import GroundingDataSample
 from mmemtm.text import WordVocabulary
 from ..grounders.base_grounder import BaseGrounder, TeacherOutputs
-from ..utils import build_part, decode_spans, valid_lengths, with_max_vlen
+from ..utils import (build_part, decode_spans, refuse_moved_arguments, valid_lengths,
+                     with_max_vlen)
+
+
+#: Arguments of the flat constructor (before the nested part configs) -> their place now.
+SEQPAN_MOVED_ARGUMENTS = {
+    'num_chars': 'encoder.num_chars',
+    'char_dim': 'encoder.char_dim',
+    'char_filters': 'encoder.char_filters',
+    'char_widths': 'encoder.char_widths',
+    'num_attn_layers': 'attention.num_layers',
+    'final_norm': 'attention.final_norm',
+    'match_weight': 'head.match_weight',
+}
 
 
 @MODELS.register_module()
+@refuse_moved_arguments(SEQPAN_MOVED_ARGUMENTS)
 class SeqPANGrounder(BaseGrounder):
     """Embedding -> shared encoder -> dual attention blocks -> :class:`SpanGroundingHead`.
 

@@ -16,19 +16,22 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 
 from mmemtm.structures import GroundingDataSample, temporal_iou
-from ..encoders.rnn_sentence_encoder import GloveRNNSentenceEncoder
 from ..grounders.base_grounder import BaseGrounder, TeacherOutputs
-from ..layers.map2d_layers import TemporalMapConvStack, span_feature_map, valid_span_mask
+from ..layers.map2d_layers import span_feature_map, valid_span_mask
+from ..utils import build_part, refuse_moved_arguments
 from ..utils.decoding import NEG_INF, topk_spans
 from .clip_grid import grid_candidate_moments, grid_spans_to_clip_spans, pool_clips_to_grid
 from .targets import annotated_moments
 
-def scaled_iou_targets(iou: torch.Tensor, iou_min: float, iou_max: float) -> torch.Tensor:
-    """2D-TAN's training targets: ``clamp((iou - iou_min) / (iou_max - iou_min), 0, 1)``."""
-    if not iou_max > iou_min:
-        raise ValueError(f'iou_max ({iou_max}) must be greater than iou_min ({iou_min})')
-    return ((iou - iou_min) / (iou_max - iou_min)).clamp(0.0, 1.0)
-
+#: Arguments of the flat constructor (before the nested part configs) -> their place now.
+TAN2D_MOVED_ARGUMENTS = {
+    'text_layers': 'sentence_encoder.num_layers',
+    'text_rnn': 'sentence_encoder.rnn_type',
+    'map_layers': 'map_convs.num_layers',
+    'kernel_size': 'map_convs.kernel_size',
+    'iou_min': 'loss_iou.iou_min',
+    'iou_max': 'loss_iou.iou_max',
+}
 
 def candidate_ious(data_samples: List[GroundingDataSample], grid_len: torch.Tensor,
                    v_len: torch.Tensor, num_cells: int) -> torch.Tensor:
@@ -44,6 +47,7 @@ def candidate_ious(data_samples: List[GroundingDataSample], grid_len: torch.Tens
 
 
 @MODELS.register_module()
+@refuse_moved_arguments(TAN2D_MOVED_ARGUMENTS)
 class TAN2DGrounder(BaseGrounder):
     """2D-TAN: scores every candidate span of a ``T``-cell grid on a 2-D temporal map.
 
@@ -52,10 +56,13 @@ class TAN2DGrounder(BaseGrounder):
     1. the ``v_len`` valid clips ``[B, L, D]`` are averaged into ``g = min(v_len, T)`` cells
        (:func:`pool_clips_to_grid`), projected to ``H`` (1x1 convolution + ReLU) → ``[B, H, T]``;
     2. span features ``[B, H, T, T]`` by max- or average-pooling over each span's cells;
-    3. the sentence (BiLSTM over frozen GloVe, final states) is projected to ``H`` and fused by
-       Hadamard product, then L2-normalised over channels;
-    4. :class:`TemporalMapConvStack` and a 1x1 convolution give one logit per span ``[B, T, T]``;
-       only candidates ``i <= j < g`` (and, with ``num_dense``, 2D-TAN's sparse sampling) count.
+    3. the sentence (``sentence_encoder``: BiLSTM over frozen GloVe, final states) is projected
+       to ``H`` and fused by Hadamard product, then L2-normalised over channels;
+    4. ``map_convs`` (:class:`TemporalMapConvStack`) and a 1x1 convolution give one logit per
+       span ``[B, T, T]``; only candidates ``i <= j < g`` (and, with ``num_dense``, 2D-TAN's
+       sparse sampling) count; ``loss_iou`` (:class:`ScaledIoULoss`) trains them.
+
+    ``vocab``, ``hidden_dim`` and ``dropout`` are stated once and filled into the parts.
 
     Args:
         vocab: GloVe subset folder or text file (the pipeline's vocabulary).
@@ -66,13 +73,13 @@ class TAN2DGrounder(BaseGrounder):
         pooling: ``'max'`` or ``'avg'`` span pooling.
         num_dense: Sparse sampling: spans longer than this many cells are sampled on coarser
             strides (2D-TAN: 16 for T ≥ 64); None keeps every span.
-        text_layers: Recurrent layers of the sentence encoder.
-        text_rnn: ``'lstm'`` or ``'gru'``.
-        map_layers: 2-D convolution layers.
-        kernel_size: Kernel size of the 2-D convolutions.
         dropout: Dropout on the projected clip features, the word vectors and the map layers.
-        iou_min: IoU mapped to target 0 (TACoS 0.3, Charades-STA/ActivityNet 0.5).
-        iou_max: IoU mapped to target 1 (TACoS 0.7, Charades-STA/ActivityNet 1.0).
+        sentence_encoder: Config of the sentence encoder (``GloveRNNSentenceEncoder``:
+            ``num_layers``, ``rnn_type``).
+        map_convs: Config of the map convolutions (``TemporalMapConvStack``: ``num_layers``,
+            ``kernel_size``).
+        loss_iou: Config of the loss (``ScaledIoULoss``: ``iou_min``, ``iou_max``; TACoS 0.3 /
+            0.7, Charades-STA and ActivityNet 0.5 / 1.0).
         topk: Moments returned by :meth:`predict_spans`.
         nms_thr: IoU (on the grid) above which a lower-ranked moment is suppressed.
         data_preprocessor: Config of the data preprocessor.
@@ -81,30 +88,32 @@ class TAN2DGrounder(BaseGrounder):
 
     def __init__(self, vocab: str, video_dim: int = 1024, hidden_dim: int = 512,
                  num_cells: int = 128, pooling: str = 'max', num_dense: Optional[int] = None,
-                 text_layers: int = 1, text_rnn: str = 'lstm', map_layers: int = 8,
-                 kernel_size: int = 5, dropout: float = 0.1, iou_min: float = 0.3,
-                 iou_max: float = 0.7, topk: int = 5, nms_thr: Optional[float] = 0.5,
+                 dropout: float = 0.1,
+                 sentence_encoder: dict = dict(type='GloveRNNSentenceEncoder', num_layers=1,
+                                               rnn_type='lstm'),
+                 map_convs: dict = dict(type='TemporalMapConvStack', num_layers=8,
+                                        kernel_size=5),
+                 loss_iou: dict = dict(type='ScaledIoULoss', iou_min=0.3, iou_max=0.7),
+                 topk: int = 5, nms_thr: Optional[float] = 0.5,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if pooling not in ('max', 'avg'):
             raise ValueError(f'pooling must be "max" or "avg", got {pooling!r}')
-        if not 0 <= iou_min < iou_max <= 1:
-            raise ValueError(f'need 0 <= iou_min < iou_max <= 1, got {iou_min}, {iou_max}')
         self.num_cells = num_cells
         self.pooling = pooling
         self.num_dense = num_dense
-        self.iou_min, self.iou_max = iou_min, iou_max
         self.topk = topk
         self.nms_thr = nms_thr
         self.video_proj = nn.Sequential(nn.Conv1d(video_dim, hidden_dim, 1), nn.ReLU(),
                                         nn.Dropout(dropout))
-        self.sentence_encoder = GloveRNNSentenceEncoder(
-            vocab, hidden_dim, num_layers=text_layers, rnn_type=text_rnn, dropout=dropout)
+        shared = dict(vocab=vocab, hidden_dim=hidden_dim, dropout=dropout)
+        self.sentence_encoder = build_part(sentence_encoder, shared, 'sentence_encoder')
         self.text_proj = nn.Linear(hidden_dim, hidden_dim)
-        self.map_convs = TemporalMapConvStack(hidden_dim, hidden_dim, map_layers, kernel_size,
-                                              dropout)
+        self.map_convs = build_part(map_convs, dict(shared, in_channels=hidden_dim,
+                                                    hidden_channels=hidden_dim), 'map_convs')
         self.score_head = nn.Conv2d(hidden_dim, 1, 1)
+        self.loss_iou = build_part(loss_iou, {}, 'loss_iou')
 
     def score_logits(self, inputs: Dict[str, torch.Tensor]
                      ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -132,9 +141,7 @@ class TAN2DGrounder(BaseGrounder):
         logits, mask, grid_len = self.score_logits(inputs)
         iou = candidate_ious(data_samples, grid_len, inputs['video_mask'].sum(1).long(),
                              self.num_cells)
-        target = scaled_iou_targets(iou, self.iou_min, self.iou_max)
-        loss = F.binary_cross_entropy_with_logits(logits, target, reduction='none')
-        return dict(loss_scaled_iou=(loss * mask).sum() / mask.sum().clamp(min=1))
+        return dict(loss_scaled_iou=self.loss_iou(logits, iou, mask))
 
     def score_map(self, inputs: Dict[str, torch.Tensor]
                   ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

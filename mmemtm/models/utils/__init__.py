@@ -4,12 +4,12 @@ from .decoding import (NEG_INF, decode_spans, mask_span_map, masked_log_softmax,
                        topk_moments, topk_spans, valid_span_mask)
 from .init import glorot_init_cfg, glorot_parameter
 from .masking import apply_mask, masked_softmax, valid_lengths
-from .parts import build_part, with_max_vlen
+from .parts import build_part, refuse_moved_arguments, with_max_vlen
 
 __all__ = [
-    'NEG_INF', 'apply_mask', 'build_part', 'decode_spans', 'glorot_init_cfg', 'glorot_parameter',
-    'mask_span_map', 'masked_log_softmax', 'masked_softmax', 'merge_heads',
-    'multi_head_attention', 'span_log_score_map', 'span_score_map', 'valid_span_mask', 'split_heads', 'topk_spans', 'pairwise_moment_iou',
-    'moment_nms_order', 'topk_moments',
-    'valid_lengths', 'with_max_vlen'
+    'apply_mask', 'build_part', 'decode_spans', 'glorot_init_cfg', 'glorot_parameter',
+    'mask_span_map', 'masked_log_softmax', 'masked_softmax', 'merge_heads', 'moment_nms_order',
+    'multi_head_attention', 'NEG_INF', 'pairwise_moment_iou', 'refuse_moved_arguments',
+    'span_log_score_map', 'span_score_map', 'split_heads', 'topk_moments', 'topk_spans',
+    'valid_lengths', 'valid_span_mask', 'with_max_vlen'
 ]

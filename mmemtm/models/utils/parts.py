@@ -1,9 +1,12 @@
 """Building a model's parts from nested configs, with the facts they share stated once."""
+import functools
 import inspect
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, Type, TypeVar
 
 import torch.nn as nn
 from mmaction.registry import MODELS
+
+ModelClass = TypeVar('ModelClass', bound=Type[nn.Module])
 
 
 def build_part(cfg: Mapping[str, Any], shared: Mapping[str, Any], where: str,
@@ -57,3 +60,31 @@ def with_max_vlen(data_preprocessor: Optional[Mapping[str, Any]], max_vlen: int
                          'grid')
     cfg['max_vlen'] = max_vlen
     return cfg
+
+
+def refuse_moved_arguments(moved: Mapping[str, str]) -> Callable[[ModelClass], ModelClass]:
+    """Class decorator: an argument of the flat constructor that moved into a part's nested
+    config (``moved``: old name -> where it is now) raises a TypeError that says where, instead
+    of Python's "unexpected keyword argument". Old configs thus fail with what changed.
+
+    The constructor's signature is kept (``inspect.signature`` follows ``__wrapped__``).
+    """
+
+    def decorate(cls: ModelClass) -> ModelClass:
+        init = cls.__init__
+
+        @functools.wraps(init)
+        def __init__(self, *args, **kwargs):
+            old = [key for key in kwargs if key in moved]
+            if old:
+                where = '; '.join(f'{key} -> {moved[key]}' for key in old)
+                raise TypeError(f'{cls.__name__}: the flat arguments {old} moved into the '
+                                f'nested part configs ({where}); see configs/_base_/models/ '
+                                'for the layout. Checkpoints trained with the flat '
+                                'constructor load unchanged')
+            init(self, *args, **kwargs)
+
+        cls.__init__ = __init__
+        return cls
+
+    return decorate

@@ -9,7 +9,7 @@ from mmaction.registry import MODELS
 import mmemtm  # noqa: F401  (registers the models)
 from mmemtm.models.grounders.base_grounder import (TEACHER_OUTPUT_KEYS, BaseGrounder,
                                                    check_teacher_outputs)
-from mmemtm.models.heads.teacher_heads import HEAD_OF_KIND, build_teacher_curve_head
+from mmemtm.models.converters.teacher_curves import CONVERTER_OF_KIND, build_curve_converter
 
 GLOVE = str(Path(__file__).resolve().parents[3] / 'demo' / 'data' / 'tacos_subset' / 'glove')
 V_LENS, N_WORDS, LENGTH, DIM = (7, 16, 3), (4, 2, 6), 16, 16
@@ -22,7 +22,8 @@ TINY_TEACHERS = {
         vocab=GLOVE, max_vlen=LENGTH, video_dim=DIM, dim=8, num_heads=2, encoder=TINY_ENCODER,
         attention=dict(type='DualAttentionEncoder', num_layers=1))),
     'TAN2DGrounder': ('map2d', dict(
-        vocab=GLOVE, video_dim=DIM, hidden_dim=8, num_cells=8, map_layers=1, kernel_size=3)),
+        vocab=GLOVE, video_dim=DIM, hidden_dim=8, num_cells=8,
+        map_convs=dict(type='TemporalMapConvStack', num_layers=1, kernel_size=3))),
     'SCDMGrounder': ('proposals', dict(
         vocab=GLOVE, video_dim=DIM, hidden_dim=8, num_cells=16, num_levels=3, attn_dim=8,
         teacher_topk=6)),
@@ -85,16 +86,16 @@ def test_teacher_outputs_satisfy_the_contract(name):
 
     # the unified head of the kind accepts them as they are
     grid = inputs['video_mask'].sum(1).long()
-    curves = build_teacher_curve_head(kind).curves_on_teacher_grid(out, grid)
+    curves = build_curve_converter(kind).curves_on_teacher_grid(out, grid)
     expected = out['valid_len'].tolist() if 'valid_len' in out else grid.tolist()
     assert [tuple(c.shape) for c in curves] == [(2, n) for n in expected]
     assert all(torch.isfinite(c).all() for c in curves)
 
 
 def test_contract_keys_are_those_the_unified_heads_read():
-    assert set(HEAD_OF_KIND) == set(TEACHER_OUTPUT_KEYS)
+    assert set(CONVERTER_OF_KIND) == set(TEACHER_OUTPUT_KEYS)
     for kind, keys in TEACHER_OUTPUT_KEYS.items():
-        assert tuple(build_teacher_curve_head(kind).required_keys) == keys
+        assert tuple(build_curve_converter(kind).required_keys) == keys
 
 
 class NotATeacher(BaseGrounder):

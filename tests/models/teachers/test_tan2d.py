@@ -4,13 +4,15 @@ from mmaction.registry import MODELS
 
 from mmemtm.models.layers import (TemporalMapConvStack, sparse_span_mask, span_feature_map,
                                   valid_span_mask)
-from mmemtm.models.teachers.tan2d import candidate_ious, scaled_iou_targets
+from mmemtm.models.losses import scaled_iou_targets
+from mmemtm.models.teachers.tan2d import candidate_ious
 from mmemtm.structures import GroundingDataSample
 
 
 def tiny_tan2d(glove, **kwargs):
     cfg = dict(type='TAN2DGrounder', vocab=glove, video_dim=16, hidden_dim=8, num_cells=8,
-               map_layers=2, kernel_size=3, dropout=0.0)
+               map_convs=dict(type='TemporalMapConvStack', num_layers=2, kernel_size=3),
+               dropout=0.0)
     cfg.update(kwargs)
     return MODELS.build(cfg).eval()
 
@@ -62,14 +64,6 @@ def test_map_convs_zero_outside_the_mask():
     assert out[0][:, ~mask[0]].abs().sum() == 0
     with pytest.raises(ValueError, match='odd'):
         TemporalMapConvStack(4, 6, num_layers=1, kernel_size=4)
-
-
-def test_scaled_iou_targets_by_hand():
-    iou = torch.tensor([0.0, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9, 1.0])
-    target = scaled_iou_targets(iou, 0.3, 0.7)
-    assert torch.allclose(target, torch.tensor([0.0, 0.0, 0.0, 0.25, 0.5, 1.0, 1.0, 1.0]))
-    with pytest.raises(ValueError):
-        scaled_iou_targets(iou, 0.7, 0.3)
 
 
 def test_candidate_iou_targets_by_hand():

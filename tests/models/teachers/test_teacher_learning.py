@@ -136,7 +136,8 @@ def train_and_evaluate(cfg: Config):
 
 @pytest.mark.parametrize('config_file,model', [
     ('configs/teachers/tan2d_tacos_demo.py',
-     dict(hidden_dim=32, num_cells=16, map_layers=3, kernel_size=3)),
+     dict(hidden_dim=32, num_cells=16,
+          map_convs=dict(type='TemporalMapConvStack', num_layers=3, kernel_size=3))),
     ('configs/teachers/scdm_tacos_demo.py',
      dict(hidden_dim=32, num_cells=32, num_levels=4, attn_dim=32)),
 ])

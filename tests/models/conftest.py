@@ -1,11 +1,11 @@
-"""Shared fixtures of the teacher tests: the bundled GloVe subset and random batches."""
+"""Shared fixtures of the model tests: the bundled GloVe subset and random batches."""
 from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence
 
 import pytest
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_ROOT = REPO_ROOT / 'demo' / 'data' / 'tacos_subset'
 
 

@@ -1,12 +1,14 @@
-"""Unified teacher heads: heterogeneous teacher outputs as 1-D start/end curves.
+"""Teacher-curve converters: heterogeneous teacher outputs as 1-D start/end curves.
 
-EMTM distils from teachers of different families (docs/method.md §4.2). Each head turns one
+EMTM distils from teachers of different families (docs/method.md §4.2; the paper calls these
+converters "unified teacher heads", but they have no weights and are not part of any network:
+they run when teacher outputs are dumped or imported). Each converter turns one
 family's outputs (the teacher-output contract of ``BaseGrounder`` teachers) into curves
 ``[B, 2, L_out]`` (row 0 start, row 1 end) on a target clip grid:
 
-* ``kind='span'`` (:class:`SpanTeacherCurveHead`): start/end logits ``[B, L]``;
-* ``kind='map2d'`` (:class:`Map2DTeacherCurveHead`): start x end score maps ``[B, T, T]``;
-* ``kind='proposals'`` (:class:`ProposalTeacherCurveHead`): scored moments, fractions of the video.
+* ``kind='span'`` (:class:`SpanCurveConverter`): start/end logits ``[B, L]``;
+* ``kind='map2d'`` (:class:`Map2DCurveConverter`): start x end score maps ``[B, T, T]``;
+* ``kind='proposals'`` (:class:`ProposalCurveConverter`): scored moments, fractions of the video.
 
 Every sample is converted on its own: the teacher's curves are cropped to the teacher's valid
 length BEFORE they are moved to the sample's target valid length, and positions past the target
@@ -30,11 +32,11 @@ from mmengine.model import BaseModule
 
 from mmemtm.structures.curves import (NORMALIZE_MODES, RESAMPLE_MODES, normalize_curves,
                                       rebin_boundary_curves, resample_curves)
-#: Registered head of each teacher-output kind.
-HEAD_OF_KIND = {
-    'span': 'SpanTeacherCurveHead',
-    'map2d': 'Map2DTeacherCurveHead',
-    'proposals': 'ProposalTeacherCurveHead',
+#: Registered converter of each teacher-output kind.
+CONVERTER_OF_KIND = {
+    'span': 'SpanCurveConverter',
+    'map2d': 'Map2DCurveConverter',
+    'proposals': 'ProposalCurveConverter',
 }
 
 Lengths = Union[torch.Tensor, Sequence[int]]
@@ -70,8 +72,8 @@ def _as_lengths(lengths: Lengths, batch: int, name: str) -> List[int]:
     return values
 
 
-class BaseTeacherCurveHead(BaseModule):
-    """Common part of the unified teacher heads (no parameters).
+class BaseCurveConverter(BaseModule):
+    """Common part of the teacher-curve converters (no parameters).
 
     ``forward(outputs, target_len, out_len=None)`` converts each sample ``b`` to curves on
     ``target_len[b]`` clips and returns ``[B, 2, L_out]`` float32 (row 0 start, row 1 end),
@@ -82,10 +84,10 @@ class BaseTeacherCurveHead(BaseModule):
             the target grid.
         resample: Grid change, ``'boundary'`` (default, exact clip spans) or ``'linear'`` (the
             reference's align-corners interpolation).
-        init_cfg: Initialisation config (unused, the heads have no weights).
+        init_cfg: Initialisation config (unused, the converters have no weights).
     """
 
-    #: The ``kind`` of teacher outputs this head converts.
+    #: The ``kind`` of teacher outputs this converter converts.
     kind: str = ''
     #: Keys the teacher outputs must hold.
     required_keys: Sequence[str] = ()
@@ -186,7 +188,7 @@ class BaseTeacherCurveHead(BaseModule):
 
 
 def _activate(values: torch.Tensor, activation: Optional[str]) -> torch.Tensor:
-    """``values`` ``[..., L]`` through None, ``'sigmoid'`` or ``'softmax'`` (over the last axis)."""
+    """``values`` ``[..., L]`` through None, ``"sigmoid"`` or ``"softmax"`` (the last axis)."""
     if activation == 'sigmoid':
         return values.sigmoid()
     if activation == 'softmax':
@@ -195,7 +197,7 @@ def _activate(values: torch.Tensor, activation: Optional[str]) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class SpanTeacherCurveHead(BaseTeacherCurveHead):
+class SpanCurveConverter(BaseCurveConverter):
     """Span teachers (SeqPAN, EAMAT...): start/end logits as curves.
 
     Per sample: crop the logits to the teacher's ``valid_len``, apply ``activation``, normalise,
@@ -243,7 +245,7 @@ class SpanTeacherCurveHead(BaseTeacherCurveHead):
 
 
 @MODELS.register_module()
-class Map2DTeacherCurveHead(BaseTeacherCurveHead):
+class Map2DCurveConverter(BaseCurveConverter):
     """2-D map teachers (CCA, 2D-TAN...): start x end score maps as curves.
 
     Per sample, over the valid entries ``i <= j < valid_len`` of ``M = score_map[b]`` only: the
@@ -251,7 +253,7 @@ class Map2DTeacherCurveHead(BaseTeacherCurveHead):
     ``e_j = max_i M[i, j]``. Cell ``i``'s start lands on the first clip of the cell and cell
     ``j``'s end on its last clip (boundary rebinning with a maximum), i.e. every cell span lands
     on exactly the clip span the map teacher reports for it; then normalise on the target grid
-    (default: to sum 1, a distribution like the other heads' curves, so that teachers mix on a
+    (default: to sum 1, a distribution like the other converters' curves, so that teachers mix on a
     common scale; reference: L2 along time).
 
     Outputs: ``score_map`` ``[B, T, T]`` (any range, higher is better) and ``valid_len`` ``[B]``.
@@ -293,13 +295,13 @@ class Map2DTeacherCurveHead(BaseTeacherCurveHead):
 
 
 @MODELS.register_module()
-class ProposalTeacherCurveHead(BaseTeacherCurveHead):
+class ProposalCurveConverter(BaseCurveConverter):
     """Proposal teachers (BAN-APR...): scored moments as curves.
 
     Per sample: start curve ``sum_k c_k G(s_k)``, end curve ``sum_k c_k G(e_k)``, with ``G`` a
     peak-1 Gaussian bump (:func:`gaussian_bumps`, ``sigma`` on the ``[-1, 1]`` axis) rendered
     directly at the target grid's clip centres; then normalise (default: to sum 1, a
-    distribution like the other heads' curves; reference: L2).
+    distribution like the other converters' curves; reference: L2).
 
     Outputs: ``proposals`` ``[B, K, 2]`` moments as fractions of the video (0..1, start <= end)
     and ``scores`` ``[B, K]`` non-negative confidences (zero-score rows act as padding).
@@ -365,16 +367,31 @@ class ProposalTeacherCurveHead(BaseTeacherCurveHead):
             raise ValueError(f'{type(self).__name__}: sample {b} has negative scores')
 
 
-def build_teacher_curve_head(kind: str, cfg: Optional[dict] = None) -> BaseTeacherCurveHead:
-    """The unified head for teacher outputs of ``kind``: ``cfg`` if given, else the default.
+#: Registered names before the converters were renamed (they were called heads) -> today's.
+RENAMED_CONVERTERS = {
+    'SpanTeacherCurveHead': 'SpanCurveConverter',
+    'Map2DTeacherCurveHead': 'Map2DCurveConverter',
+    'ProposalTeacherCurveHead': 'ProposalCurveConverter',
+}
+
+
+def build_curve_converter(kind: str, cfg: Optional[dict] = None) -> BaseCurveConverter:
+    """The converter of teacher outputs of ``kind``: ``cfg`` if given, else the default.
 
     Raises:
-        ValueError: unknown ``kind``, or ``cfg`` builds a head of another kind.
+        ValueError: unknown ``kind``; ``cfg`` names a converter by its old name (the message
+            gives the new one); or ``cfg`` builds a converter of another kind.
     """
-    if kind not in HEAD_OF_KIND:
+    if kind not in CONVERTER_OF_KIND:
         raise ValueError(f'unknown teacher output kind {kind!r}; expected one of '
-                         f'{sorted(HEAD_OF_KIND)}')
-    head = MODELS.build(dict(cfg) if cfg else dict(type=HEAD_OF_KIND[kind]))
-    if not isinstance(head, BaseTeacherCurveHead) or head.kind != kind:
-        raise ValueError(f'head config {cfg} does not convert kind={kind!r} teacher outputs')
-    return head
+                         f'{sorted(CONVERTER_OF_KIND)}')
+    old = (cfg or {}).get('type')
+    if old in RENAMED_CONVERTERS:
+        raise ValueError(f'{old} was renamed {RENAMED_CONVERTERS[old]} (the teacher-curve '
+                         f'"heads" are converters, now in mmemtm.models.converters); use '
+                         f"type='{RENAMED_CONVERTERS[old]}' in {cfg}")
+    converter = MODELS.build(dict(cfg) if cfg else dict(type=CONVERTER_OF_KIND[kind]))
+    if not isinstance(converter, BaseCurveConverter) or converter.kind != kind:
+        raise ValueError(f'converter config {cfg} does not convert kind={kind!r} teacher '
+                         'outputs')
+    return converter

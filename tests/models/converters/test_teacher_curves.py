@@ -6,9 +6,9 @@ import torch
 from mmaction.registry import MODELS
 
 import mmemtm  # noqa: F401
-from mmemtm.models.heads import (Map2DTeacherCurveHead, ProposalTeacherCurveHead,
-                                 SpanTeacherCurveHead, build_teacher_curve_head, gaussian_bumps,
-                                 normalize_curves, resample_curves)
+from mmemtm.models.converters import (Map2DCurveConverter, ProposalCurveConverter,
+                                      SpanCurveConverter, build_curve_converter,
+                                      gaussian_bumps, normalize_curves, resample_curves)
 
 
 def test_resample_identity_endpoints_and_midpoints():
@@ -57,14 +57,14 @@ def test_span_head_sigmoid_crop_then_resample():
     outputs = span_outputs(
         [[0., logit, -logit, 9., 9., 9.], [0.] * 6],
         [[-logit, 0., logit, -9., -9., -9.], [logit] * 6], [3, 6])
-    curves = SpanTeacherCurveHead(activation="sigmoid")(outputs, torch.tensor([5, 2]))
+    curves = SpanCurveConverter(activation="sigmoid")(outputs, torch.tensor([5, 2]))
     assert curves.shape == (2, 2, 5) and curves.dtype == torch.float32
     # sigmoid of the 3 valid logits: start [.5, .75, .25], end [.25, .5, .75]; rebinned 3 -> 5:
     # starts of clips 0, 1, 2 (times 0, 1/3, 2/3) land in clips 0, 1, 3; ends (times 1/3, 2/3,
     # 1) in the clips finishing there or containing them: 1, 3, 4.
     assert torch.allclose(curves[0], torch.tensor([[.5, .75, 0., .25, 0.],
                                                    [0., .25, 0., .5, .75]]))
-    linear = SpanTeacherCurveHead(activation="sigmoid", resample='linear')(outputs, [5, 2])
+    linear = SpanCurveConverter(activation="sigmoid", resample='linear')(outputs, [5, 2])
     assert torch.allclose(linear[0], torch.tensor([[.5, .625, .75, .5, .25],
                                                    [.25, .375, .5, .625, .75]]))
     # Resampling the padded length (the reference's bug) would give different values.
@@ -77,22 +77,22 @@ def test_span_head_sigmoid_crop_then_resample():
 
 def test_span_head_options_and_errors():
     outputs = span_outputs([[1., 2., 3.]], [[0., 0., 5.]], [2])
-    soft = SpanTeacherCurveHead(activation='softmax')(outputs, [2])
+    soft = SpanCurveConverter(activation='softmax')(outputs, [2])
     assert torch.allclose(soft.sum(-1), torch.ones(1, 2))
     assert torch.allclose(soft[0, 0], torch.tensor([1., 2.]).softmax(0))
-    raw = SpanTeacherCurveHead(activation=None, normalize='l2')(outputs, [2])
+    raw = SpanCurveConverter(activation=None, normalize='l2')(outputs, [2])
     assert torch.allclose(raw[0, 0], torch.tensor([1., 2.]) / 5 ** .5)
     with pytest.raises(ValueError, match='activation'):
-        SpanTeacherCurveHead(activation='relu')
+        SpanCurveConverter(activation='relu')
     with pytest.raises(ValueError, match="lack \\['valid_len'\\]"):
-        SpanTeacherCurveHead()(dict(start_logits=torch.zeros(1, 3),
+        SpanCurveConverter()(dict(start_logits=torch.zeros(1, 3),
                                     end_logits=torch.zeros(1, 3)), [3])
     with pytest.raises(ValueError, match="kind='map2d'"):
-        SpanTeacherCurveHead()(dict(outputs, kind='map2d'), [3])
+        SpanCurveConverter()(dict(outputs, kind='map2d'), [3])
     with pytest.raises(ValueError, match='valid_len 4'):
-        SpanTeacherCurveHead()(span_outputs([[1., 2., 3.]], [[0., 0., 5.]], [4]), [3])
+        SpanCurveConverter()(span_outputs([[1., 2., 3.]], [[0., 0., 5.]], [4]), [3])
     with pytest.raises(ValueError, match='target_len has 2 entries'):
-        SpanTeacherCurveHead()(outputs, [3, 3])
+        SpanCurveConverter()(outputs, [3, 3])
 
 
 def test_map2d_head_row_and_column_maxima_over_valid_upper_triangle():
@@ -104,21 +104,21 @@ def test_map2d_head_row_and_column_maxima_over_valid_upper_triangle():
         [big, big, big, big],  # row/column 3 is past valid_len = 3: ignored
     ]])
     outputs = dict(kind='map2d', score_map=score_map, valid_len=torch.tensor([3]))
-    raw = Map2DTeacherCurveHead(normalize=None)(outputs, [3])
+    raw = Map2DCurveConverter(normalize=None)(outputs, [3])
     assert torch.allclose(raw[0], torch.tensor([[2., 3., 4.], [1., 3., 4.]]))
-    l2 = Map2DTeacherCurveHead(normalize="l2")(outputs, [3])
+    l2 = Map2DCurveConverter(normalize="l2")(outputs, [3])
     assert torch.allclose(l2[0, 0], torch.tensor([2., 3., 4.]) / 29 ** .5)
     assert torch.allclose(l2[0, 1], torch.tensor([1., 3., 4.]) / 26 ** .5)
     # Cells of a 3-cell grid on 5 clips cover clips 0-1, 1-3, 3-4: a cell's start lands on its
     # first clip, its end on its last.
-    longer = Map2DTeacherCurveHead(normalize=None)(outputs, [5], out_len=6)
+    longer = Map2DCurveConverter(normalize=None)(outputs, [5], out_len=6)
     assert torch.allclose(longer[0], torch.tensor([[2., 3., 0., 4., 0., 0.],
                                                    [0., 1., 0., 3., 4., 0.]]))
-    sig = Map2DTeacherCurveHead(activation='sigmoid', normalize='max')(outputs, [3])
+    sig = Map2DCurveConverter(activation='sigmoid', normalize='max')(outputs, [3])
     assert torch.allclose(sig[0, 0], torch.tensor([2., 3., 4.]).sigmoid() / torch.tensor(4.)
                           .sigmoid())
     with pytest.raises(ValueError, match=r'\[B, T, T\]'):
-        Map2DTeacherCurveHead()(dict(score_map=torch.zeros(1, 3, 4),
+        Map2DCurveConverter()(dict(score_map=torch.zeros(1, 3, 4),
                                      valid_len=torch.tensor([3])), [3])
 
 
@@ -126,13 +126,13 @@ def test_proposal_head_bumps_peak_at_the_right_clips():
     # 8-clip grid: clip i is centred at (i + 0.5) / 8. 0.3125 = clip 2, 0.6875 = clip 5.
     outputs = dict(kind='proposals', proposals=torch.tensor([[[0.3125, 0.6875]]]),
                    scores=torch.tensor([[1.]]))
-    curves = ProposalTeacherCurveHead(normalize=None)(outputs, [8])
+    curves = ProposalCurveConverter(normalize=None)(outputs, [8])
     assert curves[0, 0].argmax() == 2 and curves[0, 1].argmax() == 5
     assert torch.isclose(curves[0, 0, 2], torch.tensor(1.))
     # one clip away = 0.25 on the [-1, 1] axis: exp(-0.25^2 / (2 * 0.1^2)) = exp(-3.125)
     assert torch.isclose(curves[0, 0, 1], torch.tensor(math.exp(-3.125)))
     assert torch.isclose(curves[0, 1, 6], torch.tensor(math.exp(-3.125)))
-    l2 = ProposalTeacherCurveHead(normalize="l2")(outputs, [8])
+    l2 = ProposalCurveConverter(normalize="l2")(outputs, [8])
     assert torch.allclose(l2.norm(dim=-1), torch.ones(1, 2))
 
 
@@ -140,7 +140,7 @@ def test_proposal_head_weights_topk_and_independent_samples():
     props = torch.tensor([[[0.1, 0.3], [0.6, 0.9]], [[0.5, 0.5], [0.0, 1.0]]])
     scores = torch.tensor([[2., 0.5], [1., 0.]])
     outputs = dict(kind='proposals', proposals=props, scores=scores)
-    head = ProposalTeacherCurveHead(normalize=None)
+    head = ProposalCurveConverter(normalize=None)
     both = head(outputs, [10, 4])
     expected0 = 2 * gaussian_bumps(torch.tensor([0.1]), torch.ones(1), 10, 0.1) + \
         0.5 * gaussian_bumps(torch.tensor([0.6]), torch.ones(1), 10, 0.1)
@@ -149,13 +149,13 @@ def test_proposal_head_weights_topk_and_independent_samples():
     alone = head(dict(proposals=props[1:], scores=scores[1:]), [4])
     assert torch.allclose(both[1, :, :4], alone[0]) and torch.equal(both[1, :, 4:],
                                                                       torch.zeros(2, 6))
-    top1 = ProposalTeacherCurveHead(normalize=None, topk=1)(outputs, [10, 4])
+    top1 = ProposalCurveConverter(normalize=None, topk=1)(outputs, [10, 4])
     assert torch.allclose(top1[0, 0], 2 * gaussian_bumps(torch.tensor([0.1]), torch.ones(1), 10,
                                                          0.1))
 
 
 def test_proposal_head_rejects_bad_proposals():
-    head = ProposalTeacherCurveHead()
+    head = ProposalCurveConverter()
     with pytest.raises(ValueError, match='sample 0 has proposals outside'):
         head(dict(proposals=torch.tensor([[[3., 10.]]]), scores=torch.ones(1, 1)), [8])
     with pytest.raises(ValueError, match='start is after its end'):
@@ -169,34 +169,39 @@ def test_proposal_head_rejects_bad_proposals():
 
 def test_curves_on_teacher_grid_crops_without_resampling():
     outputs = span_outputs([[0., 1., 2., 3.], [1., 1., 1., 1.]], [[0.] * 4, [2.] * 4], [2, 4])
-    curves = SpanTeacherCurveHead(activation=None).curves_on_teacher_grid(outputs)
+    curves = SpanCurveConverter(activation=None).curves_on_teacher_grid(outputs)
     assert [c.shape for c in curves] == [(2, 2), (2, 4)]
     assert torch.equal(curves[0][0], torch.tensor([0., 1.]))
     props = dict(proposals=torch.tensor([[[.2, .8]], [[.1, .4]]]), scores=torch.ones(2, 1))
-    drawn = ProposalTeacherCurveHead().curves_on_teacher_grid(props, torch.tensor([5, 7]))
+    drawn = ProposalCurveConverter().curves_on_teacher_grid(props, torch.tensor([5, 7]))
     assert [c.shape for c in drawn] == [(2, 5), (2, 7)]
 
 
 def test_build_by_kind_and_registry():
-    assert isinstance(build_teacher_curve_head('span'), SpanTeacherCurveHead)
-    assert isinstance(build_teacher_curve_head('map2d'), Map2DTeacherCurveHead)
-    head = build_teacher_curve_head('proposals', dict(type='ProposalTeacherCurveHead', sigma=.2))
-    assert head.sigma == .2
-    assert isinstance(MODELS.build(dict(type='SpanTeacherCurveHead')), SpanTeacherCurveHead)
+    assert isinstance(build_curve_converter('span'), SpanCurveConverter)
+    assert isinstance(build_curve_converter('map2d'), Map2DCurveConverter)
+    converter = build_curve_converter('proposals', dict(type='ProposalCurveConverter', sigma=.2))
+    assert converter.sigma == .2
+    assert isinstance(MODELS.build(dict(type='SpanCurveConverter')), SpanCurveConverter)
     with pytest.raises(ValueError, match='unknown teacher output kind'):
-        build_teacher_curve_head('heatmap')
+        build_curve_converter('heatmap')
     with pytest.raises(ValueError, match="kind='span'"):
-        build_teacher_curve_head('span', dict(type='Map2DTeacherCurveHead'))
+        build_curve_converter('span', dict(type='Map2DCurveConverter'))
+
+
+def test_a_config_with_the_old_head_name_says_what_it_is_called_now():
+    with pytest.raises(ValueError, match="SpanTeacherCurveHead was renamed SpanCurveConverter"):
+        build_curve_converter('span', dict(type='SpanTeacherCurveHead', activation='softmax'))
 
 
 def test_default_curves_are_distributions():
-    span = SpanTeacherCurveHead()(span_outputs([[0., 1., 2., 9.]], [[2., 0., 0., 9.]], [3]), [3])
+    span = SpanCurveConverter()(span_outputs([[0., 1., 2., 9.]], [[2., 0., 0., 9.]], [3]), [3])
     torch.testing.assert_close(span.sum(-1), torch.ones(1, 2))
     torch.testing.assert_close(span[0, 0], torch.tensor([0., 1., 2.]).softmax(-1))
-    maps = Map2DTeacherCurveHead()(dict(score_map=torch.rand(2, 4, 4),
+    maps = Map2DCurveConverter()(dict(score_map=torch.rand(2, 4, 4),
                                         valid_len=torch.tensor([4, 3])), [4, 3])
     torch.testing.assert_close(maps.sum(-1), torch.ones(2, 2))
-    props = ProposalTeacherCurveHead()(dict(proposals=torch.tensor([[[.2, .6], [.1, .9]]]),
+    props = ProposalCurveConverter()(dict(proposals=torch.tensor([[[.2, .6], [.1, .9]]]),
                                             scores=torch.tensor([[.9, .3]])), [10])
     torch.testing.assert_close(props.sum(-1), torch.ones(1, 2))
 
@@ -227,7 +232,7 @@ def test_a_perfect_map_teacher_decodes_to_its_own_moments(cells):
     score_map = torch.zeros(num, cells, cells)
     score_map[torch.arange(num), spans[:, 0], spans[:, 1]] = 1.
     outputs = dict(kind='map2d', score_map=score_map, valid_len=torch.full((num, ), cells))
-    curves = Map2DTeacherCurveHead()(outputs, [length] * num)
+    curves = Map2DCurveConverter()(outputs, [length] * num)
     ratio = length // cells  # the clip span of cell span (i, j): (i * r, (j + 1) * r - 1)
     gt = [(int(s) * ratio, (int(e) + 1) * ratio - 1) for s, e in spans]
     assert _decoded_iou(curves, gt, length) >= 0.99
@@ -242,7 +247,7 @@ def test_a_perfect_span_teacher_on_a_finer_grid_decodes_to_its_moments(teacher_l
     logits[torch.arange(num), 0, spans[:, 0] * ratio] = 30.
     logits[torch.arange(num), 1, (spans[:, 1] + 1) * ratio - 1] = 30.
     outputs = span_outputs(logits[:, 0].tolist(), logits[:, 1].tolist(), [teacher_len] * num)
-    curves = SpanTeacherCurveHead()(outputs, [length] * num)
+    curves = SpanCurveConverter()(outputs, [length] * num)
     assert _decoded_iou(curves, spans.tolist(), length) >= 0.99
     torch.testing.assert_close(curves.sum(-1), torch.ones(num, 2))
 
@@ -251,8 +256,8 @@ def test_normalised_on_the_target_grid_every_teacher_weighs_the_same():
     # A map teacher on 16 cells and a span teacher on 64 clips, both on the 64-clip student grid:
     # each curve sums to 1 there (normalising on 16 cells, then interpolating, gave 4).
     score_map = torch.rand(1, 16, 16)
-    curves = Map2DTeacherCurveHead()(dict(kind='map2d', score_map=score_map,
+    curves = Map2DCurveConverter()(dict(kind='map2d', score_map=score_map,
                                           valid_len=torch.tensor([16])), [64])
     torch.testing.assert_close(curves.sum(-1), torch.ones(1, 2))
-    span = SpanTeacherCurveHead()(span_outputs([[0.] * 64], [[0.] * 64], [64]), [64])
+    span = SpanCurveConverter()(span_outputs([[0.] * 64], [[0.] * 64], [64]), [64])
     torch.testing.assert_close(span.sum(-1), torch.ones(1, 2))

@@ -1,0 +1,3 @@
+from .parts_optim_constructor import PartsOptimWrapperConstructor
+
+__all__ = ['PartsOptimWrapperConstructor']

@@ -1,0 +1,3 @@
+from .two_pass_loop import TwoPassEpochBasedTrainLoop
+
+__all__ = ['TwoPassEpochBasedTrainLoop']

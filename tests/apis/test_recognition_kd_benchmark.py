@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+import torch
+
+from mmemtm.apis.recognition_kd import (DistillerCheckpointError, strip_distiller_checkpoint,
+                                        student_config)
+from mmemtm.apis.recognition_kd_benchmark import (head_to_head, hits, markdown_table,
+                                                  summary_rows)
+
+
+def _run(tmp_path, name, correct, labels):
+    """A finished run whose test scores put the true class first on ``correct`` clips."""
+    scores = np.full((len(labels), 10), 0.01, np.float32)
+    for i, (label, ok) in enumerate(zip(labels, correct)):
+        scores[i, label if ok else (label + 1) % 10] = 0.9
+    path = tmp_path / f'{name}.npy'
+    np.save(path, scores)
+    top1 = 100 * float(np.mean(correct))
+    return dict(test=dict(top1=top1, top5=100.0), test_scores=str(path),
+                test_labels=list(labels), minutes=1.0)
+
+
+def test_summary_pairs_rows_with_the_student_alone(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 200)
+    results = {'teacher: I3D': dict(test=dict(top1=90.0, top5=99.0), minutes=2.0)}
+    for seed in (0, 1):
+        base = rng.random(200) < 0.6
+        better = base | (rng.random(200) < 0.5)
+        results[f'student alone/seed{seed}'] = _run(tmp_path, f'b{seed}', base, labels)
+        results[f'GKD/seed{seed}'] = _run(tmp_path, f'g{seed}', better, labels)
+        results[f'staged KD/seed{seed}'] = _run(tmp_path, f's{seed}', base, labels)
+    assert hits(results, 'GKD', [0, 1]).shape == (2, 200)
+    rows = {r['row']: r for r in summary_rows(results, [0, 1, 2])}
+    assert set(rows) == {'teacher: I3D', 'student alone', 'GKD', 'staged KD'}
+    mean, low, high = rows['GKD']['ci']
+    assert low > 0 and low <= mean <= high
+    assert rows['staged KD']['ci'][0] == 0.0
+    assert rows['GKD']['seeds'] == 2 and 'ci' not in rows['student alone']
+    assert all(d > 0 for d in rows['GKD']['seed_deltas'])
+    assert head_to_head(results, [0, 1])[1] > 0
+    table = markdown_table(list(rows.values()),
+                           dict(teacher=dict(params=2e5, flops=2e7),
+                                student=dict(params=1e5, flops=5e6)))
+    assert '| GKD | 2 |' in table and '0.020' in table
+
+
+def test_strip_refuses_a_plain_checkpoint(tmp_path):
+    path = tmp_path / 'plain.pth'
+    torch.save({'state_dict': {'backbone.w': torch.zeros(1)}}, path)
+    with pytest.raises(DistillerCheckpointError, match=r'plain.pth.*backbone'):
+        strip_distiller_checkpoint(str(path), str(tmp_path / 'out.pth'))
+    assert not (tmp_path / 'out.pth').exists()
+
+
+def test_student_config_of_a_plain_config_is_refused():
+    from mmengine.config import Config
+    with pytest.raises(DistillerCheckpointError, match='no student'):
+        student_config(Config(dict(model=dict(type='Recognizer3D'))), 'cfg.py')
