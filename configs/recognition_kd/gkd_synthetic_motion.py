@@ -2,7 +2,7 @@
 # passes per epoch (the CVAE pass, then the student pass) with one optimiser each.
 # Published settings kept: CVAE loss MSE + 0.1 KL, generative distillation 0.01, attention
 # distillation 0.1, reconstruction term 0.5 ramped in linearly, Adam for the CVAE. Changed for
-# 8 CPU epochs from scratch: the ramp lasts 3 epochs instead of 20,
+# 12 CPU epochs from scratch: the ramp lasts 3 epochs instead of 20,
 # the CVAE's learning rate is 1e-3 instead of 1e-4, and the student uses the same AdamW schedule as
 # every other row (GKD fine-tunes with SGD 1e-3, momentum 0.9, weight decay 5e-4).
 _base_ = [

@@ -38,6 +38,7 @@ from mmengine.runner import Runner, load_checkpoint
 
 from mmemtm.datasets.synthetic_motion import SyntheticMotionConfig, generate_synthetic_motion
 from mmemtm.utils import dump_json_atomic, save_npy_atomic
+from mmemtm.utils.config_options import merge_cfg_options
 from .real_benchmark import paired_bootstrap
 from .recognition_kd import strip_distiller_checkpoint, student_config
 
@@ -87,13 +88,14 @@ class RecognitionKDBenchmark:
     Args:
         work_dir: Folder of the data, the runs and ``results.json``.
         seeds: Seeds of the student rows.
-        epochs: Training epochs of every student run (None: the configs' 8).
-        teacher_epochs: Training epochs of the teacher (None: its config's 16).
+        epochs: Training epochs of every student run (None: the configs' 12).
+        teacher_epochs: Training epochs of the teacher (None: its config's 40).
         data: Settings of the synthetic set.
         device: ``'cpu'`` or ``'cuda'``.
         teacher_seed: Seed of the teacher's training.
         rows: Student rows to run (default: all of :data:`STUDENT_ROWS`).
-        cfg_options: Extra config overrides of every run (``{'key.sub': value}``).
+        cfg_options: Config overrides of every distiller run (``{'key.sub': value}``; not of
+            the teacher and the student alone, so a variant of a row stays paired with them).
     """
 
     def __init__(self, work_dir: str, seeds: Sequence[int] = (0, 1, 2),
@@ -149,7 +151,8 @@ class RecognitionKDBenchmark:
             cfg.model.teacher_ckpt = self.results[TEACHER]['checkpoint']
             if cfg.model.get('pseudo_label'):
                 cfg.model.pseudo_label.num_samples = len(self.train_labels())
-        cfg.merge_from_dict(self.cfg_options)
+        if row not in (TEACHER, BASELINE):
+            merge_cfg_options(cfg, self.cfg_options)
         return cfg
 
     def train_labels(self) -> List[str]:

@@ -57,3 +57,17 @@ def test_student_config_of_a_plain_config_is_refused():
     from mmengine.config import Config
     with pytest.raises(DistillerCheckpointError, match='no student'):
         student_config(Config(dict(model=dict(type='Recognizer3D'))), 'cfg.py')
+
+
+def test_cfg_options_change_the_distiller_rows_only(tmp_path):
+    from mmemtm.apis.recognition_kd_benchmark import RecognitionKDBenchmark
+    from mmemtm.utils.config_options import ConfigOptionError
+    bench = RecognitionKDBenchmark(str(tmp_path), cfg_options={'model.loss_kd.temperature': 2.0})
+    bench.results['teacher: I3D'] = dict(checkpoint='teacher.pth')
+    assert bench.config('logit KD', 0).model.loss_kd.temperature == 2.0
+    assert 'loss_kd' not in bench.config('student alone', 0).model
+    assert bench.config('teacher: I3D', 0).model.type == 'Recognizer3D'
+    wrong = RecognitionKDBenchmark(str(tmp_path), cfg_options={'model.loss_kd.temperature': 'x'})
+    wrong.results = bench.results
+    with pytest.raises(ConfigOptionError, match='temperature'):
+        wrong.config('logit KD', 0)

@@ -18,6 +18,7 @@ import os.path as osp
 
 import mmemtm  # noqa: F401  (compatibility fixes and registration come first)
 import torch
+from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 from mmemtm.apis.real_video_smoke import real_video_smoke
@@ -34,13 +35,16 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Benchmark recognition distillation')
     parser.add_argument('--work-dir', default='work_dirs/recognition_kd_benchmark')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--epochs', type=int, help='epochs of the student runs (default: 8)')
-    parser.add_argument('--teacher-epochs', type=int, help='epochs of the teacher (default: 16)')
+    parser.add_argument('--epochs', type=int, help='epochs of the student runs (default: the configs\' 12)')
+    parser.add_argument('--teacher-epochs', type=int, help='epochs of the teacher (default: its config\'s 40)')
     parser.add_argument('--rows', nargs='+', choices=STUDENT_ROWS, help='student rows to run')
     parser.add_argument('--device', default='cpu', help='cpu or cuda')
     parser.add_argument('--threads', type=int, default=2, help='torch CPU threads')
     for split in ('train', 'val', 'test'):
         parser.add_argument(f'--{split}-per-class', type=int, default=counts[split])
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override entries of every distiller run\'s config, e.g. '
+                        'model.loss_kd.temperature=2 (with --rows, for a variant of one row)')
     parser.add_argument('--report-only', action='store_true', help='only write the report')
     parser.add_argument('--real-smoke', metavar='SHARED_DATA',
                         help='instead: the real-video smoke check (Kinetics-400 I3D teacher on '
@@ -89,7 +93,8 @@ def main() -> None:
                                                 ('val', args.val_per_class),
                                                 ('test', args.test_per_class)))
     bench = RecognitionKDBenchmark(args.work_dir, args.seeds, args.epochs, data, args.device,
-                                   teacher_epochs=args.teacher_epochs, rows=args.rows)
+                                   teacher_epochs=args.teacher_epochs, rows=args.rows,
+                                   cfg_options=args.cfg_options)
     if not args.report_only:
         bench.results.setdefault('machine', []).append(machine_info())
         bench.save()

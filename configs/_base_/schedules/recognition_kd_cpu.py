@@ -1,6 +1,6 @@
 # A CPU schedule for the synthetic motion set: AdamW with a cosine decay over the epochs
 # (by epoch, so it also fits TwoPassEpochBasedTrainLoop's two passes per epoch).
-max_epochs = 8
+max_epochs = 12
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
