@@ -70,7 +70,8 @@ def dump_teacher_curves(model: torch.nn.Module, cfg: Config, out: str, split: st
         out: Output curve file (``.npz``), written atomically.
         split: ``'train'`` (what EMTM distils from), ``'val'`` or ``'test'``.
         name: Teacher name stored in the file.
-        head: Config of the unified head (default: the head of the outputs' ``kind``).
+        head: Config of the teacher-curve converter (default: the converter of the outputs'
+            ``kind``).
         grid_len: Draw proposal curves on this many clips (default: each query's clip grid).
         batch_size: Batch size (default: the split's).
         num_workers: Data-loading workers (default: the split's).

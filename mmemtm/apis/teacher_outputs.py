@@ -11,7 +11,7 @@ holds the outputs of one query, by ``kind``:
 * ``curves``: ``curves`` ``[2, L]``, already unified (stored as they are).
 
 Records are keyed by ``query_id``, or by ``video_id`` + ``ann_index``, or by nothing (then they
-follow the order of the annotation file's records). Outputs go through the unified teacher head
+follow the order of the annotation file's records). Outputs go through the teacher-curve converter
 of their kind (or ``head``); curves are stored on the teacher's valid grid.
 
 Pickles are unpickled with :func:`mmemtm.utils.load_data_pickle`: only numpy arrays, torch
@@ -312,7 +312,7 @@ def import_teacher_outputs(source: str, kind: str, ann_file: str, out: str, name
     """
     if kind == 'proposals' and grid_len is None:
         raise ValueError('kind proposals needs grid_len (the clip grid to draw them on)')
-    curve_head = None if kind == 'curves' else build_curve_converter(kind, head)
+    converter = None if kind == 'curves' else build_curve_converter(kind, head)
     ann_records = annotation_records(ann_file, reader)
     records = input_records(load_outputs(source, trust_pickle), kind, source)
     keyed = key_records(records, ann_records, ann_file)
@@ -320,17 +320,17 @@ def import_teacher_outputs(source: str, kind: str, ann_file: str, out: str, name
     missing = sorted(set(valid_ids) - {qid for qid, _, _ in keyed})
     if missing and not allow_partial:
         raise TeacherCurveError(f'{source}: {len(missing)} queries of {ann_file} have no '
-                                f'outputs, e.g. {missing[:5]} (allow_partial=True / --allow-partial '
-                                'accepts this)')
+                                f'outputs, e.g. {missing[:5]} (allow_partial=True / '
+                                '--allow-partial accepts this)')
     info = {qid: (vid, sentence) for qid, vid, sentence in ann_records}
     entries = []
     progress = ProgressBar(len(keyed))
     for qid, where, record in keyed:
-        curves = record_curves(record, where, kind, curve_head, grid_len)
+        curves = record_curves(record, where, kind, converter, grid_len)
         check_valid_len(record, where, kind, unpadded)
         entries.append(TeacherCurveEntry(qid, info[qid][0], info[qid][1], curves))
         progress.update()
     meta = dict(source=osp.abspath(source), ann_file=osp.abspath(ann_file),
-                head=repr(curve_head) if curve_head is not None else None, grid_len=grid_len,
+                head=repr(converter) if converter is not None else None, grid_len=grid_len,
                 missing=len(missing))
     return save_teacher_curves(out, entries, teacher=name, kind=kind, extra_meta=meta)

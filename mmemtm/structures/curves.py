@@ -1,6 +1,6 @@
 """Start/end curves on clip grids: moving them between grids and rescaling them.
 
-Shared by the datasets (``LoadTeacherCurves``) and the models (the unified teacher heads), so it
+Shared by the datasets (``LoadTeacherCurves``) and the models (the teacher-curve converters), so it
 lives below both. A curve ``[..., 2, L]`` holds one start row and one end row over ``L`` clips of a
 video; clip ``k`` of an ``L``-clip grid covers the fractions ``[k / L, (k + 1) / L]``.
 

@@ -10,8 +10,8 @@ from mmengine.model import BaseModel
 from mmemtm.structures import GroundingDataSample
 
 #: The teacher-output contract: for each ``kind``, the keys :meth:`BaseGrounder.teacher_outputs`
-#: returns besides ``kind`` (see that method for their shapes and units). The unified teacher heads
-#: (``mmemtm.models.converters.teacher_curves``, one per kind) read exactly these keys.
+#: returns besides ``kind`` (see that method for their shapes and units). The teacher-curve
+#: converters (``mmemtm.models.converters.teacher_curves``, one per kind) read exactly these keys.
 TEACHER_OUTPUT_KEYS: Dict[str, Tuple[str, ...]] = {
     'span': ('start_logits', 'end_logits', 'valid_len'),
     'map2d': ('score_map', 'valid_len'),
@@ -99,7 +99,7 @@ class BaseGrounder(BaseModel, metaclass=ABCMeta):
     **Teacher-output contract.** A grounder that can act as an offline teacher of EMTM also
     implements :meth:`teacher_outputs`: its raw outputs on a batch, in one of three kinds
     (``'span'``, ``'map2d'``, ``'proposals'``, keys in :data:`TEACHER_OUTPUT_KEYS`), which the
-    unified teacher head of that kind turns into start/end curves (``docs/method.md`` §4.2) and
+    teacher-curve converter of that kind turns into start/end curves (``docs/method.md`` §4.2) and
     which ``tools/dump_teacher_curves.py`` stores per query. ``SeqPANGrounder`` (``span``),
     ``TAN2DGrounder`` (``map2d``), ``SCDMGrounder`` (``proposals``), ``SpanPriorGrounder`` and
     ``EMTM`` (its student, ``span``) implement it; :func:`check_teacher_outputs` checks a result.
