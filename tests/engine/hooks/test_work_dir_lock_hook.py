@@ -14,12 +14,12 @@ from mmemtm.utils.io import _HOST
 from mmemtm.utils.locks import LOCK_FILE
 from toy_runner import toy_runner
 
-HOLDER = str(Path(__file__).resolve().parents[1] / 'utils' / 'lock_holder.py')
+HOLDER = str(Path(__file__).resolve().parents[2] / 'utils' / 'lock_holder.py')
 LOCK_HOOK = dict(work_dir_lock=dict(type='WorkDirLockHook'))
 
 
 def test_training_into_a_locked_work_dir_fails_before_any_checkpoint(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[3]))
     holder = subprocess.Popen([sys.executable, HOLDER, str(tmp_path)], env=env,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
