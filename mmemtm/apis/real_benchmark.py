@@ -28,7 +28,7 @@ from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.runner import Runner, load_checkpoint
 
-from mmemtm.utils import dump_json_atomic
+from mmemtm.utils import dump_json_atomic, read_json
 from .experiments import set_epochs, set_teacher_curves, train_and_test
 from .teacher_curves import dump_teacher_curves
 from .teacher_ensembles import evaluate_teacher_curves
@@ -79,10 +79,7 @@ class RealBenchmark:
         self.teacher_seed = teacher_seed
         self.rows = [r for r in ROWS if rows is None or r in rows]
         self.path = osp.join(work_dir, 'results.json')
-        self.results: Dict[str, dict] = {}
-        if osp.isfile(self.path):
-            with open(self.path, encoding='utf-8') as f:
-                self.results = json.load(f)
+        self.results: Dict[str, dict] = read_json(self.path) if osp.isfile(self.path) else {}
 
     def save(self) -> None:
         dump_json_atomic(self.results, self.path, indent=1)

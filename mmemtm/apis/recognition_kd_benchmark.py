@@ -21,7 +21,6 @@ benchmark resumes where it stopped (finished runs are skipped, an interrupted ru
 its last checkpoint).
 """
 import copy
-import json
 import os
 import os.path as osp
 import time
@@ -37,7 +36,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner, load_checkpoint
 
 from mmemtm.datasets.synthetic_motion import SyntheticMotionConfig, generate_synthetic_motion
-from mmemtm.utils import dump_json_atomic, save_npy_atomic
+from mmemtm.utils import dump_json_atomic, read_json, save_npy_atomic
 from mmemtm.utils.config_options import merge_cfg_options
 from .real_benchmark import paired_bootstrap
 from .recognition_kd import strip_distiller_checkpoint, student_config
@@ -114,10 +113,7 @@ class RecognitionKDBenchmark:
         self.cfg_options = dict(cfg_options or {})
         self.data_dir = osp.join(work_dir, 'data')
         self.path = osp.join(work_dir, 'results.json')
-        self.results: Dict[str, dict] = {}
-        if osp.isfile(self.path):
-            with open(self.path, encoding='utf-8') as f:
-                self.results = json.load(f)
+        self.results: Dict[str, dict] = read_json(self.path) if osp.isfile(self.path) else {}
 
     def save(self) -> None:
         dump_json_atomic(self.results, self.path, indent=1)
