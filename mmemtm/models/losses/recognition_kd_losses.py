@@ -7,6 +7,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from .distillation_losses import standard_label_kd
+
 CORRELATION_MODES = ('batch', 'pearson')
 
 
@@ -45,12 +47,11 @@ class LogitKDLoss(nn.Module):
         self.loss_weight = loss_weight
 
     def forward(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
-        """Student and teacher logits ``[N, num_classes]`` -> scalar."""
-        t = self.temperature
-        log_p_s = F.log_softmax(student / t, dim=-1)
-        log_p_t = F.log_softmax(teacher.detach() / t, dim=-1)
-        kl = (log_p_t.exp() * (log_p_t - log_p_s)).sum(-1).mean()
-        return self.loss_weight * kl * t**2
+        """Student and teacher logits ``[N, num_classes]`` -> scalar (every class valid in
+        :func:`standard_label_kd`, the same distillation EMTM applies to boundary logits)."""
+        every_class = torch.ones_like(student)
+        return self.loss_weight * standard_label_kd(student, teacher, every_class,
+                                                    self.temperature)
 
 
 @MODELS.register_module()
