@@ -1,6 +1,7 @@
 """What every recognition distiller shares: an MMAction2 student recognizer trained beside a
 frozen teacher recognizer loaded from a checkpoint."""
 import contextlib
+from abc import abstractmethod
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
@@ -130,8 +131,9 @@ class RecognizerDistiller(BaseModel):
             return self.student(inputs, data_samples, mode=mode)
         raise RuntimeError(f'Invalid mode "{mode}": use loss, predict or tensor')
 
+    @abstractmethod
     def loss(self, inputs: torch.Tensor, data_samples: list) -> Dict[str, torch.Tensor]:
-        raise NotImplementedError
+        """The distiller's training losses of a preprocessed batch."""
 
     def student_logits(self, inputs: torch.Tensor, data_samples: list
                        ) -> Tuple[torch.Tensor, torch.Tensor]:
