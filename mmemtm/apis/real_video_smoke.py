@@ -11,7 +11,7 @@ student agrees with the teacher at least as often as before); it is *not* an acc
 import copy
 import os.path as osp
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -20,15 +20,49 @@ from mmengine.config import Config
 from mmengine.runner import Runner, load_checkpoint
 
 from mmemtm.compat import load_local_checkpoint
-from mmemtm.datasets.video_windows import cut_video_windows, write_annotations
+from mmemtm.datasets.synthetic_motion import write_annotations, write_mp4
 from mmemtm.models.backbones import get_i3d_kinetics400_checkpoint
 from mmemtm.utils import atomic_write, dump_json_atomic
+from .feature_extraction import DecordVideo, VideoReadError
 from .recognition_kd_benchmark import predict_scores
 
 SMOKE_CONFIG = 'configs/recognition_kd/logit_kd_kinetics_i3d_real_smoke.py'
 #: Real videos of ``shared/data`` (relative to it).
 REAL_VIDEOS = ('videos/kinetics_demo/demo.mp4', 'videos/charades/3MSZA.mp4',
                'videos/charades/univtg_example/charades_unknown_id.mp4')
+
+
+def cut_video_windows(videos: Sequence[str], out_dir: str, num_frames: int = 16,
+                      frame_step: int = 2, size: int = 224, max_windows: int = 12,
+                      fps: int = 12) -> List[str]:
+    """Cut each video into non-overlapping windows of ``num_frames`` frames taken every
+    ``frame_step`` frames, decoded with the short side scaled to ``size`` and centre-cropped to
+    ``size x size`` (:class:`~mmemtm.apis.feature_extraction.DecordVideo`), and write each as
+    ``out_dir/videos/<stem>_<k>.mp4``, which mmaction's ``VideoDataset`` reads like any clip;
+    existing files are kept.
+
+    Returns:
+        list: The window files, relative to ``out_dir``, in video then time order.
+
+    Raises:
+        VideoReadError: A video cannot be read, or is shorter than one window.
+    """
+    files = []
+    span = num_frames * frame_step
+    for path in videos:
+        video = DecordVideo(path, short_side=size, crop_size=size)
+        count = min(len(video) // span, max_windows)
+        if count == 0:
+            raise VideoReadError(f'{path} has {len(video)} frames, fewer than one window '
+                                 f'({num_frames} frames every {frame_step})')
+        stem = osp.splitext(osp.basename(path))[0]
+        for k in range(count):
+            name = f'videos/{stem}_{k:03d}.mp4'
+            files.append(name)
+            if not osp.isfile(osp.join(out_dir, name)):
+                frames = video.frames(np.arange(k * span, (k + 1) * span, frame_step))
+                write_mp4(np.ascontiguousarray(frames), osp.join(out_dir, name), fps)
+    return files
 
 
 def kinetics_recognizer_checkpoint(src: str, dst: str) -> str:

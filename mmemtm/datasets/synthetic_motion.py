@@ -23,12 +23,12 @@ import dataclasses
 import json
 import os.path as osp
 import tempfile
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
-from mmemtm.utils import atomic_write, dump_json_atomic
+from mmemtm.utils import atomic_write, dump_json_atomic, read_json
 
 SPLITS = ('train', 'val', 'test')
 #: Class names in label order, and their motion: translation per frame (dx, dy) in units of the
@@ -218,6 +218,14 @@ def write_mp4(frames: np.ndarray, path: str, fps: int) -> None:
         f.write(data)
 
 
+def write_annotations(path: str, files: Sequence[str], labels: Sequence[int]) -> None:
+    """An mmaction ``VideoDataset`` list (``file label`` lines), written atomically."""
+    if len(files) != len(labels):
+        raise ValueError(f'{path}: {len(files)} files but {len(labels)} labels')
+    with atomic_write(path) as f:
+        f.writelines(f'{name} {int(label)}\n' for name, label in zip(files, labels))
+
+
 def _noisy_label(label: int, index: int, cfg: SyntheticMotionConfig) -> int:
     rng = np.random.default_rng([cfg.seed, 1000, index])
     if rng.random() >= cfg.label_noise:
@@ -240,8 +248,7 @@ def split_records(split: str, cfg: SyntheticMotionConfig) -> List[Dict]:
 def _check_existing(manifest_path: str, settings: dict) -> Optional[dict]:
     if not osp.isfile(manifest_path):
         return None
-    with open(manifest_path, encoding='utf-8') as f:
-        manifest = json.load(f)
+    manifest = read_json(manifest_path)
     if manifest.get('settings') != settings or manifest.get('version') != MANIFEST_VERSION:
         raise SyntheticMotionError(
             f'{manifest_path} was made with other settings ({manifest.get("settings")}); '
@@ -266,8 +273,9 @@ def generate_synthetic_motion(out_dir: str, cfg: SyntheticMotionConfig = Synthet
             if not osp.isfile(path):
                 rng = np.random.default_rng([cfg.seed, code, index])
                 write_mp4(render_clip(record['true_label'], rng, cfg), path, cfg.fps)
-        with atomic_write(osp.join(out_dir, f'{split}.txt')) as f:
-            f.writelines(f'{r["filename"]} {r["label"]}\n' for r in splits[split])
+        write_annotations(osp.join(out_dir, f'{split}.txt'),
+                          [r['filename'] for r in splits[split]],
+                          [r['label'] for r in splits[split]])
     with atomic_write(osp.join(out_dir, 'classes.txt')) as f:
         f.writelines(f'{name}\n' for name in MOTION_CLASSES)
     manifest = dict(version=MANIFEST_VERSION, settings=settings, classes=list(MOTION_CLASSES),
@@ -281,8 +289,7 @@ def read_true_labels(out_dir: str, split: str = 'train') -> np.ndarray:
     path = osp.join(out_dir, 'manifest.json')
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path} not found: generate the set first')
-    with open(path, encoding='utf-8') as f:
-        manifest = json.load(f)
+    manifest = read_json(path)
     if split not in manifest.get('splits', {}):
         raise SyntheticMotionError(f'{path} has no split {split!r}')
     return np.array([r['true_label'] for r in manifest['splits'][split]], np.int64)
@@ -290,4 +297,4 @@ def read_true_labels(out_dir: str, split: str = 'train') -> np.ndarray:
 
 __all__ = ['MOTION_CLASSES', 'SPLITS', 'SyntheticMotionConfig', 'SyntheticMotionError',
            'generate_synthetic_motion', 'read_true_labels', 'render_clip', 'split_records',
-           'write_mp4']
+           'write_annotations', 'write_mp4']
