@@ -54,6 +54,23 @@ def test_export_tool_checks_parity_and_records_the_graph(student):
     assert shapes['video'][1:] == [64, 1024]
 
 
+def test_the_student_graph_adds_mask_biases_and_runs_2d_convolutions(student):
+    """The attention and fusion layers add mask biases (no masked fill, ``Where``) and scale by a
+    constant (no run-time ``Pow``); the conv blocks run 2-D convolutions, the only ones ONNX
+    Runtime's blocked-layout kernels take."""
+    import onnx
+    graph = onnx.shape_inference.infer_shapes(onnx.load(student['onnx'])).graph
+    layers = ('attention', 'concat', 'conv_block', 'matching', 'predictor')
+    slow = [n.name for n in graph.node
+            if n.op_type in ('Where', 'Pow') and any(layer in n.name for layer in layers)]
+    assert not slow
+    ranks = {v.name: len(v.type.tensor_type.shape.dim) for v in graph.value_info}
+    convs = [n for n in graph.node if n.op_type == 'Conv' and 'conv_block' in n.name]
+    # 2 per layer, 4 layers; the shared block runs on video and query, the predictor's twice
+    assert len(convs) == 2 * 4 * 4
+    assert {ranks[n.input[0]] for n in convs} == {4}
+
+
 def test_demo_test_split_same_logits_and_top1_spans(student):
     """Every query of the demo test split: logits within 1e-4, identical top-1 spans."""
     model, onnx_model = student['torch'], student['ort']

@@ -3,6 +3,7 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 
 from ..utils import apply_mask, glorot_init_cfg
@@ -16,6 +17,10 @@ class ConvBlock(BaseModule):
     time; the pointwise convolution (``D -> D`` with bias) mixes channels. Padded positions are
     zeroed before every depthwise convolution, so they cannot change the valid outputs, and the
     output is zero at padded positions.
+
+    The weights are those of 1-D convolutions (``nn.Conv1d``, as in checkpoints), applied as 2-D
+    convolutions of height 1 (``[B, D, 1, L]``): the same sums, about twice as fast in PyTorch
+    and in ONNX Runtime, whose blocked-layout kernels take only 2-D convolutions.
 
     Args:
         dim: Feature dimension ``D``.
@@ -41,7 +46,9 @@ class ConvBlock(BaseModule):
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``x`` ``[B, L, D]``, ``mask`` ``[B, L]`` -> ``[B, L, D]`` (zero at padding)."""
         for norm, depthwise, pointwise in zip(self.norms, self.depthwise, self.pointwise):
-            h = apply_mask(norm(x), mask).transpose(1, 2)
-            h = pointwise(depthwise(h)).transpose(1, 2)
-            x = x + self.dropout(torch.relu(h))
+            h = apply_mask(norm(x), mask).unsqueeze(1).permute(0, 3, 1, 2)
+            h = F.conv2d(h, depthwise.weight.unsqueeze(2), padding=(0, depthwise.padding[0]),
+                         groups=depthwise.groups)
+            h = torch.relu(F.conv2d(h, pointwise.weight.unsqueeze(2), pointwise.bias))
+            x = x + self.dropout(h.permute(0, 2, 3, 1).squeeze(1))
         return apply_mask(x, mask)

@@ -1,8 +1,9 @@
 import pytest
 import torch
 
-from mmemtm.models.utils import (apply_mask, masked_softmax, merge_heads, multi_head_attention,
-                                 split_heads, valid_lengths)
+from mmemtm.models.utils import (NEG_INF, apply_mask, masked_softmax, merge_heads,
+                                 multi_head_attention, split_heads, valid_lengths)
+from mmemtm.models.utils.masking import mask_bias
 
 
 def test_masked_softmax_and_helpers():
@@ -13,6 +14,25 @@ def test_masked_softmax_and_helpers():
     torch.testing.assert_close(probs[0, :2], logits[0, :2].softmax(-1))
     assert valid_lengths(mask).tolist() == [2, 4]
     assert torch.all(apply_mask(torch.ones(2, 4, 3), mask)[0, 2:] == 0)
+
+
+@pytest.mark.parametrize('mask_dtype', [torch.float32, torch.bool, torch.int64])
+def test_the_added_bias_gives_the_probabilities_of_a_filled_softmax(mask_dtype):
+    """The padded scores get NEG_INF added instead of filled in: same probabilities, also for a
+    row with no valid position (uniform) and for large scores."""
+    logits = torch.randn(3, 4, 6) * torch.tensor([1.0, 1e3, 1e6])[:, None, None]
+    mask = (torch.rand(3, 1, 6) > 0.4).to(mask_dtype)
+    mask[0] = 0
+    filled = torch.softmax(logits.masked_fill(mask == 0, NEG_INF), dim=-1)
+    torch.testing.assert_close(masked_softmax(logits, mask), filled, rtol=0, atol=0)
+    torch.testing.assert_close(masked_softmax(logits, mask)[0], torch.full((4, 6), 1 / 6))
+
+
+def test_mask_bias_stays_finite_in_half_precision():
+    bias = mask_bias(torch.tensor([1.0, 0.0]), torch.float16)
+    assert bias.tolist() == [0.0, torch.finfo(torch.float16).min]
+    probs = masked_softmax(torch.zeros(2, dtype=torch.float16), torch.tensor([1.0, 0.0]))
+    assert probs.tolist() == [1.0, 0.0]
 
 
 def test_heads_round_trip_and_attention():
