@@ -28,8 +28,9 @@ rate of a float32 GEMM measured in the same run at the same thread count, and th
 multiple of it; throughput at ``batch_size``; and, for ``queries_per_video`` sentences about one
 video, the throughput of ``predict_one_video`` (EMTM encodes the video once) against
 ``predict_spans`` with the video repeated. The baseline of the end-to-end goal, *the eager path
-of the previous release*, is timed too: the eager student network followed by the per-query
-loop decoding that the vectorised one replaced (:func:`previous_release_decode_spans`).
+of the previous release*, is timed too: the eager student network with the previous release's
+layer code, followed by the per-query loop decoding that the vectorised one replaced
+(:mod:`mmemtm.apis.previous_release`).
 
 All batch-1 calls of all backends are timed in interleaved rounds, so a load change on a shared
 machine hits all of them alike, and the load average is recorded before and after; ``budget``
@@ -55,12 +56,12 @@ import mmemtm
 from mmemtm.datasets.transforms import span_targets
 from mmemtm.deployment import OnnxRuntimeGrounder, export_network, export_onnx
 from mmemtm.models.grounders import BaseGrounder
-from mmemtm.models.utils import (NEG_INF, decode_spans, masked_log_softmax,
-                                 pairwise_moment_iou)
+from mmemtm.models.utils import decode_spans
 from mmemtm.structures import GroundingDataSample
 from mmemtm.text import CharVocabulary, load_word_vocabulary
 from mmemtm.utils import format_table, machine_info
 from .inference import init_grounder
+from .previous_release import previous_release_decode_spans, previous_release_layers
 
 #: The checkout holding ``configs/`` and ``demo/`` (the parent of the package folder).
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(mmemtm.__file__)))
@@ -293,50 +294,6 @@ def call_of(model: BaseGrounder, method: str,
 
 # ---------------------------------------------------------------------------------------------
 # Measurements
-
-
-def previous_release_decode_spans(start_logits: torch.Tensor, end_logits: torch.Tensor,
-                                  mask: torch.Tensor, k: int = 5,
-                                  nms_thr: Optional[float] = 0.5,
-                                  max_len: Optional[int] = None,
-                                  candidates: int = 200) -> Dict[str, torch.Tensor]:
-    """The span decoding of the previous release, the baseline of the end-to-end goal (same
-    outputs as :func:`mmemtm.models.utils.decode_spans`): the log-space map built anew per call
-    (a fresh ``[L, L]`` band mask and all ``L * L`` span moments), the boundary probabilities
-    computed a second time, and the temporal NMS as a Python loop over queries and candidates
-    (one ``[M, M]`` IoU matrix per query)."""
-    dtype = torch.promote_types(start_logits.dtype, torch.float32)
-    log_start = masked_log_softmax(start_logits.to(dtype), mask)
-    log_end = masked_log_softmax(end_logits.to(dtype), mask)
-    batch, length = mask.shape
-    band = torch.ones(length, length, dtype=torch.bool, device=mask.device).triu()
-    if max_len is not None:
-        band = band & ~torch.ones_like(band).triu(max_len)
-    valid = band[None] & (mask[:, :, None] > 0) & (mask[:, None, :] > 0)
-    log_map = (log_start[:, :, None] + log_end[:, None, :]).masked_fill(~valid, -math.inf)
-    index = torch.arange(length * length, device=mask.device)
-    moments = torch.stack([index // length, index % length + 1], dim=-1).float()
-    scores, top = log_map.reshape(batch, -1).topk(min(max(candidates, k), length * length), 1)
-    top_moments = torch.gather(moments.expand(batch, -1, -1), 1, top[..., None].expand(-1, -1, 2))
-    spans, kept_scores = [], []
-    for b in range(batch):
-        count = int((scores[b] > NEG_INF).sum())
-        overlap = None
-        if k > 1 and nms_thr is not None:
-            overlap = (pairwise_moment_iou(top_moments[b, :count]) > nms_thr).cpu().numpy()
-        kept: List[int] = []
-        for i in range(count):
-            if len(kept) == k:
-                break
-            if overlap is None or not overlap[i, kept].any():
-                kept.append(i)
-        kept += [i for i in range(count) if i not in kept][:k - len(kept)]
-        kept += kept[-1:] * (k - len(kept))
-        spans.append(top_moments[b, kept].round().long() - torch.tensor([0, 1]))
-        kept_scores.append(scores[b, kept].exp())
-    return dict(spans=torch.stack(spans), scores=torch.stack(kept_scores),
-                start_prob=masked_log_softmax(start_logits, mask).exp(),
-                end_prob=masked_log_softmax(end_logits, mask).exp())
 
 
 def gemm_mac_rate(size: int = 1024, repeats: int = 10) -> Dict[str, float]:
@@ -604,7 +561,7 @@ def measure_backends(backends: Dict[str, Tuple[str, Dict[str, BaseGrounder]]],
         dict: ``timings[backend][key]`` with ``latency_b1``, ``network_b1`` (inference models),
         ``throughput``, ``one_video`` (inference models) and, for :data:`BREAKDOWN_MODELS` on
         torch, ``latency_b1_by_module_ms``; ``timings['torch']['student']['previous_release']``
-        is the eager student with :func:`previous_release_decode_spans`.
+        is the eager student of the previous release (:func:`previous_release_call`).
     """
     def inputs_for(key: str, batch: int, device: str) -> Dict[str, Any]:
         return to_device(make_batch(batch, MODELS[key][2] == 'loss'), device)
@@ -689,13 +646,15 @@ def measure_backends(backends: Dict[str, Tuple[str, Dict[str, BaseGrounder]]],
 
 def previous_release_call(student: BaseGrounder,
                           inputs: Dict[str, torch.Tensor]) -> Callable[[], Any]:
-    """The eager path of the previous release: the PyTorch student network, then
+    """The eager path of the previous release: the PyTorch student network computed by the
+    previous release's layers (:func:`previous_release_layers`), then
     :func:`previous_release_decode_spans` with the student's decoding settings."""
     network = export_network(student)
     tensors = tuple(inputs[k] for k in ('video', 'video_mask', 'words', 'chars', 'word_mask'))
 
     def run() -> Dict[str, torch.Tensor]:
-        start, end = network(*tensors)
+        with previous_release_layers():
+            start, end = network(*tensors)
         return previous_release_decode_spans(start, end, inputs['video_mask'], student.topk,
                                        student.nms_thr, student.max_span_len)
     return run

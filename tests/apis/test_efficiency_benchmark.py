@@ -5,9 +5,7 @@ import json
 import pytest
 import torch
 
-from mmemtm.apis.efficiency_benchmark import (deployment_goals, gemm_mac_rate, results_table,
-                                              previous_release_decode_spans)
-from mmemtm.models.utils import decode_spans
+from mmemtm.apis.efficiency_benchmark import deployment_goals, gemm_mac_rate, results_table
 from mmemtm.text import load_word_vocabulary
 
 MODEL_KEYS = {'student', 'span_teacher', 'map_teacher', 'proposal_teacher', 'emtm_training'}
@@ -99,18 +97,6 @@ def test_results_table_for_scripts(efficiency):
     rate = setting['gemm']['used']['macs_per_s']
     assert row['floor_ms'] == pytest.approx(1e3 * row['macs'] / rate)
     assert results['settings']['tacos_demo']['decoding']['same_spans']
-
-
-def test_previous_release_decoding_gives_the_vectorised_spans():
-    torch.manual_seed(0)
-    mask = torch.ones(4, 48)
-    mask[1, 30:] = 0
-    start, end = torch.randn(4, 48) * 3, torch.randn(4, 48) * 3
-    for max_len in (None, 6):
-        old = previous_release_decode_spans(start, end, mask, 5, 0.5, max_len)
-        new = decode_spans(start, end, mask, 5, 0.5, max_len)
-        for key in ('spans', 'scores', 'start_prob', 'end_prob'):
-            torch.testing.assert_close(old[key], new[key], rtol=0, atol=0)
 
 
 def test_gemm_rate_and_deployment_goals():
