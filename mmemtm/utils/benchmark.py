@@ -36,11 +36,32 @@ def processor_name() -> str:
     return platform.processor() or platform.machine()
 
 
+#: Vector-instruction flags of ``/proc/cpuinfo`` that change the speed of float32, bfloat16 and
+#: int8 kernels (machines of the same model name may differ in them).
+SIMD_FLAGS = ('avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'avx_vnni', 'amx_tile',
+              'amx_bf16', 'amx_int8')
+
+
+def simd_flags() -> List[str]:
+    """The :data:`SIMD_FLAGS` this CPU reports (empty where ``/proc/cpuinfo`` is missing)."""
+    if not osp.isfile('/proc/cpuinfo'):
+        return []
+    with open('/proc/cpuinfo', encoding='utf-8') as f:
+        for line in f:
+            if line.startswith('flags'):
+                present = set(line.split(':', 1)[1].split())
+                return [flag for flag in SIMD_FLAGS if flag in present]
+    return []
+
+
 def machine_info() -> Dict[str, Any]:
-    """Date (UTC), processor, CPU count, torch threads, library versions and the load average
-    (1, 5, 15 minutes) now; CUDA device name when CUDA is available."""
+    """Date (UTC), processor, its vector instructions (torch's CPU capability and
+    :func:`simd_flags`), CPU count, torch threads, library versions and the load average (1, 5,
+    15 minutes) now; CUDA device name when CUDA is available."""
     info = dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-                processor=processor_name(), cpu_count=os.cpu_count(),
+                processor=processor_name(),
+                cpu_capability=torch.backends.cpu.get_cpu_capability(),
+                simd_flags=simd_flags(), cpu_count=os.cpu_count(),
                 torch_threads=torch.get_num_threads(), torch=torch.__version__,
                 mmengine=mmengine.__version__, load_average_start=list(os.getloadavg()))
     if torch.cuda.is_available():

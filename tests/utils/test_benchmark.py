@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from mmemtm.utils import format_table, machine_info
+from mmemtm.utils.benchmark import SIMD_FLAGS
 
 
 def test_format_table_aligns_columns():
@@ -14,5 +15,9 @@ def test_format_table_aligns_columns():
 def test_machine_info_describes_the_machine():
     info = machine_info()
     assert info['processor'] and info['cpu_count'] >= 1
+    assert info['cpu_capability'] == torch.backends.cpu.get_cpu_capability()
+    assert set(info['simd_flags']) <= set(SIMD_FLAGS)
+    if info['cpu_capability'] in ('AVX2', 'AVX512'):
+        assert 'avx2' in info['simd_flags']
     assert info['torch_threads'] == torch.get_num_threads()
     assert len(info['load_average_start']) == 3 and info['date'].endswith('+00:00')
