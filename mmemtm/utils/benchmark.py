@@ -3,7 +3,7 @@ import datetime
 import os
 import os.path as osp
 import platform
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import mmengine
 import torch
@@ -26,14 +26,21 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
                      + [line(row) for row in cells[1:]])
 
 
-def processor_name() -> str:
-    """The CPU model (``/proc/cpuinfo``'s ``model name`` where available)."""
+def cpuinfo_field(name: str) -> Optional[str]:
+    """The value of the first ``name`` line of ``/proc/cpuinfo`` (None where the file or the
+    line is missing)."""
     if osp.isfile('/proc/cpuinfo'):
         with open('/proc/cpuinfo', encoding='utf-8') as f:
             for line in f:
-                if line.startswith('model name'):
+                if line.startswith(name):
                     return line.split(':', 1)[1].strip()
-    return platform.processor() or platform.machine()
+    return None
+
+
+def processor_name() -> str:
+    """The CPU model (``/proc/cpuinfo``'s ``model name`` where available)."""
+    name = cpuinfo_field('model name')
+    return name if name is not None else platform.processor() or platform.machine()
 
 
 #: Vector-instruction flags of ``/proc/cpuinfo`` that change the speed of float32, bfloat16 and
@@ -44,14 +51,8 @@ SIMD_FLAGS = ('avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'avx_vnni'
 
 def simd_flags() -> List[str]:
     """The :data:`SIMD_FLAGS` this CPU reports (empty where ``/proc/cpuinfo`` is missing)."""
-    if not osp.isfile('/proc/cpuinfo'):
-        return []
-    with open('/proc/cpuinfo', encoding='utf-8') as f:
-        for line in f:
-            if line.startswith('flags'):
-                present = set(line.split(':', 1)[1].split())
-                return [flag for flag in SIMD_FLAGS if flag in present]
-    return []
+    present = set((cpuinfo_field('flags') or '').split())
+    return [flag for flag in SIMD_FLAGS if flag in present]
 
 
 def machine_info() -> Dict[str, Any]:
