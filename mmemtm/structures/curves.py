@@ -13,6 +13,13 @@ kept, so a distribution stays a distribution) or maxed. A perfect teacher theref
 same moment on any grid, with no shrinking (which align-corners interpolation gives) and no
 aliasing (which point sampling a finer grid gives). Linear resampling (:func:`resample_curves`) is
 kept for the reference's behaviour.
+
+Spreading (:func:`spread_curves`) is what distillation targets use: each source position's value is
+shared among the target clips its span overlaps, in proportion to the overlap. A 16-cell map
+teacher's curve on 64 clips then covers each cell's 4 clips evenly instead of reaching the student
+as a comb (a cell's start mass on its first clip, its end mass on its last, 48 of 64 clips exactly
+0), which a KL or a log of the curve would otherwise turn into a target of near-impossible clips.
+Mass is kept; on a coarser target grid it sums like boundary rebinning of a uniform cell would.
 """
 from typing import Optional
 
@@ -21,7 +28,7 @@ import torch
 #: Value-range options of :func:`normalize_curves`.
 NORMALIZE_MODES = ('l2', 'sum', 'max', None)
 #: Grid-change options of :func:`change_curve_grid`.
-RESAMPLE_MODES = ('boundary', 'linear')
+RESAMPLE_MODES = ('boundary', 'spread', 'linear')
 
 
 def boundary_clip_index(in_len: int, out_len: int, side: str,
@@ -79,6 +86,39 @@ def rebin_boundary_curves(curves: torch.Tensor, out_len: int, reduce: str = 'sum
     return torch.stack(rows, dim=-2)
 
 
+def spread_weights(in_len: int, out_len: int, dtype: torch.dtype = torch.float32,
+                   device: Optional[torch.device] = None) -> torch.Tensor:
+    """``[in_len, out_len]`` share of source position ``t``'s span ``[t / in_len, (t + 1) / in_len]``
+    that lies in target clip ``k`` ``[k / out_len, (k + 1) / out_len]``; each row sums to 1.
+
+    Computed on integers (spans scaled by ``in_len * out_len``), so it is exact on every machine.
+    """
+    if in_len < 1 or out_len < 1:
+        raise ValueError(f'cannot spread {in_len} positions over {out_len}: both must be >= 1')
+    t = torch.arange(in_len, device=device)[:, None]
+    k = torch.arange(out_len, device=device)[None]
+    overlap = (torch.minimum((t + 1) * out_len, (k + 1) * in_len)
+               - torch.maximum(t * out_len, k * in_len)).clamp(min=0)
+    return overlap.to(dtype) / out_len
+
+
+def spread_curves(curves: torch.Tensor, out_len: int) -> torch.Tensor:
+    """Move curves ``[..., L_in]`` to ``[..., out_len]``, sharing each position's value among the
+    target clips its span overlaps (:func:`spread_weights`); mass is kept.
+
+    Args:
+        curves: Curves ``[..., L_in]`` (start and end rows alike).
+        out_len: Target number of clips.
+
+    Returns:
+        torch.Tensor: ``[..., out_len]``, same dtype and device.
+    """
+    in_len = curves.shape[-1]
+    if in_len == out_len:
+        return curves.clone()
+    return curves @ spread_weights(in_len, out_len, curves.dtype, curves.device)
+
+
 def resample_curves(curves: torch.Tensor, out_len: int) -> torch.Tensor:
     """Linearly resample ``curves`` ``[..., L_in]`` to ``[..., out_len]`` (align_corners=True).
 
@@ -107,9 +147,12 @@ def resample_curves(curves: torch.Tensor, out_len: int) -> torch.Tensor:
 def change_curve_grid(curves: torch.Tensor, out_len: int, mode: str = 'boundary'
                       ) -> torch.Tensor:
     """Start/end curves ``[..., 2, L_in]`` on ``out_len`` clips, by ``mode`` (one of
-    :data:`RESAMPLE_MODES`: ``'boundary'`` summing rebinning, or ``'linear'``, the reference)."""
+    :data:`RESAMPLE_MODES`: ``'boundary'`` summing rebinning, ``'spread'`` (mass shared over the
+    clips each position covers) or ``'linear'``, the reference)."""
     if mode == 'boundary':
         return rebin_boundary_curves(curves, out_len, 'sum')
+    if mode == 'spread':
+        return spread_curves(curves, out_len)
     if mode == 'linear':
         return resample_curves(curves, out_len)
     raise ValueError(f'resample must be one of {RESAMPLE_MODES}, got {mode!r}')

@@ -38,9 +38,12 @@ class LoadTeacherCurves(BaseTransform):
             follows; ``trust=True`` unpickles it fully, for a file you trust that holds more
             than arrays and tensors).
         check_sentence: Check that the sentence stored with the curves is the query's.
-        resample: ``'boundary'`` (default: starts land in the clip where they begin, ends in the
-            clip where they finish, values summed) or ``'linear'`` (the reference's
-            align-corners interpolation, which shrinks moments and aliases finer grids).
+        resample: ``'spread'`` (default: each teacher position's value is shared among the
+            clips its span covers, so a coarse-grid teacher's curve covers whole cells instead
+            of reaching the student as a comb of zeros), ``'boundary'`` (starts land in the clip
+            where they begin, ends in the clip where they finish, values summed: exact spans for
+            decoding) or ``'linear'`` (the reference's align-corners interpolation, which
+            shrinks moments and aliases finer grids).
         normalize: Rescaling on the student grid, one of ``NORMALIZE_MODES``: ``'sum'``
             (default, each curve a distribution over the valid clips) or None (as stored, the
             reference).
@@ -50,7 +53,7 @@ class LoadTeacherCurves(BaseTransform):
     """
 
     def __init__(self, files: Sequence[Union[str, dict]], check_sentence: bool = True,
-                 resample: str = 'boundary', normalize: Optional[str] = 'sum') -> None:
+                 resample: str = 'spread', normalize: Optional[str] = 'sum') -> None:
         if isinstance(files, (str, dict)) or len(files) == 0:
             raise ValueError(f'files must be a non-empty list of teacher files, got {files!r}')
         self.files = [dict(path=f) if isinstance(f, str) else dict(f) for f in files]

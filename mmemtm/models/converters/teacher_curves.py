@@ -30,8 +30,8 @@ import torch
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
-from mmemtm.structures.curves import (NORMALIZE_MODES, RESAMPLE_MODES, normalize_curves,
-                                      rebin_boundary_curves, resample_curves)
+from mmemtm.structures.curves import (NORMALIZE_MODES, RESAMPLE_MODES, change_curve_grid,
+                                      normalize_curves, rebin_boundary_curves, resample_curves)
 #: Registered converter of each teacher-output kind.
 CONVERTER_OF_KIND = {
     'span': 'SpanCurveConverter',
@@ -183,7 +183,7 @@ class BaseCurveConverter(BaseModule):
         if self.resample == 'boundary':
             curves = rebin_boundary_curves(curves, length, self.reduce)
         else:
-            curves = resample_curves(curves, length)
+            curves = change_curve_grid(curves, length, self.resample)
         return normalize_curves(curves, self.normalize)
 
 

@@ -107,6 +107,9 @@ class EMTM(BaseGrounder):
             ``loss_weight``).
         loss_align: Config of the hidden-state alignment loss (None: off, as in the reference).
         curve_logits: How aggregated curves become logits (:func:`curves_to_logits`).
+        detach_aggregator_inputs: Give the aggregator the shared encoder's outputs detached, so
+            that ``loss_kau`` trains the aggregator only and never the encoder the student uses
+            at inference (False: the reference, where the KAU's loss also trains the encoder).
         topk: Moments returned per query.
         nms_thr: IoU of the temporal NMS between returned moments.
         max_span_len: Longest predicted span in clips (None: unlimited).
@@ -130,6 +133,7 @@ class EMTM(BaseGrounder):
                  loss_kd: Optional[dict] = None,
                  loss_align: Optional[dict] = None,
                  curve_logits: str = 'log',
+                 detach_aggregator_inputs: bool = False,
                  topk: int = 5,
                  nms_thr: Optional[float] = 0.5,
                  max_span_len: Optional[int] = None,
@@ -147,6 +151,7 @@ class EMTM(BaseGrounder):
         self.max_vlen = max_vlen
         self.num_teachers = num_teachers
         self.curve_logits = curve_logits
+        self.detach_aggregator_inputs = detach_aggregator_inputs
         self.topk = topk
         self.nms_thr = nms_thr
         self.max_span_len = max_span_len
@@ -230,6 +235,8 @@ class EMTM(BaseGrounder):
             raise ValueError(f'the batch carries curves of {curves.shape[1]} teachers, the '
                              f'model expects num_teachers={self.num_teachers} (one teacher per '
                              'file of LoadTeacherCurves)')
+        if self.detach_aggregator_inputs:
+            video, query = video.detach(), query.detach()
         weights = self.aggregator(video, query, inputs['video_mask'], inputs['word_mask'])
         return weights, aggregate_curves(weights, curves)
 

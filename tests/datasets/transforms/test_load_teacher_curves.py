@@ -38,7 +38,8 @@ def results(query=0, v_len=5, num_clips=None):
 
 
 def test_curves_of_every_teacher_rebinned_to_v_len_then_normalised(teacher_files):
-    transform = TRANSFORMS.build(dict(type='LoadTeacherCurves', files=list(teacher_files)))
+    transform = TRANSFORMS.build(dict(type='LoadTeacherCurves', files=list(teacher_files),
+                                      resample='boundary'))
     out = transform(results(0, 5))['teacher_curves']
     assert out.shape == (2, 2, 5) and out.dtype == np.float32
     # 3 -> 5 clips: starts land in clips 0, 1, 3, ends in 1, 3, 4; each row then sums to 1.
@@ -51,6 +52,28 @@ def test_curves_of_every_teacher_rebinned_to_v_len_then_normalised(teacher_files
                                       resample='linear', normalize=None))
     np.testing.assert_allclose(reference(results(0, 5))['teacher_curves'][0],
                                [[0., .5, 1., 1.5, 2.], [4., 3., 2., 1., 0.]])
+
+
+def test_coarse_grid_curves_cover_their_cells_instead_of_a_comb(tmp_path):
+    # A 16-cell map teacher that picks cells 5 (start) and 9 (end), and one with mass everywhere,
+    # on a 64-clip student grid: each cell's mass is shared by its 4 clips (boundary rebinning put
+    # it on the cell's first or last clip and left 48 of 64 clips exactly 0).
+    path = str(tmp_path / 'map.npz')
+    sharp = np.zeros((2, 16), np.float32)
+    sharp[0, 5] = sharp[1, 9] = 1.0
+    blurry = np.random.default_rng(0).random((2, 16)).astype(np.float32) + 0.1
+    save_teacher_curves(path, [TeacherCurveEntry(*QUERIES[0], sharp),
+                               TeacherCurveEntry(*QUERIES[1], blurry)],
+                        teacher='2D-TAN', kind='map2d')
+    transform = TRANSFORMS.build(dict(type='LoadTeacherCurves', files=[path]))
+    out = transform(results(0, 64))['teacher_curves'][0]
+    expected = np.zeros((2, 64))
+    expected[0, 20:24] = expected[1, 36:40] = 0.25
+    np.testing.assert_allclose(out, expected, atol=1e-7)
+    out = transform(results(1, 64))['teacher_curves'][0]
+    assert (out > 0.01 / 64).all()
+    np.testing.assert_allclose(out.reshape(2, 16, 4).sum(-1),
+                               blurry / blurry.sum(-1, keepdims=True), rtol=1e-5)
 
 
 def test_teachers_on_other_grids_weigh_the_same_on_the_student_grid(tmp_path):
@@ -165,5 +188,6 @@ def test_pipeline_to_batch(tmp_path, teacher_files):
                                data_samples=[b['data_samples'] for b in batch]))['inputs']
     curves = inputs['teacher_curves']
     assert curves.shape == (2, 2, 2, 4)
-    assert torch.allclose(curves[0, 0, 0], torch.tensor([0., 1 / 3, 2 / 3, 0.]))
+    # 3 span positions spread over 4 clips: [0, 1, 2] / 3 -> [0, 1/6, 1/3, 1/2] (sum 1)
+    assert torch.allclose(curves[0, 0, 0], torch.tensor([0., 1 / 6, 1 / 3, 1 / 2]))
     assert torch.allclose(curves[1, 1], torch.tensor([[0., 0., 1., 0.], [1., 0., 0., 0.]]))

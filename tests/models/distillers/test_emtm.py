@@ -117,6 +117,14 @@ def test_shared_encoder_learns_from_the_cotrained_teacher_and_the_kau():
     assert grads(model, losses['loss_kau'], model.aggregator) > 0
 
 
+def test_detached_aggregator_inputs_keep_the_kau_loss_off_the_shared_encoder():
+    model = build(detach_aggregator_inputs=True)
+    losses = model.loss(batch(), None)
+    assert grads(model, losses['loss_kau'], model.encoder) == 0
+    assert grads(model, losses['loss_kau'], model.aggregator) > 0
+    assert grads(model, losses['loss_student_start'], model.encoder) > 0
+
+
 def test_separate_encoders_keep_the_cotrained_teacher_off_the_student_encoder():
     model = build(cotrained=SEPARATE)
     losses = model.loss(batch(), None)
