@@ -1,21 +1,24 @@
-"""The real-feature accuracy benchmark: teachers, EMTM and its ablations on Charades-STA CLIP
-features, with seeds, paired comparisons and bootstrap confidence intervals.
+"""The real-feature accuracy benchmark: teachers, the distillation ladder and EMTM on
+Charades-STA CLIP features, with seeds, paired comparisons and two-level bootstrap CIs.
 
 Protocol (what ``tools/analysis/benchmark_real.py`` runs):
 
-1. each offline teacher is trained (best val checkpoint, early stopping on val), tested once, and
-   its curves are dumped for the train split (what EMTM distils) and the test split (to decode
-   the teachers' mixtures);
-2. the KD sweep: EMTM (seed 0) for each ``(kd_weight, kd_temperature)`` of the grid, ranked by the
-   best val R1@0.5; the winner is used for every EMTM row;
-3. every student-side row for every seed: the same seed gives every row the same student
-   initialisation (the student's modules are built and initialised first), so rows are paired;
-   each row's best val checkpoint is tested once, with per-query IoUs kept;
-4. the decoded teacher rows (plain average, KAU mixture) from each EMTM-KAU run's aggregator;
-5. a paired bootstrap over test queries of each row's R1@0.5 against "student alone".
+1. each offline teacher is trained (its config's own schedule: best val checkpoint, early stopping
+   on val), tested once, and its curves are dumped for the train split (what the students distil)
+   and the test split (to decode the teachers' mixtures);
+2. the KD sweep, on val only: the plain-average KD row for each ``(kd_weight, kd_temperature)`` of
+   the grid, with a seed of its own (not one of the rows' seeds), ranked by its best val R1@0.5;
+   no candidate is ever tested. Every distilling row then uses the winner;
+3. the ladder: every student-side row for every seed (the same seed gives every row the same
+   student initialisation, so rows are paired); each row's best val checkpoint is tested once,
+   with per-query IoUs kept; student-side runs take ``epochs``, teachers never do;
+4. the teachers' test curves decoded alone, averaged and mixed by each KAU run's aggregator, with
+   the share of test queries on which the KAU weighs each teacher most;
+5. Δ R1@0.5 against "student alone": two-level bootstrap (seeds, then queries) and per-seed deltas.
 
-Everything is kept in ``results.json`` (written atomically after every run), so an interrupted
-benchmark resumes where it stopped.
+Every result is stored with the settings that produced it (config text, curve and annotation file
+digests, epochs, seed, device: :class:`~mmemtm.utils.ResultStore`), so an interrupted benchmark
+resumes where it stopped and a changed setting never reuses an old result.
 """
 import copy
 import glob
@@ -26,176 +29,269 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from mmaction.registry import MODELS
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.runner import Runner, load_checkpoint
 
-from mmemtm.utils import dump_json_atomic, read_json
-from .experiments import set_epochs, set_teacher_curves, train_and_test
+from mmemtm.utils import (ResultStore, file_digest, per_seed_deltas, two_level_bootstrap)
+from .experiments import set_epochs, set_teacher_curves, teacher_curve_files, train_and_test
 from .teacher_curves import dump_teacher_curves
 from .teacher_ensembles import evaluate_teacher_curves
 
-#: Offline teachers (row name -> config), in EMTM's teacher order.
+#: Offline teachers (name -> config), in EMTM's teacher order.
 TEACHERS = {
     'SeqPAN': 'configs/teachers/seqpan_charades_clip.py',
     '2D-TAN': 'configs/teachers/tan2d_charades_clip.py',
     'SCDM': 'configs/teachers/scdm_charades_clip.py',
 }
-#: Student-side rows: name -> config (all built from configs/emtm_charades_clip.py).
-ROWS = {
-    'student alone': 'configs/ablations/emtm_charades_clip_student_only.py',
-    'student + co-trained teacher': 'configs/ablations/emtm_charades_clip_cotrained_only.py',
-    'EMTM (KAU)': 'configs/emtm_charades_clip.py',
-    'EMTM (plain average)': 'configs/ablations/emtm_charades_clip_average_teachers.py',
+ALL = tuple(TEACHERS)
+#: The ladder: row -> (config, teachers it distils from, whether it takes the swept KD setting).
+#: Each distilling row adds one of EMTM's parts to the row above it.
+ROWS: Dict[str, Tuple[str, Tuple[str, ...], bool]] = {
+    'student alone': ('configs/ablations/emtm_charades_clip_student_only.py', (), False),
+    'KD: SeqPAN': ('configs/ablations/emtm_charades_clip_label_kd.py', ('SeqPAN', ), True),
+    'KD: 2D-TAN': ('configs/ablations/emtm_charades_clip_label_kd.py', ('2D-TAN', ), True),
+    'KD: SCDM': ('configs/ablations/emtm_charades_clip_label_kd.py', ('SCDM', ), True),
+    'KD: plain average': ('configs/ablations/emtm_charades_clip_label_kd.py', ALL, True),
+    '+ KAU': ('configs/ablations/emtm_charades_clip_kau.py', ALL, True),
+    '+ co-trained branch (published EMTM)': (
+        'configs/ablations/emtm_charades_clip_published.py', ALL, True),
+    'co-trained branch alone': ('configs/ablations/emtm_charades_clip_cotrained_only.py', (),
+                                False),
+    'EMTM, previous default': ('configs/ablations/emtm_charades_clip_previous_default.py', ALL,
+                               False),
+    'EMTM (default)': ('configs/emtm_charades_clip.py', ALL, True),
 }
-#: Rows that distil from the offline teachers (they take the swept KD setting).
-DISTILLING = ('EMTM (KAU)', 'EMTM (plain average)')
-#: Decoded mixtures of the teachers' test curves, from the EMTM (KAU) runs.
-MIXTURES = ('plain average of teachers', 'KAU mixture')
+#: The row the KD setting is swept on.
+SWEEP_ROW = 'KD: plain average'
 BASELINE = 'student alone'
+#: Decoded mixtures of the teachers' test curves (from each run with a KAU).
+MIXTURES = ('plain average of teachers', 'KAU mixture')
+METRICS = ('R1@0.3', 'R1@0.5', 'R1@0.7', 'mIoU')
 METRIC = 'R1@0.5'
 
 
+def _config_text(cfg: Config) -> str:
+    """The config's text without the paths that name the run (work dir, dump file)."""
+    cfg = copy.deepcopy(cfg)
+    cfg.work_dir = ''
+    cfg.test_evaluator = dict(cfg.test_evaluator, dump_file=None)
+    return cfg.pretty_text
+
+
 class RealBenchmark:
-    """State and runs of one benchmark folder.
+    """Runs and results of one benchmark folder.
 
     Args:
-        work_dir: Folder of the runs and of ``results.json``.
+        work_dir: Folder of the runs, the teachers' curves and the result store.
         seeds: Seeds of the student-side rows.
         kd_grid: ``(kd_weight, kd_temperature)`` pairs of the KD sweep.
-        epochs: Epochs of every run (None: the configs' own).
+        epochs: Epochs of every student-side run (None: the configs' own); teachers keep theirs.
         device: ``'cpu'`` or ``'cuda'``.
         teacher_seed: Seed of the teachers' training.
-        rows: Student-side rows to run (default: all of :data:`ROWS`).
+        sweep_seed: Seed of the sweep's runs (kept apart from ``seeds``).
     """
 
     def __init__(self, work_dir: str, seeds: Sequence[int] = (0, 1, 2),
-                 kd_grid: Sequence[Tuple[float, float]] = ((0.1, 1.0), (1.0, 1.0), (1.0, 3.0)),
-                 epochs: Optional[int] = None, device: str = 'cpu',
-                 teacher_seed: int = 0, rows: Optional[Sequence[str]] = None) -> None:
+                 kd_grid: Sequence[Tuple[float, float]] = ((0.1, 1.0), (1.0, 1.0), (1.0, 3.0),
+                                                           (3.0, 1.0)),
+                 epochs: Optional[int] = None, device: str = 'cpu', teacher_seed: int = 0,
+                 sweep_seed: int = 100) -> None:
+        if sweep_seed in seeds:
+            raise ValueError(f'the sweep seed {sweep_seed} is also a row seed: the chosen '
+                             'setting would be tested on the run it was chosen with')
         self.work_dir = work_dir
         self.seeds = list(seeds)
         self.kd_grid = [tuple(map(float, kd)) for kd in kd_grid]
         self.epochs = epochs
         self.device = device
         self.teacher_seed = teacher_seed
-        self.rows = [r for r in ROWS if rows is None or r in rows]
-        self.path = osp.join(work_dir, 'results.json')
-        self.results: Dict[str, dict] = read_json(self.path) if osp.isfile(self.path) else {}
+        self.sweep_seed = sweep_seed
+        self.store = ResultStore(osp.join(work_dir, 'results'))
 
-    def save(self) -> None:
-        dump_json_atomic(self.results, self.path, indent=1)
+    # -- configs and settings ------------------------------------------------------------------
+    def config(self, path: str, seed: int, student: bool) -> Config:
+        """``path``'s config for one run: seed, device, per-query test dump; the benchmark's
+        epochs for student-side runs only."""
+        cfg = Config.fromfile(path)
+        cfg.randomness = dict(seed=seed, deterministic=False)
+        if student and self.epochs is not None:
+            set_epochs(cfg, self.epochs)
+        cfg.device = self.device
+        return cfg
+
+    def settings(self, name: str, path: str, cfg: Config, seed: int, **extra) -> dict:
+        """Everything that changes the result of a run of ``cfg``."""
+        data = [cfg[f'{s}_dataloader'].dataset.ann_file for s in ('train', 'val', 'test')]
+        inputs = [*data, *(teacher_curve_files(cfg) or [])]
+        return dict(extra, row=name, config=path, config_text=_config_text(cfg), seed=seed,
+                    epochs=cfg.train_cfg.max_epochs, device=self.device,
+                    inputs={p: file_digest(p) for p in inputs if isinstance(p, str)})
+
+    def run_dir(self, name: str, settings: dict) -> str:
+        """``runs/<name>/<fingerprint>``: a changed setting never resumes an old run."""
+        key = osp.relpath(self.store.path(name, settings), self.store.folder)
+        return osp.join(self.work_dir, 'runs', osp.splitext(key)[0])
 
     def curve_file(self, teacher: str, split: str) -> str:
         return osp.join(self.work_dir, 'curves', f'{teacher}_{split}.npz')
 
-    def config(self, path: str, run_dir: str, seed: int) -> Config:
-        """``path``'s config for one run: work dir, seed, epochs, device, per-query test dump."""
-        cfg = Config.fromfile(path)
-        cfg.work_dir = run_dir
-        cfg.randomness = dict(seed=seed, deterministic=False)
-        if self.epochs is not None:
-            set_epochs(cfg, self.epochs)
+    # -- runs ----------------------------------------------------------------------------------
+    def run(self, name: str, cfg: Config, settings: dict, test: bool = True) -> dict:
+        """Train ``cfg`` (resuming an interrupted run), then test its best val checkpoint once
+        (``test=False``: train only, e.g. sweep candidates); store the result."""
+        done = self.store.get(name, settings)
+        if done is not None:
+            return done
+        cfg.work_dir = self.run_dir(name, settings)
         cfg.test_evaluator = dict(cfg.test_evaluator,
-                                  dump_file=osp.join(run_dir, 'test_predictions.json'))
-        cfg.device = self.device
-        return cfg
-
-    def run(self, key: str, cfg: Config) -> dict:
-        """Train ``cfg``, test its best val checkpoint; store metrics and per-query IoUs."""
-        if key in self.results:
-            return self.results[key]
+                                  dump_file=osp.join(cfg.work_dir, 'test_predictions.json'))
         if osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint')):
             cfg.resume = True  # an interrupted run continues exactly (RandomStateHook)
-        result = train_and_test(cfg)
-        runner = result.pop('runner')
-        ious = top1_ious(cfg.test_evaluator.dump_file)
+        print_log(f'[benchmark] {name}: {cfg.work_dir}', logger='current')
+        if test:
+            metrics = train_and_test(cfg)
+            runner = metrics.pop('runner')
+            ious = top1_ious(cfg.test_evaluator.dump_file)
+        else:
+            runner = Runner.from_cfg(cfg)
+            runner.train()
+            metrics, ious = {}, None
         hub = runner.message_hub
-        self.results[key] = dict(test=result, best_val=hub.get_info('best_score'),
-                                 checkpoint=hub.get_info('best_ckpt'), ious=ious)
-        self.save()
-        open(osp.join(cfg.work_dir, 'finished'), 'w').close()
+        result = dict(test=metrics, best_val=hub.get_info('best_score'),
+                      checkpoint=hub.get_info('best_ckpt'), ious=ious,
+                      val_curve=val_history(cfg.work_dir))
         self._last_runner = runner
-        return self.results[key]
+        return self.store.put(name, settings, result)
 
-    def train_teachers(self) -> None:
-        """Train every teacher and dump its train/test curves (skipping what is done)."""
-        for name, path in TEACHERS.items():
-            key = f'teacher/{name}'
+    def train_teachers(self, names: Sequence[str] = ALL) -> None:
+        """Train the teachers and dump their train/test curves (skipping what is done)."""
+        for name in names:
+            path = TEACHERS[name]
+            cfg = self.config(path, self.teacher_seed, student=False)
+            settings = self.settings(f'teacher {name}', path, cfg, self.teacher_seed)
             files = {s: self.curve_file(name, s) for s in ('train', 'test')}
-            if key in self.results and all(osp.isfile(f) for f in files.values()):
+            if self.store.get(f'teacher {name}', settings) is not None and all(
+                    osp.isfile(f) for f in files.values()):
                 continue
-            self.results.pop(key, None)
-            run_dir = osp.join(self.work_dir, 'teachers', name)
-            cfg = self.config(path, run_dir, self.teacher_seed)
-            trained = sorted(glob.glob(osp.join(run_dir, 'best_*.pth')))
-            if trained and osp.isfile(osp.join(run_dir, 'finished')):
-                self.test_checkpoint(key, cfg, trained[-1])
-            else:
-                self.run(key, cfg)
+            result = self.store.get(f'teacher {name}', settings)
+            model = (self._load(cfg, result['checkpoint']) if result
+                     else self._trained(f'teacher {name}', cfg, settings))
             for split, out in files.items():
-                dump_teacher_curves(self._last_runner.model, cfg, out, split, name=name)
+                dump_teacher_curves(model, cfg, out, split, name=name,
+                                    extra_meta=dict(teacher_run=settings['config']))
 
-    def test_checkpoint(self, key: str, cfg: Config, checkpoint: str) -> None:
-        """Test a run trained earlier (its folder holds ``finished``) without retraining."""
-        cfg = copy.deepcopy(cfg)
-        cfg.load_from = checkpoint
-        runner = Runner.from_cfg(cfg)
-        metrics = dict(runner.test())
-        ious = top1_ious(cfg.test_evaluator.dump_file)
-        self.results[key] = dict(test=metrics, best_val=None, checkpoint=checkpoint, ious=ious)
-        self.save()
-        self._last_runner = runner
+    def _trained(self, name: str, cfg: Config, settings: dict):
+        self.run(name, cfg, settings)
+        return self._last_runner.model
 
-    def student_config(self, row: str, seed: int, kd: Optional[Tuple[float, float]] = None,
-                       tag: str = '') -> Config:
-        run_dir = osp.join(self.work_dir, 'runs', f'{row}{tag}'.replace(' ', '_'), f'seed{seed}')
-        cfg = self.config(ROWS[row], run_dir, seed)
-        if cfg.model.num_teachers > 0:
-            set_teacher_curves(cfg, [self.curve_file(t, 'train') for t in TEACHERS])
-            if kd is not None:
+    @staticmethod
+    def _load(cfg: Config, checkpoint: str):
+        model = MODELS.build(cfg.model)
+        load_checkpoint(model, checkpoint, map_location='cpu')
+        return model
+
+    def student(self, row: str, seed: int, kd: Optional[Tuple[float, float]]
+                ) -> Tuple[Config, dict]:
+        """Config and settings of one student-side run of ``row``."""
+        path, teachers, swept = ROWS[row]
+        cfg = self.config(path, seed, student=True)
+        if teachers:
+            set_teacher_curves(cfg, [self.curve_file(t, 'train') for t in teachers])
+            cfg.model.num_teachers = len(teachers)
+            if swept:
+                if kd is None:
+                    raise ValueError(f'row {row!r} distils at the swept KD setting: run the '
+                                     'sweep first or give one')
                 cfg.model.loss_kd.loss_weight, cfg.model.loss_kd.temperature = kd
-        return cfg
+        return cfg, self.settings(row, path, cfg, seed)
 
-    def kd_sweep(self) -> Tuple[float, float]:
-        """EMTM (KAU), first seed, every KD setting; the best by val R1@0.5."""
+    def kd_sweep(self, grid: Optional[Sequence[Tuple[float, float]]] = None
+                 ) -> Dict[Tuple[float, float], Optional[float]]:
+        """The sweep row at each KD setting (``grid``: a part of the benchmark's grid), trained
+        on the sweep seed and scored by best val R1@0.5 only; returns every scored setting."""
+        for kd in grid or self.kd_grid:
+            cfg, settings = self.student(SWEEP_ROW, self.sweep_seed, kd)
+            self.run(f'sweep {SWEEP_ROW}', cfg, settings, test=False)
+        return self.sweep_scores()
+
+    def sweep_scores(self) -> Dict[Tuple[float, float], Optional[float]]:
         scores = {}
         for kd in self.kd_grid:
-            key = sweep_key(kd)
-            tag = f' kd{kd[0]:g} T{kd[1]:g}'
-            scores[kd] = self.run(key, self.student_config('EMTM (KAU)', self.seeds[0], kd,
-                                                             tag))['best_val']
+            _, settings = self.student(SWEEP_ROW, self.sweep_seed, kd)
+            result = self.store.get(f'sweep {SWEEP_ROW}', settings)
+            scores[kd] = None if result is None else result['best_val']
+        return scores
+
+    def chosen_kd(self) -> Tuple[float, float]:
+        """The sweep's winner by val R1@0.5 (every grid setting must have run)."""
+        scores = self.sweep_scores()
+        missing = [kd for kd, score in scores.items() if score is None]
+        if missing:
+            raise RuntimeError(f'the KD sweep has not run {missing} yet')
         return max(scores, key=scores.get)
 
-    def run_rows(self, kd: Tuple[float, float]) -> None:
-        """Every row and seed, the main comparison (student alone, EMTM with the KAU) for every
-        seed first; the first seed's EMTM (KAU) is the sweep's run of ``kd``."""
-        main = [r for r in self.rows if r in (BASELINE, 'EMTM (KAU)')]
-        order = [(s, r) for s in self.seeds for r in main]
-        order += [(s, r) for s in self.seeds for r in self.rows if r not in main]
-        for seed, row in order:
-            key = f'{row}/seed{seed}'
-            cfg = self.student_config(row, seed, kd if row in DISTILLING else None)
-            if row == 'EMTM (KAU)' and seed == self.seeds[0] and sweep_key(kd) in self.results:
-                self.results.setdefault(key, self.results[sweep_key(kd)])
-                cfg.work_dir = osp.dirname(self.results[key]['checkpoint'])
-            self.run(key, cfg)
-            if row == 'EMTM (KAU)':
-                self.decode_mixtures(cfg, seed)
+    def run_rows(self, rows: Sequence[str], seeds: Optional[Sequence[int]] = None,
+                 kd: Optional[Tuple[float, float]] = None) -> None:
+        """``rows`` for every seed, seed by seed; rows with a KAU also decode the teachers."""
+        for seed in seeds or self.seeds:
+            for row in rows:
+                cfg, settings = self.student(row, seed, kd)
+                result = self.run(row, cfg, settings)
+                if cfg.model.get('aggregator', {}).get('type') == 'KnowledgeAggregationUnit':
+                    self.decode_mixtures(row, cfg, settings, result)
 
-    def decode_mixtures(self, cfg: Config, seed: int) -> None:
+    def decode_mixtures(self, row: str, cfg: Config, settings: dict, result: dict) -> None:
         """The teachers' test curves decoded alone, averaged and mixed by the run's KAU."""
-        keys = {m: f'{m}/seed{seed}' for m in MIXTURES}
-        if all(k in self.results for k in keys.values()):
+        name = f'mixtures of {row}'
+        if self.store.get(name, settings) is not None:
             return
-        model = MODELS.build(cfg.model)
-        load_checkpoint(model, self.results[f'EMTM (KAU)/seed{seed}']['checkpoint'],
-                        map_location='cpu')
-        dumps = {m: osp.join(cfg.work_dir, f'{m.replace(" ", "_")}.json') for m in MIXTURES}
-        metrics = evaluate_teacher_curves(model, cfg,
-                                          [self.curve_file(t, 'test') for t in TEACHERS],
-                                          list(TEACHERS), dump_files=dumps)
-        for mixture, key in keys.items():
-            self.results[key] = dict(test=metrics[mixture], ious=top1_ious(dumps[mixture]))
-        self.save()
+        model = self._load(cfg, result['checkpoint'])
+        folder = osp.dirname(result['checkpoint'])
+        dumps = {m: osp.join(folder, f'{m.replace(" ", "_")}.json') for m in MIXTURES}
+        teachers = ROWS[row][1]
+        metrics = evaluate_teacher_curves(model, cfg, [self.curve_file(t, 'test') for t in
+                                                       teachers], list(teachers),
+                                          dump_files=dumps)
+        self.store.put(name, settings, {m: dict(test=metrics[m], ious=top1_ious(dumps[m]))
+                                        for m in MIXTURES})
+
+    # -- report --------------------------------------------------------------------------------
+    def collect(self, rows: Sequence[str], kd: Optional[Tuple[float, float]]
+                ) -> Dict[str, Dict[int, dict]]:
+        """``{row: {seed: result}}`` of the finished runs (teachers under seed None)."""
+        found: Dict[str, Dict[int, dict]] = {}
+        for name, path in TEACHERS.items():
+            cfg = self.config(path, self.teacher_seed, student=False)
+            result = self.store.get(f'teacher {name}',
+                                    self.settings(f'teacher {name}', path, cfg,
+                                                  self.teacher_seed))
+            if result is not None:
+                found[f'teacher: {name}'] = {None: result}
+        for row in rows:
+            for seed in self.seeds:
+                try:
+                    cfg, settings = self.student(row, seed, kd)
+                except (ValueError, FileNotFoundError):
+                    continue
+                result = self.store.get(row, settings)
+                if result is not None:
+                    found.setdefault(row, {})[seed] = result
+                mixtures = self.store.get(f'mixtures of {row}', settings)
+                for mixture, value in (mixtures or {}).items():
+                    found.setdefault(f'{mixture} ({row})', {})[seed] = value
+        return found
+
+
+def val_history(work_dir: str) -> List[float]:
+    """Val R1@0.5 after each epoch of a run (from mmengine's scalars log)."""
+    history = []
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path, encoding='utf-8') as f:
+            for line in f:
+                record = json.loads(line)
+                if METRIC in record and 'lr' not in record:
+                    history.append(float(record[METRIC]))
+    return history
 
 
 def top1_ious(dump_file: str) -> Dict[str, float]:
@@ -204,81 +300,55 @@ def top1_ious(dump_file: str) -> Dict[str, float]:
         return {r['query_id']: r['ious'][0] for r in json.load(f)}
 
 
-def sweep_key(kd: Tuple[float, float]) -> str:
-    return f'sweep/kd_weight={kd[0]:g},T={kd[1]:g}'
-
-
-def paired_bootstrap(row: np.ndarray, base: np.ndarray, num: int = 10000,
-                     seed: int = 0) -> Tuple[float, float, float]:
-    """Mean difference (points) and 95% CI of ``row - base`` over resampled queries.
-
-    Args:
-        row: ``[S, Q]`` per-seed, per-query hits (0/1) or IoUs of a row.
-        base: ``[S, Q]`` the same of the baseline (same seeds and queries).
-        num: Bootstrap resamples.
-        seed: Seed of the resampling.
-
-    Returns:
-        tuple: ``(mean, low, high)`` in points (x100), the difference averaged over seeds.
-    """
-    diff = (np.asarray(row, np.float64) - np.asarray(base, np.float64)).mean(0)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(diff), (num, len(diff)))
-    means = diff[idx].mean(1)
-    return (100 * float(diff.mean()), 100 * float(np.percentile(means, 2.5)),
-            100 * float(np.percentile(means, 97.5)))
-
-
-def hits(results: Dict[str, dict], row: str, seeds: Sequence[int], queries: List[str],
+def hits(runs: Dict[int, dict], seeds: Sequence[int], queries: List[str],
          thr: float = 0.5) -> np.ndarray:
-    """``[S, Q]`` 0/1 of top-1 IoU >= ``thr`` of ``row``'s runs."""
-    return np.array([[results[f'{row}/seed{s}']['ious'][q] >= thr - 1e-9 for q in queries]
-                     for s in seeds], np.float64)
+    """``[S, Q]`` 0/1 of top-1 IoU >= ``thr`` of one row's runs."""
+    return np.array([[runs[s]['ious'][q] >= thr - 1e-9 for q in queries] for s in seeds],
+                    np.float64)
 
 
-def summary_rows(results: Dict[str, dict], seeds: Sequence[int]) -> List[dict]:
-    """Table rows: name, metrics mean/sd over seeds, paired CI of R1@0.5 vs student alone."""
+def summary_rows(found: Dict[str, Dict[int, dict]]) -> List[dict]:
+    """Table rows: name, metrics mean/sd over seeds, Δ R1@0.5 vs student alone (two-level
+    bootstrap CI over the seeds both have) and the per-seed deltas."""
+    base = found.get(BASELINE, {})
+    queries = sorted(next(iter(base.values()))['ious']) if base else []
     rows = []
-    for name in TEACHERS:
-        if f'teacher/{name}' in results:
-            rows.append(dict(row=f'teacher: {name}', runs=[results[f'teacher/{name}']]))
-    for name in (*ROWS, *MIXTURES):
-        runs = [results[f'{name}/seed{s}'] for s in seeds if f'{name}/seed{s}' in results]
-        if runs:
-            rows.append(dict(row=name, runs=runs))
-    done = [s for s in seeds if f'{BASELINE}/seed{s}' in results]
-    queries = sorted(results[f'{BASELINE}/seed{done[0]}']['ious']) if done else []
-    for entry in rows:
-        name = entry['row']
-        runs = entry.pop('runs')
-        for metric in ('R1@0.3', 'R1@0.5', 'R1@0.7', 'mIoU'):
-            values = [r['test'][metric] for r in runs]
-            entry[metric] = (float(np.mean(values)), float(np.std(values, ddof=1))
-                             if len(values) > 1 else 0.0)
-        entry['seeds'] = len(runs)
-        paired = [s for s in done if f'{name}/seed{s}' in results]
-        if name in (*ROWS, *MIXTURES) and name != BASELINE and paired:
-            entry['ci'] = paired_bootstrap(hits(results, name, paired, queries),
-                                           hits(results, BASELINE, paired, queries))
+    for name, runs in found.items():
+        entry = dict(row=name, seeds=len(runs))
+        for metric in METRICS:
+            values = [r['test'][metric] for r in runs.values()]
+            entry[metric] = (float(np.mean(values)),
+                             float(np.std(values, ddof=1)) if len(values) > 1 else 0.0)
+        paired = [s for s in runs if s is not None and s in base]
+        if name != BASELINE and paired:
+            row, ref = hits(runs, paired, queries), hits(base, paired, queries)
+            entry['ci'] = two_level_bootstrap(row, ref)
+            entry['deltas'] = per_seed_deltas(row, ref)
+        rows.append(entry)
     return rows
 
 
 def markdown_table(rows: List[dict]) -> str:
-    """The summary as a markdown table (mean ± sd over seeds; CI of R1@0.5 vs student alone)."""
+    """The summary as a markdown table (mean ± sd over seeds; Δ R1@0.5 vs student alone with its
+    two-level 95% CI and the per-seed deltas)."""
     lines = ['| row | seeds | R1@0.3 | R1@0.5 | R1@0.7 | mIoU | Δ R1@0.5 vs student alone '
-             '[95% CI] |', '| --- | --- | --- | --- | --- | --- | --- |']
+             '[95% CI, seeds and queries] | per-seed Δ |',
+             '| --- | --- | --- | --- | --- | --- | --- | --- |']
     for r in rows:
         cells = [f'{r[m][0]:.1f} ± {r[m][1]:.1f}' if r['seeds'] > 1 else f'{r[m][0]:.1f}'
-                 for m in ('R1@0.3', 'R1@0.5', 'R1@0.7', 'mIoU')]
+                 for m in METRICS]
         ci = r.get('ci')
         delta = f'{ci[0]:+.1f} [{ci[1]:+.1f}, {ci[2]:+.1f}]' if ci else '—'
-        lines.append(f'| {r["row"]} | {r["seeds"]} | ' + ' | '.join(cells) + f' | {delta} |')
+        deltas = ' / '.join(f'{d:+.1f}' for d in r.get('deltas', [])) or '—'
+        lines.append(f'| {r["row"]} | {r["seeds"]} | ' + ' | '.join(cells)
+                     + f' | {delta} | {deltas} |')
     return '\n'.join(lines)
 
 
-def sweep_table(results: Dict[str, dict]) -> str:
-    """The KD sweep: val R1@0.5 of each setting (and its test numbers, for the record)."""
+def sweep_table(scores: Dict[Tuple[float, float], Optional[float]]) -> str:
+    """The KD sweep: best val R1@0.5 of each setting (no candidate is tested)."""
     lines = ['| kd_weight, T | best val R1@0.5 |', '| --- | --- |']
-    for key in sorted(k for k in results if k.startswith('sweep/')):
-        lines.append(f'| {key[len("sweep/"):]} | {results[key]["best_val"]:.1f} |')
+    for (weight, temperature), score in scores.items():
+        lines.append(f'| {weight:g}, {temperature:g} | '
+                     + ('not run' if score is None else f'{score:.1f}') + ' |')
     return '\n'.join(lines)

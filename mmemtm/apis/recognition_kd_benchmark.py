@@ -36,9 +36,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner, load_checkpoint
 
 from mmemtm.datasets.synthetic_motion import SyntheticMotionConfig, generate_synthetic_motion
-from mmemtm.utils import dump_json_atomic, read_json, save_npy_atomic
+from mmemtm.utils import dump_json_atomic, paired_bootstrap, read_json, save_npy_atomic
 from mmemtm.utils.config_options import merge_cfg_options
-from .real_benchmark import paired_bootstrap
 from .recognition_kd import strip_distiller_checkpoint, student_config
 
 CONFIG_DIR = 'configs/recognition_kd'

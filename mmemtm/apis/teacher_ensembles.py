@@ -52,7 +52,9 @@ def evaluate_teacher_curves(model: torch.nn.Module, cfg: Config, curve_files: Se
             (``GroundingMetric(dump_file=...)``).
 
     Returns:
-        dict: ``{row name: GroundingMetric metrics}``.
+        dict: ``{row name: GroundingMetric metrics}``; the ``'KAU mixture'`` metrics also hold
+        ``top_teacher_share/<name>``, the % of queries on which the aggregator gives teacher
+        ``name`` the largest weight (its start and end weights averaged).
     """
     if len(curve_files) != len(teacher_names):
         raise ValueError(f'{len(curve_files)} curve files for {len(teacher_names)} teacher names')
@@ -63,6 +65,7 @@ def evaluate_teacher_curves(model: torch.nn.Module, cfg: Config, curve_files: Se
     dump_files = dump_files or {}
     metrics = {row: GroundingMetric(dump_file=dump_files.get(row)) for row in rows}
     model.eval()
+    top = torch.zeros(len(teacher_names), 1)
     progress = ProgressBar(len(dataloader.dataset))
     for data in dataloader:
         data = model.data_preprocessor(data, False)
@@ -70,13 +73,18 @@ def evaluate_teacher_curves(model: torch.nn.Module, cfg: Config, curve_files: Se
         curves = inputs['teacher_curves']
         video, query = model.encoder.encode_inputs(inputs)
         weights = model.aggregator(video, query, inputs['video_mask'], inputs['word_mask'])
+        top[:, 0] += torch.bincount(weights.mean(-1).argmax(1), minlength=len(teacher_names))
         mixtures = [curves[:, i] for i in range(curves.shape[1])]
         mixtures += [curves.mean(1), aggregate_curves(weights, curves)]
         for row, mixture in zip(rows, mixtures):
             out = decode_curves(mixture, inputs['video_mask'])
             metrics[row].process({}, _predictions(out, inputs['video_mask'], samples))
         progress.update(len(samples))
-    return {row: m.compute_metrics(m.results) for row, m in metrics.items()}
+    results = {row: m.compute_metrics(m.results) for row, m in metrics.items()}
+    shares = 100 * top[:, 0] / top.sum().clamp(min=1)
+    results['KAU mixture'].update({f'top_teacher_share/{name}': float(share)
+                                   for name, share in zip(teacher_names, shares)})
+    return results
 
 
 def _predictions(out: dict, video_mask: torch.Tensor, samples: list) -> List[dict]:
