@@ -3,4 +3,5 @@
 # teacher alone), no Knowledge Aggregation Unit and no co-trained teacher.
 _base_ = ['../emtm_charades_clip.py']
 
-model = dict(cotrained=None, aggregator=dict(_delete_=True, type='AverageTeacherAggregator'))
+model = dict(cotrained=None, aggregator=dict(_delete_=True, type='AverageTeacherAggregator'),
+             detach_aggregator_inputs=False)

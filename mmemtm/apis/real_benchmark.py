@@ -24,7 +24,7 @@ import copy
 import glob
 import json
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 from mmaction.registry import MODELS
@@ -33,6 +33,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner, load_checkpoint
 
 from mmemtm.utils import (ResultStore, file_digest, per_seed_deltas, two_level_bootstrap)
+from .cross_fitting import cross_fit_teacher_curves
 from .experiments import set_epochs, set_teacher_curves, teacher_curve_files, train_and_test
 from .teacher_curves import dump_teacher_curves
 from .teacher_ensembles import evaluate_teacher_curves
@@ -44,22 +45,40 @@ TEACHERS = {
     'SCDM': 'configs/teachers/scdm_charades_clip.py',
 }
 ALL = tuple(TEACHERS)
-#: The ladder: row -> (config, teachers it distils from, whether it takes the swept KD setting).
-#: Each distilling row adds one of EMTM's parts to the row above it.
-ROWS: Dict[str, Tuple[str, Tuple[str, ...], bool]] = {
-    'student alone': ('configs/ablations/emtm_charades_clip_student_only.py', (), False),
-    'KD: SeqPAN': ('configs/ablations/emtm_charades_clip_label_kd.py', ('SeqPAN', ), True),
-    'KD: 2D-TAN': ('configs/ablations/emtm_charades_clip_label_kd.py', ('2D-TAN', ), True),
-    'KD: SCDM': ('configs/ablations/emtm_charades_clip_label_kd.py', ('SCDM', ), True),
-    'KD: plain average': ('configs/ablations/emtm_charades_clip_label_kd.py', ALL, True),
-    '+ KAU': ('configs/ablations/emtm_charades_clip_kau.py', ALL, True),
-    '+ co-trained branch (published EMTM)': (
-        'configs/ablations/emtm_charades_clip_published.py', ALL, True),
-    'co-trained branch alone': ('configs/ablations/emtm_charades_clip_cotrained_only.py', (),
-                                False),
-    'EMTM, previous default': ('configs/ablations/emtm_charades_clip_previous_default.py', ALL,
-                               False),
-    'EMTM (default)': ('configs/emtm_charades_clip.py', ALL, True),
+
+
+class Row(NamedTuple):
+    """A student-side row: its config, the teachers it distils from, whether it takes the swept
+    KD setting, and which curves it distils (``kd_curves``) and fits its KAU on
+    (``aggregator_curves``, None: the distilled ones): ``'in-sample'`` (the teachers' curves of
+    their own training split) or ``'out-of-fold'`` (cross-fitted)."""
+    config: str
+    teachers: Tuple[str, ...] = ()
+    swept: bool = True
+    kd_curves: str = 'in-sample'
+    aggregator_curves: Optional[str] = None
+
+
+ABLATIONS = 'configs/ablations/emtm_charades_clip_'
+#: The ladder: each distilling row adds one of EMTM's parts to the row above it; then EMTM's
+#: configs and the rows with cross-fitted curves.
+ROWS: Dict[str, Row] = {
+    'student alone': Row(ABLATIONS + 'student_only.py', swept=False),
+    'KD: SeqPAN': Row(ABLATIONS + 'label_kd.py', ('SeqPAN', )),
+    'KD: 2D-TAN': Row(ABLATIONS + 'label_kd.py', ('2D-TAN', )),
+    'KD: SCDM': Row(ABLATIONS + 'label_kd.py', ('SCDM', )),
+    'KD: plain average': Row(ABLATIONS + 'label_kd.py', ALL),
+    '+ KAU': Row(ABLATIONS + 'kau.py', ALL),
+    '+ co-trained branch (published EMTM)': Row(ABLATIONS + 'published.py', ALL),
+    'co-trained branch alone': Row(ABLATIONS + 'cotrained_only.py', swept=False),
+    'EMTM, previous default': Row(ABLATIONS + 'previous_default.py', ALL, swept=False),
+    'EMTM (default)': Row('configs/emtm_charades_clip.py', ALL),
+    'KD: SeqPAN, out-of-fold': Row(ABLATIONS + 'label_kd.py', ('SeqPAN', ),
+                                   kd_curves='out-of-fold'),
+    'KD: plain average, out-of-fold': Row(ABLATIONS + 'label_kd.py', ALL,
+                                          kd_curves='out-of-fold'),
+    'EMTM (default), KAU fitted out-of-fold': Row('configs/emtm_charades_clip.py', ALL,
+                                                  aggregator_curves='out-of-fold'),
 }
 #: The row the KD setting is swept on.
 SWEEP_ROW = 'KD: plain average'
@@ -89,13 +108,14 @@ class RealBenchmark:
         device: ``'cpu'`` or ``'cuda'``.
         teacher_seed: Seed of the teachers' training.
         sweep_seed: Seed of the sweep's runs (kept apart from ``seeds``).
+        folds: Folds ``K`` of the teachers' cross-fitted train curves.
     """
 
     def __init__(self, work_dir: str, seeds: Sequence[int] = (0, 1, 2),
                  kd_grid: Sequence[Tuple[float, float]] = ((0.1, 1.0), (1.0, 1.0), (1.0, 3.0),
                                                            (3.0, 1.0)),
                  epochs: Optional[int] = None, device: str = 'cpu', teacher_seed: int = 0,
-                 sweep_seed: int = 100) -> None:
+                 sweep_seed: int = 100, folds: int = 2) -> None:
         if sweep_seed in seeds:
             raise ValueError(f'the sweep seed {sweep_seed} is also a row seed: the chosen '
                              'setting would be tested on the run it was chosen with')
@@ -106,6 +126,7 @@ class RealBenchmark:
         self.device = device
         self.teacher_seed = teacher_seed
         self.sweep_seed = sweep_seed
+        self.folds = folds
         self.store = ResultStore(osp.join(work_dir, 'results'))
 
     # -- configs and settings ------------------------------------------------------------------
@@ -122,7 +143,7 @@ class RealBenchmark:
     def settings(self, name: str, path: str, cfg: Config, seed: int, **extra) -> dict:
         """Everything that changes the result of a run of ``cfg``."""
         data = [cfg[f'{s}_dataloader'].dataset.ann_file for s in ('train', 'val', 'test')]
-        inputs = [*data, *(teacher_curve_files(cfg) or [])]
+        inputs = [*data, *(teacher_curve_files(cfg) or []), *aggregator_curve_files(cfg)]
         return dict(extra, row=name, config=path, config_text=_config_text(cfg), seed=seed,
                     epochs=cfg.train_cfg.max_epochs, device=self.device,
                     inputs={p: file_digest(p) for p in inputs if isinstance(p, str)})
@@ -133,7 +154,9 @@ class RealBenchmark:
         return osp.join(self.work_dir, 'runs', osp.splitext(key)[0])
 
     def curve_file(self, teacher: str, split: str) -> str:
-        return osp.join(self.work_dir, 'curves', f'{teacher}_{split}.npz')
+        """The teacher's curves of ``split`` (``'train-oof'``: its cross-fitted train curves)."""
+        suffix = f'train_oof{self.folds}' if split == 'train-oof' else split
+        return osp.join(self.work_dir, 'curves', f'{teacher}_{suffix}.npz')
 
     # -- runs ----------------------------------------------------------------------------------
     def run(self, name: str, cfg: Config, settings: dict, test: bool = True) -> dict:
@@ -180,6 +203,17 @@ class RealBenchmark:
                 dump_teacher_curves(model, cfg, out, split, name=name,
                                     extra_meta=dict(teacher_run=settings['config']))
 
+    def cross_fit_teachers(self, names: Sequence[str] = ALL) -> None:
+        """The teachers' out-of-fold train curves (``K`` = ``folds`` trainings per teacher, on
+        the teachers' own schedules and seed; resumable per fold)."""
+        for name in names:
+            out = self.curve_file(name, 'train-oof')
+            if not osp.isfile(out):
+                cross_fit_teacher_curves(
+                    TEACHERS[name], out,
+                    osp.join(self.work_dir, 'cross_fit', f'{name}_K{self.folds}'), self.folds,
+                    name=name, device=self.device, seed=self.teacher_seed)
+
     def _trained(self, name: str, cfg: Config, settings: dict):
         self.run(name, cfg, settings)
         return self._last_runner.model
@@ -193,12 +227,17 @@ class RealBenchmark:
     def student(self, row: str, seed: int, kd: Optional[Tuple[float, float]]
                 ) -> Tuple[Config, dict]:
         """Config and settings of one student-side run of ``row``."""
-        path, teachers, swept = ROWS[row]
+        spec = ROWS[row]
+        path, teachers = spec.config, spec.teachers
         cfg = self.config(path, seed, student=True)
         if teachers:
-            set_teacher_curves(cfg, [self.curve_file(t, 'train') for t in teachers])
+            split = {'in-sample': 'train', 'out-of-fold': 'train-oof'}
+            set_teacher_curves(cfg, [self.curve_file(t, split[spec.kd_curves]) for t in teachers])
+            if spec.aggregator_curves is not None:
+                set_aggregator_curves(cfg, [self.curve_file(t, split[spec.aggregator_curves])
+                                            for t in teachers])
             cfg.model.num_teachers = len(teachers)
-            if swept:
+            if spec.swept:
                 if kd is None:
                     raise ValueError(f'row {row!r} distils at the swept KD setting: run the '
                                      'sweep first or give one')
@@ -248,7 +287,7 @@ class RealBenchmark:
         model = self._load(cfg, result['checkpoint'])
         folder = osp.dirname(result['checkpoint'])
         dumps = {m: osp.join(folder, f'{m.replace(" ", "_")}.json') for m in MIXTURES}
-        teachers = ROWS[row][1]
+        teachers = ROWS[row].teachers
         metrics = evaluate_teacher_curves(model, cfg, [self.curve_file(t, 'test') for t in
                                                        teachers], list(teachers),
                                           dump_files=dumps)
@@ -280,6 +319,24 @@ class RealBenchmark:
                 for mixture, value in (mixtures or {}).items():
                     found.setdefault(f'{mixture} ({row})', {})[seed] = value
         return found
+
+
+def aggregator_curve_files(cfg: Config) -> List[str]:
+    """The ``aggregator_files`` of the train pipeline's ``LoadTeacherCurves`` (or none)."""
+    for transform in cfg.train_dataloader.dataset.pipeline:
+        if transform['type'] == 'LoadTeacherCurves':
+            return list(transform.get('aggregator_files') or [])
+    return []
+
+
+def set_aggregator_curves(cfg: Config, files: Sequence[str]) -> None:
+    """Fit the aggregator on ``files`` (the train pipeline's ``LoadTeacherCurves`` must be
+    there, with one file per teacher slot)."""
+    for transform in cfg.train_dataloader.dataset.pipeline:
+        if transform['type'] == 'LoadTeacherCurves':
+            transform['aggregator_files'] = list(files)
+            return
+    raise ValueError('the train pipeline has no LoadTeacherCurves to give aggregator files to')
 
 
 def val_history(work_dir: str) -> List[float]:

@@ -1,50 +1,138 @@
-"""The real-feature benchmark's statistics and bookkeeping (no training)."""
+"""The real-feature benchmark's bookkeeping and statistics (no training)."""
+import os
+import os.path as osp
+
 import numpy as np
 import pytest
+from mmengine.registry import init_default_scope
 
-from mmemtm.apis.real_benchmark import (BASELINE, ROWS, markdown_table, paired_bootstrap,
-                                        summary_rows, sweep_table)
+from mmemtm.apis.real_benchmark import (ALL, BASELINE, ROWS, SWEEP_ROW, TEACHERS, RealBenchmark,
+                                        markdown_table, summary_rows, sweep_table)
 
-
-def test_paired_bootstrap_is_centred_on_the_paired_difference():
-    rng = np.random.default_rng(0)
-    base = (rng.random((3, 400)) < 0.4).astype(float)
-    better = base.copy()
-    better[:, :40] = 1.0  # +10 points at most, exactly on the same queries
-    mean, low, high = paired_bootstrap(better, base)
-    assert mean == pytest.approx(100 * (better - base).mean())
-    assert low < mean < high and low > 0
-    same = paired_bootstrap(base, base)
-    assert same == (0.0, 0.0, 0.0)
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def test_paired_bootstrap_needs_matching_shapes():
-    with pytest.raises(ValueError):
-        paired_bootstrap(np.ones((2, 5)), np.ones((2, 4)))
+@pytest.fixture
+def bench(tmp_path, monkeypatch):
+    """A benchmark over the repository's configs, with empty stand-ins of the teachers' curves
+    (settings only digest them) and small stand-ins of the annotation files."""
+    monkeypatch.chdir(REPO)
+    init_default_scope('mmaction')
+    bench = RealBenchmark(str(tmp_path), seeds=[0, 1], kd_grid=((1.0, 1.0), (3.0, 1.0)), epochs=3)
+    os.makedirs(osp.dirname(bench.curve_file('SCDM', 'train')))
+    for teacher in TEACHERS:
+        for split in ('train', 'train-oof'):
+            with open(bench.curve_file(teacher, split), 'w') as f:
+                f.write(teacher + split)
+    data = tmp_path / 'data'
+    data.mkdir()
+    for split in ('train', 'val', 'test'):
+        (data / f'{split}.json').write_text(f'["{split}"]')
+    real_config = bench.config
+
+    def config(path, seed, student):
+        cfg = real_config(path, seed, student)
+        for split in ('train', 'val', 'test'):
+            cfg[f'{split}_dataloader'].dataset.ann_file = str(data / f'{split}.json')
+        return cfg
+
+    monkeypatch.setattr(bench, 'config', config)
+    return bench
 
 
-def _results(seeds):
-    queries = [f'v{i}#0' for i in range(50)]
-    results = {'teacher/SeqPAN': dict(test={'R1@0.3': 50., 'R1@0.5': 30., 'R1@0.7': 10.,
-                                            'mIoU': 33.}, ious={})}
-    for s in seeds:
-        for i, row in enumerate(ROWS):
-            ious = {q: (0.6 if (j + i) % 3 else 0.2) for j, q in enumerate(queries)}
+def test_epochs_reach_student_side_runs_only(bench):
+    teacher = bench.config(TEACHERS['SeqPAN'], 0, student=False)
+    student, _ = bench.student(BASELINE, 0, None)
+    assert teacher.train_cfg.max_epochs == 12 and student.train_cfg.max_epochs == 3
+
+
+def test_every_setting_that_changes_a_result_changes_its_key(bench, tmp_path):
+    cfg, settings = bench.student(SWEEP_ROW, 0, (1.0, 1.0))
+    key = bench.store.path(SWEEP_ROW, settings)
+    bench.store.put(SWEEP_ROW, settings, dict(best_val=1.0))
+    assert bench.store.get(SWEEP_ROW, bench.student(SWEEP_ROW, 0, (1.0, 1.0))[1]) is not None
+    changed = [bench.student(SWEEP_ROW, 1, (1.0, 1.0))[1],           # seed
+               bench.student(SWEEP_ROW, 0, (1.0, 3.0))[1]]           # option
+    bench.epochs = 4
+    changed.append(bench.student(SWEEP_ROW, 0, (1.0, 1.0))[1])       # epochs
+    bench.epochs = 3
+    with open(bench.curve_file('SCDM', 'train'), 'a') as f:          # an input file
+        f.write('retrained')
+    changed.append(bench.student(SWEEP_ROW, 0, (1.0, 1.0))[1])
+    keys = {bench.store.path(SWEEP_ROW, s) for s in changed}
+    assert len(keys) == len(changed) and key not in keys
+    assert all(bench.store.get(SWEEP_ROW, s) is None for s in changed)
+    # the stored result carries its settings, and its run folder is named by its key
+    entry = next(bench.store.entries())
+    assert entry['settings'] == settings and entry['settings']['config_text']
+    assert bench.run_dir(SWEEP_ROW, settings).endswith(osp.basename(key)[:-len('.json')])
+
+
+def test_distilling_rows_take_their_teachers_curves_and_the_swept_setting(bench):
+    split = {'in-sample': 'train', 'out-of-fold': 'train-oof'}
+    for row, spec in ROWS.items():
+        cfg, settings = bench.student(row, 0, (3.0, 1.0))
+        assert cfg.model.num_teachers == len(spec.teachers)
+        loaders = [t for t in cfg.train_dataloader.dataset.pipeline
+                   if t['type'] == 'LoadTeacherCurves']
+        assert len(loaders) == (1 if spec.teachers else 0)
+        if not spec.teachers:
+            continue
+        files = [bench.curve_file(t, split[spec.kd_curves]) for t in spec.teachers]
+        assert loaders[0]['files'] == files
+        fitted = (None if spec.aggregator_curves is None else
+                  [bench.curve_file(t, split[spec.aggregator_curves]) for t in spec.teachers])
+        assert loaders[0].get('aggregator_files') == fitted
+        assert set(settings['inputs']) >= set(files + (fitted or []))
+        assert cfg.model.loss_kd.loss_weight == (3.0 if spec.swept else 0.1)
+    with pytest.raises(ValueError, match='swept KD setting'):
+        bench.student('KD: plain average', 0, None)
+
+
+def test_the_sweep_never_tests_and_never_uses_a_row_seed(bench, monkeypatch):
+    runs = []
+    monkeypatch.setattr(bench, 'run', lambda name, cfg, settings, test=True: runs.append(
+        (name, settings['seed'], test)) or bench.store.put(name, settings, dict(
+            best_val=10 * settings['config_text'].count('loss_weight=3.0'))))
+    scores = bench.kd_sweep()
+    assert len(runs) == len(bench.kd_grid)
+    assert all(seed == bench.sweep_seed and seed not in bench.seeds and not test
+               for _, seed, test in runs)
+    assert bench.chosen_kd() == (3.0, 1.0) and set(scores) == set(bench.kd_grid)
+    assert '| 3, 1 |' in sweep_table(scores)
+    with pytest.raises(ValueError, match='sweep seed'):
+        RealBenchmark(bench.work_dir, seeds=[0, 100], sweep_seed=100)
+
+
+def _found(seeds, queries=50):
+    qids = [f'v{i}#0' for i in range(queries)]
+    found = {'teacher: SeqPAN': {None: dict(test={'R1@0.3': 50., 'R1@0.5': 30., 'R1@0.7': 10.,
+                                                  'mIoU': 33.}, ious={})}}
+    for i, row in enumerate([BASELINE, 'KD: plain average']):
+        found[row] = {}
+        for s in seeds:
+            ious = {q: (0.6 if (j + i + s) % 3 else 0.2) for j, q in enumerate(qids)}
             r15 = 100 * np.mean([v >= 0.5 for v in ious.values()])
-            results[f'{row}/seed{s}'] = dict(
-                test={'R1@0.3': r15, 'R1@0.5': r15, 'R1@0.7': 0., 'mIoU': 40. + s}, ious=ious)
-    results['sweep/kd_weight=1,T=1'] = dict(best_val=41.5)
-    return results
+            found[row][s] = dict(test={'R1@0.3': r15, 'R1@0.5': r15, 'R1@0.7': 0.,
+                                       'mIoU': 40. + s}, ious=ious)
+    return found
 
 
-def test_summary_rows_pair_every_row_with_the_student_alone():
-    rows = summary_rows(_results([0, 1, 2]), [0, 1, 2])
-    names = [r['row'] for r in rows]
-    assert names[0] == 'teacher: SeqPAN' and BASELINE in names
+def test_summary_rows_pair_every_row_with_the_student_alone_seed_by_seed():
+    rows = summary_rows(_found([0, 1, 2]))
     by_name = {r['row']: r for r in rows}
-    assert 'ci' not in by_name[BASELINE] and 'ci' in by_name['EMTM (KAU)']
-    assert by_name['EMTM (KAU)']['seeds'] == 3
+    assert 'ci' not in by_name[BASELINE] and 'ci' not in by_name['teacher: SeqPAN']
+    kd = by_name['KD: plain average']
+    assert kd['seeds'] == 3 and len(kd['deltas']) == 3
+    assert kd['ci'][0] == pytest.approx(np.mean(kd['deltas']))
     assert by_name[BASELINE]['mIoU'] == pytest.approx((41.0, 1.0))
     table = markdown_table(rows)
     assert table.count('\n') == len(rows) + 1 and '41.0 ± 1.0' in table
-    assert '41.5' in sweep_table(_results([0]))
+    assert ' / '.join(f'{d:+.1f}' for d in kd['deltas']) in table
+
+
+def test_rows_cover_the_ladder():
+    assert set(ALL) == set(TEACHERS) and ROWS[SWEEP_ROW][1] == ALL
+    singles = [row for row, spec in ROWS.items()
+               if len(spec.teachers) == 1 and spec.kd_curves == 'in-sample']
+    assert singles == [f'KD: {t}' for t in TEACHERS]

@@ -9,7 +9,7 @@ from mmemtm.structures import TARGET_KEYS, GroundingDataSample
 
 #: Per-sample arrays that become model inputs (result key -> input key).
 INPUT_KEYS = {'video_feats': 'video', 'word_ids': 'words', 'char_ids': 'chars',
-              'teacher_curves': 'teacher_curves'}
+              'teacher_curves': 'teacher_curves', 'aggregator_curves': 'aggregator_curves'}
 
 
 @TRANSFORMS.register_module()
@@ -17,7 +17,7 @@ class PackGroundingInputs(BaseTransform):
     """Pack features, ids and targets.
 
     Returns ``dict(inputs=dict(video=[v_len, D], words=[N], chars=[N, C]
-    [, teacher_curves=[T, 2, v_len]]), data_samples=GroundingDataSample)``. Targets present in
+    [, teacher_curves=[T, 2, v_len], aggregator_curves=[T, 2, v_len]]), data_samples=GroundingDataSample)``. Targets present in
     the results (``gt_span``, ``start_label``, ``end_label``, ``match_label``) become data fields.
 
     Args:

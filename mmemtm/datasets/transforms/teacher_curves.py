@@ -29,7 +29,8 @@ class LoadTeacherCurves(BaseTransform):
 
     Required keys: ``query_id``, ``video_id``, ``sentence``, ``v_len`` and ``num_clips`` (after
     :class:`DownsampleClips`). Added keys: ``teacher_curves`` float32 ``[N, 2, v_len]``, in the
-    order of ``files`` (the teacher slots).
+    order of ``files`` (the teacher slots), and ``aggregator_curves`` (the same of
+    ``aggregator_files``) when those are given.
 
     Args:
         files: One entry per teacher: the path of an mmemtm teacher curve file, or
@@ -37,6 +38,10 @@ class LoadTeacherCurves(BaseTransform):
             reference list format (``ann_file``: the annotation file whose order the list
             follows; ``trust=True`` unpickles it fully, for a file you trust that holds more
             than arrays and tensors).
+        aggregator_files: One entry per teacher slot, as ``files``: curves the teacher
+            aggregator is fitted on instead of ``files`` (e.g. the teachers' out-of-fold curves,
+            which look like their curves on unseen videos, while ``files`` hold the in-sample
+            curves that are distilled). None: the aggregator is fitted on ``files``.
         check_sentence: Check that the sentence stored with the curves is the query's.
         resample: ``'spread'`` (default: each teacher position's value is shared among the
             clips its span covers, so a coarse-grid teacher's curve covers whole cells instead
@@ -52,22 +57,34 @@ class LoadTeacherCurves(BaseTransform):
     :class:`TeacherCurveError` naming the query and the file.
     """
 
-    def __init__(self, files: Sequence[Union[str, dict]], check_sentence: bool = True,
-                 resample: str = 'spread', normalize: Optional[str] = 'sum') -> None:
-        if isinstance(files, (str, dict)) or len(files) == 0:
-            raise ValueError(f'files must be a non-empty list of teacher files, got {files!r}')
-        self.files = [dict(path=f) if isinstance(f, str) else dict(f) for f in files]
-        for spec in self.files:
-            unknown = set(spec) - {'path', 'ann_file', 'reader', 'trust'}
-            if 'path' not in spec or unknown:
-                raise ValueError(f'a teacher file entry needs "path" and may have "ann_file", '
-                                 f'"reader" and "trust"; got {spec!r}')
+    def __init__(self, files: Sequence[Union[str, dict]],
+                 aggregator_files: Optional[Sequence[Union[str, dict]]] = None,
+                 check_sentence: bool = True, resample: str = 'spread',
+                 normalize: Optional[str] = 'sum') -> None:
+        self.files = self._file_specs(files, 'files')
+        self.aggregator_files = (None if aggregator_files is None else
+                                 self._file_specs(aggregator_files, 'aggregator_files'))
+        if self.aggregator_files is not None and len(self.aggregator_files) != len(self.files):
+            raise ValueError(f'aggregator_files must give one file per teacher slot: '
+                             f'{len(self.aggregator_files)} for {len(self.files)} files')
         if resample not in RESAMPLE_MODES or normalize not in NORMALIZE_MODES:
             raise ValueError(f'resample must be one of {RESAMPLE_MODES} and normalize one of '
                              f'{NORMALIZE_MODES}, got {resample!r} and {normalize!r}')
         self.check_sentence = check_sentence
         self.resample = resample
         self.normalize = normalize
+
+    @staticmethod
+    def _file_specs(files: Sequence[Union[str, dict]], name: str) -> List[dict]:
+        if isinstance(files, (str, dict)) or len(files) == 0:
+            raise ValueError(f'{name} must be a non-empty list of teacher files, got {files!r}')
+        specs = [dict(path=f) if isinstance(f, str) else dict(f) for f in files]
+        for spec in specs:
+            unknown = set(spec) - {'path', 'ann_file', 'reader', 'trust'}
+            if 'path' not in spec or unknown:
+                raise ValueError(f'a teacher file entry needs "path" and may have "ann_file", '
+                                 f'"reader" and "trust"; got {spec!r}')
+        return specs
 
     def _open(self, spec: dict) -> TeacherCurveFile:
         return open_teacher_curves(spec['path'], spec.get('ann_file'), spec.get('reader'),
@@ -110,8 +127,11 @@ class LoadTeacherCurves(BaseTransform):
         if 'v_len' not in results:
             raise KeyError(f'LoadTeacherCurves needs the clip count v_len of query '
                            f'{results.get("query_id")!r}: put it after DownsampleClips')
-        curves = [self._curves(self._open(spec), results) for spec in self.files]
-        results['teacher_curves'] = np.stack(curves).astype(np.float32)
+        for key, specs in (('teacher_curves', self.files),
+                           ('aggregator_curves', self.aggregator_files)):
+            if specs is not None:
+                curves = [self._curves(self._open(spec), results) for spec in specs]
+                results[key] = np.stack(curves).astype(np.float32)
         return results
 
     def __repr__(self) -> str:

@@ -36,7 +36,8 @@ class GroundingDataPreprocessor(BaseDataPreprocessor):
 
     * ``video`` ``[B, L, D]`` float, ``video_mask`` ``[B, L]`` (1 = valid clip);
     * ``words`` ``[B, N]`` long, ``word_mask`` ``[B, N]``; ``chars`` ``[B, N, C]`` long;
-    * ``teacher_curves`` ``[B, T, 2, L]`` when every query carries teacher curves;
+    * ``teacher_curves`` (and ``aggregator_curves``) ``[B, T, 2, L]`` when every query carries
+      them;
     * ``targets`` when every data sample has them: ``start_label`` / ``end_label`` ``[B, L]``,
       ``match_label`` ``[B, L]`` long, ``gt_span`` ``[B, 2]`` long.
 
@@ -74,9 +75,9 @@ class GroundingDataPreprocessor(BaseDataPreprocessor):
             word_mask=length_mask(n_words, max(n_words), device),
             chars=pad_stack([F.pad(x['chars'], (0, n_chars - x['chars'].shape[1]))
                              for x in items], max(n_words)))
-        if all('teacher_curves' in x for x in items):
-            inputs['teacher_curves'] = pad_stack([x['teacher_curves'].float() for x in items],
-                                                 length, dim=2)
+        for key in ('teacher_curves', 'aggregator_curves'):
+            if all(key in x for x in items):
+                inputs[key] = pad_stack([x[key].float() for x in items], length, dim=2)
         if samples and all(all(k in s for k in TARGET_KEYS) for s in samples):
             inputs['targets'] = dict(
                 start_label=pad_stack([s.start_label.float() for s in samples], length),

@@ -71,7 +71,10 @@ class EMTM(BaseGrounder):
       encoder), trained with hard losses only;
     * **teacher aggregation** (:class:`KnowledgeAggregationUnit` or the plain average) of the
       ``T`` offline teachers' curves ``inputs['teacher_curves'] [B, T, 2, L]`` into one start and
-      one end soft label, trained against the ground truth and distilled into the student.
+      one end soft label, trained against the ground truth and distilled into the student. With
+      ``inputs['aggregator_curves'] [B, T, 2, L]`` (e.g. the teachers' out-of-fold curves:
+      ``LoadTeacherCurves(aggregator_files=...)``), the aggregator's weights are fitted on those
+      and applied to ``teacher_curves`` for the distillation.
 
     Losses: student and co-trained teacher ``CE(start) + CE(end) + lambda_m (L_match +
     L_ortho)`` (their heads' losses); ``loss_kau`` (:class:`SoftBoundaryLoss`) of the
@@ -226,7 +229,8 @@ class EMTM(BaseGrounder):
 
     def teacher_mixture(self, inputs: Dict[str, torch.Tensor], video: torch.Tensor,
                         query: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Aggregator weights ``[B, T, 2]`` and integrated start/end soft labels ``[B, 2, L]``."""
+        """Aggregator weights ``[B, T, 2]`` and integrated start/end soft labels ``[B, 2, L]``
+        of ``inputs['teacher_curves']`` (what is distilled)."""
         curves = inputs.get('teacher_curves')
         if curves is None:
             raise ValueError('EMTM with offline teachers needs their curves: add '
@@ -253,16 +257,24 @@ class EMTM(BaseGrounder):
                 losses['loss_align'] = sum(self.loss_align(student[k], teacher[k], video_mask)
                                            for k in ('fused', 'conditioned'))
         if self.aggregator is not None:
-            _, mixture = self.teacher_mixture(inputs, video, query)
-            losses.update(self.distillation_losses(student, mixture, targets, video_mask))
+            weights, mixture = self.teacher_mixture(inputs, video, query)
+            fitted = mixture
+            if 'aggregator_curves' in inputs:
+                fitted = aggregate_curves(weights, inputs['aggregator_curves'])
+            losses.update(self.distillation_losses(student, mixture, fitted, targets,
+                                                   video_mask))
         return losses
 
     def distillation_losses(self, student: Dict[str, torch.Tensor], mixture: torch.Tensor,
-                            targets: Dict[str, torch.Tensor], video_mask: torch.Tensor
-                            ) -> Dict[str, torch.Tensor]:
-        """``loss_kau`` (mixture vs ground truth) and ``loss_kd`` (mixture -> student)."""
+                            fitted: torch.Tensor, targets: Dict[str, torch.Tensor],
+                            video_mask: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """``loss_kd`` (``mixture`` ``[B, 2, L]`` distilled into the student) and ``loss_kau``
+        (``fitted`` ``[B, 2, L]``, the same weights over the curves the aggregator is fitted on:
+        ``aggregator_curves`` when the batch has them, else ``mixture``, against the ground
+        truth)."""
         logits = curves_to_logits(mixture, self.curve_logits)
-        kau = sum(self.loss_kau(logits[:, i], targets[key], video_mask)
+        fitted_logits = curves_to_logits(fitted, self.curve_logits)
+        kau = sum(self.loss_kau(fitted_logits[:, i], targets[key], video_mask)
                   for i, key in enumerate(('start_label', 'end_label')))
         kd = sum(self.loss_kd(student[key], logits[:, i], video_mask)
                  for i, key in enumerate(('start_logits', 'end_logits')))

@@ -76,6 +76,19 @@ def test_coarse_grid_curves_cover_their_cells_instead_of_a_comb(tmp_path):
                                blurry / blurry.sum(-1, keepdims=True), rtol=1e-5)
 
 
+def test_aggregator_files_give_the_aggregator_curves_of_the_same_slots(teacher_files):
+    span, props = teacher_files
+    transform = TRANSFORMS.build(dict(type='LoadTeacherCurves', files=[span, props],
+                                      aggregator_files=[props, span]))
+    out = transform(results(0, 5))
+    np.testing.assert_allclose(out['aggregator_curves'], out['teacher_curves'][::-1])
+    assert 'aggregator_curves' not in TRANSFORMS.build(dict(
+        type='LoadTeacherCurves', files=[span]))(results(0, 5))
+    with pytest.raises(ValueError, match='one file per teacher slot: 1 for 2'):
+        TRANSFORMS.build(dict(type='LoadTeacherCurves', files=[span, props],
+                              aggregator_files=[span]))
+
+
 def test_teachers_on_other_grids_weigh_the_same_on_the_student_grid(tmp_path):
     # A curve normalised on a 16-cell teacher grid and interpolated to 64 clips summed to ~4.
     path = str(tmp_path / 'map.npz')
@@ -188,6 +201,7 @@ def test_pipeline_to_batch(tmp_path, teacher_files):
                                data_samples=[b['data_samples'] for b in batch]))['inputs']
     curves = inputs['teacher_curves']
     assert curves.shape == (2, 2, 2, 4)
+    assert 'aggregator_curves' not in inputs
     # 3 span positions spread over 4 clips: [0, 1, 2] / 3 -> [0, 1/6, 1/3, 1/2] (sum 1)
     assert torch.allclose(curves[0, 0, 0], torch.tensor([0., 1 / 6, 1 / 3, 1 / 2]))
     assert torch.allclose(curves[1, 1], torch.tensor([[0., 0., 1., 0.], [1., 0., 0., 0.]]))

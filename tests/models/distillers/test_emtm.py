@@ -240,3 +240,18 @@ def test_loss_weights_live_on_the_loss_modules():
                   loss_kau=dict(type='SoftBoundaryLoss', loss_weight=2.0)).loss(data, None)
     torch.testing.assert_close(heavy['loss_kd'], 3 * light['loss_kd'])
     torch.testing.assert_close(heavy['loss_kau'], 2 * light['loss_kau'])
+
+
+def test_the_aggregator_is_fitted_on_aggregator_curves_and_distils_teacher_curves():
+    model = build(cotrained=None)
+    data = batch()
+    plain = model.loss(data, None)
+    honest = torch.rand_like(data['teacher_curves']) * data['video_mask'][:, None, None]
+    fitted = model.loss(dict(data, aggregator_curves=honest), None)
+    torch.testing.assert_close(fitted['loss_kd'], plain['loss_kd'])
+    assert not torch.allclose(fitted['loss_kau'], plain['loss_kau'])
+    # loss_kau is the same aggregator's weights over the aggregator curves
+    weights, _ = model.teacher_mixture(data, *model.encoder.encode_inputs(data))
+    swapped = model.loss(dict(data, teacher_curves=honest), None)
+    torch.testing.assert_close(fitted['loss_kau'], swapped['loss_kau'])
+    assert weights.shape == (3, 3, 2)
