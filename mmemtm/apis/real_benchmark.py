@@ -294,6 +294,30 @@ class RealBenchmark:
         self.store.put(name, settings, {m: dict(test=metrics[m], ious=top1_ious(dumps[m]))
                                         for m in MIXTURES})
 
+    def train_decodes(self, names: Sequence[str] = ALL) -> Dict[str, Dict[str, float]]:
+        """Each teacher's train-split curves decoded against the train ground truth, in-sample
+        and out-of-fold (where cross-fitted), beside its test R1@0.5: how much it memorised."""
+        table: Dict[str, Dict[str, float]] = {}
+        for name in names:
+            files = {'in-sample': self.curve_file(name, 'train'),
+                     f'out-of-fold (K={self.folds})': self.curve_file(name, 'train-oof')}
+            row = {}
+            for kind, path in files.items():
+                if not osp.isfile(path):
+                    continue
+                cfg = self.config(ROWS[SWEEP_ROW].config, self.teacher_seed, student=False)
+                settings = dict(teacher=name, curves=file_digest(path),
+                                ann_file=file_digest(cfg.train_dataloader.dataset.ann_file))
+                result = self.store.get('train decode', settings)
+                if result is None:
+                    cfg.model.num_teachers = 1
+                    metrics = evaluate_teacher_curves(MODELS.build(cfg.model), cfg, [path],
+                                                      [name], split='train')
+                    result = self.store.put('train decode', settings, metrics[name])
+                row[f'train, {kind}'] = result[METRIC]
+            table[name] = row
+        return table
+
     # -- report --------------------------------------------------------------------------------
     def collect(self, rows: Sequence[str], kd: Optional[Tuple[float, float]]
                 ) -> Dict[str, Dict[int, dict]]:
@@ -399,6 +423,20 @@ def markdown_table(rows: List[dict]) -> str:
         deltas = ' / '.join(f'{d:+.1f}' for d in r.get('deltas', [])) or '—'
         lines.append(f'| {r["row"]} | {r["seeds"]} | ' + ' | '.join(cells)
                      + f' | {delta} | {deltas} |')
+    return '\n'.join(lines)
+
+
+def train_decode_table(decodes: Dict[str, Dict[str, float]],
+                       found: Dict[str, Dict[int, dict]]) -> str:
+    """Each teacher's R1@0.5 decoded from its train curves (in-sample, out-of-fold) and on test."""
+    kinds = sorted({k for row in decodes.values() for k in row})
+    lines = ['| teacher | ' + ' | '.join(f'R1@0.5 {k}' for k in kinds) + ' | R1@0.5 test |',
+             '| --- |' + ' --- |' * (len(kinds) + 1)]
+    for name, row in decodes.items():
+        test = found.get(f'teacher: {name}', {}).get(None)
+        cells = [f'{row[k]:.1f}' if k in row else '—' for k in kinds]
+        lines.append(f'| {name} | ' + ' | '.join(cells)
+                     + f' | {test["test"][METRIC]:.1f} |' if test else ' | — |')
     return '\n'.join(lines)
 
 

@@ -28,7 +28,9 @@ def decode_curves(curves: torch.Tensor, video_mask: torch.Tensor, k: int = 5) ->
 def _curve_pipeline(cfg: Config, curve_files: Sequence[str]) -> List[dict]:
     pipeline = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
     pack = next(i for i, t in enumerate(pipeline) if t['type'] == 'PackGroundingInputs')
-    pipeline.insert(pack, dict(type='LoadTeacherCurves', files=list(curve_files)))
+    # decoding needs exact spans: boundary rebinning, not the spreading of distillation targets
+    pipeline.insert(pack, dict(type='LoadTeacherCurves', files=list(curve_files),
+                               resample='boundary'))
     return pipeline
 
 
