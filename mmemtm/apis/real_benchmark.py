@@ -90,11 +90,12 @@ METRIC = 'R1@0.5'
 
 
 def _config_text(cfg: Config) -> str:
-    """The config's text without the paths that name the run (work dir, dump file)."""
+    """The resolved config as canonical JSON, without the paths that name the run (work dir,
+    dump file)."""
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = ''
     cfg.test_evaluator = dict(cfg.test_evaluator, dump_file=None)
-    return cfg.pretty_text
+    return json.dumps(cfg.to_dict(), sort_keys=True, default=repr)
 
 
 class RealBenchmark:
@@ -127,13 +128,16 @@ class RealBenchmark:
         self.teacher_seed = teacher_seed
         self.sweep_seed = sweep_seed
         self.folds = folds
+        self._parsed: Dict[str, Config] = {}
         self.store = ResultStore(osp.join(work_dir, 'results'))
 
     # -- configs and settings ------------------------------------------------------------------
     def config(self, path: str, seed: int, student: bool) -> Config:
         """``path``'s config for one run: seed, device, per-query test dump; the benchmark's
         epochs for student-side runs only."""
-        cfg = Config.fromfile(path)
+        if path not in self._parsed:
+            self._parsed[path] = Config.fromfile(path)
+        cfg = copy.deepcopy(self._parsed[path])
         cfg.randomness = dict(seed=seed, deterministic=False)
         if student and self.epochs is not None:
             set_epochs(cfg, self.epochs)
