@@ -1,4 +1,5 @@
 """The real-feature benchmark's bookkeeping and statistics (no training)."""
+import json
 import os
 import os.path as osp
 
@@ -93,7 +94,7 @@ def test_the_sweep_never_tests_and_never_uses_a_row_seed(bench, monkeypatch):
     runs = []
     monkeypatch.setattr(bench, 'run', lambda name, cfg, settings, test=True: runs.append(
         (name, settings['seed'], test)) or bench.store.put(name, settings, dict(
-            best_val=10 * settings['config_text'].count('loss_weight=3.0'))))
+            best_val=json.loads(settings['config_text'])['model']['loss_kd']['loss_weight'])))
     scores = bench.kd_sweep()
     assert len(runs) == len(bench.kd_grid)
     assert all(seed == bench.sweep_seed and seed not in bench.seeds and not test
