@@ -24,6 +24,7 @@ import copy
 import glob
 import json
 import os.path as osp
+import time
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
@@ -180,9 +181,10 @@ class RealBenchmark:
             runner = metrics.pop('runner')
             ious = top1_ious(cfg.test_evaluator.dump_file)
         else:
+            start = time.time()
             runner = Runner.from_cfg(cfg)
             runner.train()
-            metrics, ious = {}, None
+            metrics, ious = dict(minutes=(time.time() - start) / 60), None
         hub = runner.message_hub
         result = dict(test=metrics, best_val=hub.get_info('best_score'),
                       checkpoint=hub.get_info('best_ckpt'), ious=ious,
