@@ -406,6 +406,8 @@ def summary_rows(found: Dict[str, Dict[int, dict]]) -> List[dict]:
             values = [r['test'][metric] for r in runs.values()]
             entry[metric] = (float(np.mean(values)),
                              float(np.std(values, ddof=1)) if len(values) > 1 else 0.0)
+        minutes = [r['test']['minutes'] for r in runs.values() if 'minutes' in r['test']]
+        entry['minutes'] = float(np.mean(minutes)) if minutes else None
         paired = [s for s in runs if s is not None and s in base]
         if name != BASELINE and paired:
             row, ref = hits(runs, paired, queries), hits(base, paired, queries)
@@ -419,16 +421,17 @@ def markdown_table(rows: List[dict]) -> str:
     """The summary as a markdown table (mean ± sd over seeds; Δ R1@0.5 vs student alone with its
     two-level 95% CI and the per-seed deltas)."""
     lines = ['| row | seeds | R1@0.3 | R1@0.5 | R1@0.7 | mIoU | Δ R1@0.5 vs student alone '
-             '[95% CI, seeds and queries] | per-seed Δ |',
-             '| --- | --- | --- | --- | --- | --- | --- | --- |']
+             '[95% CI, seeds and queries] | per-seed Δ | min / run |',
+             '| --- | --- | --- | --- | --- | --- | --- | --- | --- |']
     for r in rows:
         cells = [f'{r[m][0]:.1f} ± {r[m][1]:.1f}' if r['seeds'] > 1 else f'{r[m][0]:.1f}'
                  for m in METRICS]
         ci = r.get('ci')
         delta = f'{ci[0]:+.1f} [{ci[1]:+.1f}, {ci[2]:+.1f}]' if ci else '—'
         deltas = ' / '.join(f'{d:+.1f}' for d in r.get('deltas', [])) or '—'
+        minutes = '—' if r.get('minutes') is None else f'{r["minutes"]:.0f}'
         lines.append(f'| {r["row"]} | {r["seeds"]} | ' + ' | '.join(cells)
-                     + f' | {delta} | {deltas} |')
+                     + f' | {delta} | {deltas} | {minutes} |')
     return '\n'.join(lines)
 
 
@@ -452,4 +455,8 @@ def sweep_table(scores: Dict[Tuple[float, float], Optional[float]]) -> str:
     for (weight, temperature), score in scores.items():
         lines.append(f'| {weight:g}, {temperature:g} | '
                      + ('not run' if score is None else f'{score:.1f}') + ' |')
+    if all(score is not None for score in scores.values()):
+        best = max(scores, key=scores.get)
+        lines = [line.replace(f'| {best[0]:g}, {best[1]:g} |', f'| **{best[0]:g}, {best[1]:g}** |')
+                 for line in lines]
     return '\n'.join(lines)

@@ -100,7 +100,7 @@ def test_the_sweep_never_tests_and_never_uses_a_row_seed(bench, monkeypatch):
     assert all(seed == bench.sweep_seed and seed not in bench.seeds and not test
                for _, seed, test in runs)
     assert bench.chosen_kd() == (3.0, 1.0) and set(scores) == set(bench.kd_grid)
-    assert '| 3, 1 |' in sweep_table(scores)
+    assert '| **3, 1** | 3.0 |' in sweep_table(scores)
     with pytest.raises(ValueError, match='sweep seed'):
         RealBenchmark(bench.work_dir, seeds=[0, 100], sweep_seed=100)
 
