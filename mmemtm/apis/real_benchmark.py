@@ -238,6 +238,12 @@ class RealBenchmark:
         cfg = self.config(path, seed, student=True)
         if teachers:
             split = {'in-sample': 'train', 'out-of-fold': 'train-oof'}
+            needed = {split[kind] for kind in (spec.kd_curves, spec.aggregator_curves) if kind}
+            missing = [self.curve_file(t, s) for t in teachers for s in sorted(needed)
+                       if not osp.isfile(self.curve_file(t, s))]
+            if missing:
+                raise FileNotFoundError(f'row {row!r} distils curves that are not there yet: '
+                                        f'{missing} (run the teachers and cross-fit stages)')
             set_teacher_curves(cfg, [self.curve_file(t, split[spec.kd_curves]) for t in teachers])
             if spec.aggregator_curves is not None:
                 set_aggregator_curves(cfg, [self.curve_file(t, split[spec.aggregator_curves])
@@ -262,7 +268,11 @@ class RealBenchmark:
     def sweep_scores(self) -> Dict[Tuple[float, float], Optional[float]]:
         scores = {}
         for kd in self.kd_grid:
-            _, settings = self.student(SWEEP_ROW, self.sweep_seed, kd)
+            try:
+                _, settings = self.student(SWEEP_ROW, self.sweep_seed, kd)
+            except FileNotFoundError:
+                scores[kd] = None
+                continue
             result = self.store.get(f'sweep {SWEEP_ROW}', settings)
             scores[kd] = None if result is None else result['best_val']
         return scores

@@ -1,5 +1,5 @@
 """Figures of benchmark tables."""
-from typing import List
+from typing import Dict, List
 
 import matplotlib
 
@@ -30,5 +30,29 @@ def accuracy_bars(rows: List[dict], metric: str = 'R1@0.5', title: str = '') -> 
     ax.set_xlabel(f'{metric} (%), mean ± sd over seeds; text: paired 95% CI vs the baseline')
     ax.set_xlim(0, max(m + s for m, s in zip(means, sds)) + 15)
     ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def validation_curves(curves: Dict[str, List[List[float]]], metric: str = 'R1@0.5',
+                      title: str = '') -> plt.Figure:
+    """Val ``metric`` after each epoch, one line per run (one colour per row): shows whether
+    training ran long enough for the validation score to stop rising.
+
+    Args:
+        curves: ``{row: [per-epoch val scores of each run]}`` (percent).
+        metric: Name of the metric, for the axis label.
+        title: Figure title.
+    """
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
+    for i, (row, runs) in enumerate(curves.items()):
+        for j, run in enumerate(runs):
+            ax.plot(range(1, len(run) + 1), run, color=colours[i % len(colours)], alpha=0.7,
+                    label=row if j == 0 else None)
+    ax.set_xlabel('epoch')
+    ax.set_ylabel(f'val {metric} (%)')
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig

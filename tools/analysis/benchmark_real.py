@@ -12,7 +12,8 @@ teachers in one and the rows that need no teacher in another:
     python tools/analysis/benchmark_real.py --stage teachers &
     python tools/analysis/benchmark_real.py --stage rows --rows 'student alone' &
 
-Writes WORK_DIR/results.md (the table and the sweep) and WORK_DIR/results.png. The protocol is in
+Writes WORK_DIR/results.md (the table and the sweep), WORK_DIR/results.png and
+WORK_DIR/val_curves.png (val R1@0.5 per epoch of every run). The protocol is in
 mmemtm/apis/real_benchmark.py.
 """
 import argparse
@@ -24,7 +25,7 @@ from mmengine.registry import init_default_scope
 from mmemtm.apis.real_benchmark import (ROWS, TEACHERS, RealBenchmark, markdown_table,
                                         summary_rows, sweep_table, train_decode_table)
 from mmemtm.utils import atomic_write
-from mmemtm.visualization import accuracy_bars, save_figure
+from mmemtm.visualization import accuracy_bars, save_figure, validation_curves
 
 LABEL = ('Charades-STA test videos, re-split by video (CLIP ViT-L/14); test split, checkpoints '
          'chosen on val.')
@@ -86,6 +87,11 @@ def main(argv: Optional[List[str]] = None) -> str:
     rows = summary_rows(found)
     if rows:
         save_figure(accuracy_bars(rows, title=LABEL), osp.join(args.work_dir, 'results.png'))
+        curves = {row: [r['val_curve'] for r in runs.values() if r.get('val_curve')]
+                  for row, runs in found.items() if not row.startswith('teacher')}
+        save_figure(validation_curves({k: v for k, v in curves.items() if v},
+                                      title='val R1@0.5 per epoch, every run'),
+                    osp.join(args.work_dir, 'val_curves.png'))
     report = (LABEL + '\n\n' + markdown_table(rows) + f'\n\nKD sweep ({ROWS_SWEPT}, seed '
               f'{args.sweep_seed}, val only), chosen: {kd}\n\n' + sweep_table(bench.sweep_scores())
               + "\n\nEach teacher's train-split curves decoded against the train ground truth, "
