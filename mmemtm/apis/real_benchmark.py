@@ -292,7 +292,7 @@ class RealBenchmark:
             for row in rows:
                 cfg, settings = self.student(row, seed, kd)
                 result = self.run(row, cfg, settings)
-                if cfg.model.get('aggregator', {}).get('type') == 'KnowledgeAggregationUnit':
+                if (cfg.model.get('aggregator') or {}).get('type') == 'KnowledgeAggregationUnit':
                     self.decode_mixtures(row, cfg, settings, result)
 
     def decode_mixtures(self, row: str, cfg: Config, settings: dict, result: dict) -> None:
