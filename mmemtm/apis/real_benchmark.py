@@ -28,6 +28,7 @@ import time
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
+import torch
 from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.logging import print_log
@@ -334,6 +335,47 @@ class RealBenchmark:
             table[name] = row
         return table
 
+    def encoder_gradients(self, row: str, seed: int, kd: Optional[Tuple[float, float]],
+                          batches: int = 20) -> Optional[Dict[str, Dict[str, float]]]:
+        """What each loss term of a trained run does to the shared encoder the student uses at
+        inference: the norm of its gradient on the encoder's parameters and the cosine of that
+        gradient with the student's own hard losses' (mean over ``batches`` training batches,
+        dropout off). None until the run has finished."""
+        cfg, settings = self.student(row, seed, kd)
+        result = self.store.get(row, settings)
+        if result is None:
+            return None
+        name = f'encoder gradients of {row}'
+        done = self.store.get(name, settings)
+        if done is not None:
+            return done
+        model = self._load(cfg, result['checkpoint']).eval()
+        loader = Runner.build_dataloader(dict(cfg.train_dataloader, num_workers=0,
+                                              persistent_workers=False))
+        params = [p for p in model.encoder.parameters() if p.requires_grad]
+        sums: Dict[str, np.ndarray] = {}
+        for i, data in enumerate(loader):
+            if i == batches:
+                break
+            data = model.data_preprocessor(data, True)
+            losses = model.loss(data['inputs'], data['data_samples'])
+            grads = {}
+            for term in ('student', 'cotrained', 'kd', 'kau', 'align'):
+                parts = [v for k, v in losses.items() if k.startswith(f'loss_{term}')]
+                if parts:
+                    flat = torch.autograd.grad(sum(parts), params, retain_graph=True,
+                                               allow_unused=True)
+                    grads[term] = torch.cat([(g if g is not None else torch.zeros_like(p))
+                                             .flatten() for g, p in zip(flat, params)])
+            for term, grad in grads.items():
+                cosine = float(torch.nn.functional.cosine_similarity(
+                    grad, grads['student'], dim=0))
+                sums.setdefault(term, np.zeros(2))
+                sums[term] += (float(grad.norm()), cosine)
+        table = {term: dict(norm=float(v[0] / batches), cosine_with_student=float(v[1] / batches))
+                 for term, v in sums.items()}
+        return self.store.put(name, settings, table)
+
     # -- report --------------------------------------------------------------------------------
     def collect(self, rows: Sequence[str], kd: Optional[Tuple[float, float]]
                 ) -> Dict[str, Dict[int, dict]]:
@@ -456,6 +498,17 @@ def train_decode_table(decodes: Dict[str, Dict[str, float]],
         cells = [f'{row[k]:.1f}' if k in row else '—' for k in kinds]
         lines.append(f'| {name} | ' + ' | '.join(cells)
                      + f' | {test["test"][METRIC]:.1f} |' if test else ' | — |')
+    return '\n'.join(lines)
+
+
+def gradient_table(gradients: Dict[str, Optional[Dict[str, Dict[str, float]]]]) -> str:
+    """Per row and loss term: gradient norm on the shared encoder, cosine with the student's."""
+    lines = ['| row | loss term | gradient norm on the shared encoder | cosine with the '
+             "student's hard losses |", '| --- | --- | --- | --- |']
+    for row, table in gradients.items():
+        for term, value in (table or {}).items():
+            lines.append(f'| {row} | {term} | {value["norm"]:.3g} | '
+                         f'{value["cosine_with_student"]:+.2f} |')
     return '\n'.join(lines)
 
 

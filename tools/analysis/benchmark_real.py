@@ -23,13 +23,17 @@ from typing import List, Optional
 import mmemtm  # noqa: F401  (compatibility fixes and registration come first)
 from mmengine.registry import init_default_scope
 from mmemtm.apis.real_benchmark import (ROWS, TEACHERS, RealBenchmark, markdown_table,
-                                        summary_rows, sweep_table, train_decode_table)
+                                        gradient_table, summary_rows, sweep_table,
+                                        train_decode_table)
 from mmemtm.utils import atomic_write
 from mmemtm.visualization import accuracy_bars, save_figure, validation_curves
 
 LABEL = ('Charades-STA test videos, re-split by video (CLIP ViT-L/14); test split, checkpoints '
          'chosen on val.')
 ROWS_SWEPT = 'label KD from the plain average of the teachers'
+#: Rows whose extra loss terms may pull the shared encoder: their gradients are reported.
+GRADIENT_ROWS = ('+ KAU', '+ co-trained branch (published EMTM)', 'co-trained branch alone',
+                 'EMTM (default)')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -97,6 +101,12 @@ def main(argv: Optional[List[str]] = None) -> str:
               + "\n\nEach teacher's train-split curves decoded against the train ground truth, "
               'in-sample and out-of-fold, beside its test score:\n\n'
               + train_decode_table(bench.train_decodes(), found) + '\n')
+    if kd is not None:
+        gradients = {row: bench.encoder_gradients(row, args.seeds[0], kd)
+                     for row in GRADIENT_ROWS if row in args.rows}
+        report += ('\nWhat each loss term does to the shared encoder (seed '
+                   f'{args.seeds[0]}, 20 training batches):\n\n' + gradient_table(gradients)
+                   + '\n')
     with atomic_write(osp.join(args.work_dir, 'results.md')) as f:
         f.write(report)
     print(report)
