@@ -74,13 +74,12 @@ ROWS: Dict[str, Row] = {
     '+ co-trained branch (published EMTM)': Row(ABLATIONS + 'published.py', ALL),
     'co-trained branch alone': Row(ABLATIONS + 'cotrained_only.py', swept=False),
     'EMTM, previous default': Row(ABLATIONS + 'previous_default.py', ALL, swept=False),
-    'EMTM (default)': Row('configs/emtm_charades_clip.py', ALL),
+    'EMTM (default)': Row('configs/emtm_charades_clip.py', ALL, aggregator_curves='out-of-fold'),
+    'EMTM (default), KAU fitted in-sample': Row(ABLATIONS + 'kau_in_sample.py', ALL),
     'KD: SeqPAN, out-of-fold': Row(ABLATIONS + 'label_kd.py', ('SeqPAN', ),
                                    kd_curves='out-of-fold'),
     'KD: plain average, out-of-fold': Row(ABLATIONS + 'label_kd.py', ALL,
                                           kd_curves='out-of-fold'),
-    'EMTM (default), KAU fitted out-of-fold': Row('configs/emtm_charades_clip.py', ALL,
-                                                  aggregator_curves='out-of-fold'),
 }
 #: The row the KD setting is swept on.
 SWEEP_ROW = 'KD: plain average'
@@ -246,9 +245,8 @@ class RealBenchmark:
                 raise FileNotFoundError(f'row {row!r} distils curves that are not there yet: '
                                         f'{missing} (run the teachers and cross-fit stages)')
             set_teacher_curves(cfg, [self.curve_file(t, split[spec.kd_curves]) for t in teachers])
-            if spec.aggregator_curves is not None:
-                set_aggregator_curves(cfg, [self.curve_file(t, split[spec.aggregator_curves])
-                                            for t in teachers])
+            set_aggregator_curves(cfg, None if spec.aggregator_curves is None else [
+                self.curve_file(t, split[spec.aggregator_curves]) for t in teachers])
             cfg.model.num_teachers = len(teachers)
             if spec.swept:
                 if kd is None:
@@ -411,12 +409,14 @@ def aggregator_curve_files(cfg: Config) -> List[str]:
     return []
 
 
-def set_aggregator_curves(cfg: Config, files: Sequence[str]) -> None:
-    """Fit the aggregator on ``files`` (the train pipeline's ``LoadTeacherCurves`` must be
-    there, with one file per teacher slot)."""
+def set_aggregator_curves(cfg: Config, files: Optional[Sequence[str]]) -> None:
+    """Fit the aggregator on ``files`` (None: on the distilled curves) (the train pipeline's
+    ``LoadTeacherCurves`` must be there, with one file per teacher slot)."""
     for transform in cfg.train_dataloader.dataset.pipeline:
         if transform['type'] == 'LoadTeacherCurves':
-            transform['aggregator_files'] = list(files)
+            transform.pop('aggregator_files', None)
+            if files is not None:
+                transform['aggregator_files'] = list(files)
             return
     raise ValueError('the train pipeline has no LoadTeacherCurves to give aggregator files to')
 
