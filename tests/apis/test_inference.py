@@ -10,6 +10,8 @@ from mmengine.config import DictAction
 from mmemtm.apis import Moment, VideoGrounder, init_grounder, read_checkpoint_weights
 from mmemtm.compat import CheckpointTrustError
 
+from rankings import assert_same_ranking
+
 
 def options_dict(options):
     parsed = {}
@@ -66,13 +68,18 @@ def test_same_answer_as_the_dataset_pipeline(model, test_video):
 
 
 def test_batches_of_sentences_give_the_same_answers(model, test_video):
+    """Batches of 2 and of 6 sentences run other matrix kernels (logits ~1e-6 apart): where two
+    candidate moments' scores tie that closely, rounding ranks them (assert_same_ranking)."""
     grounder = VideoGrounder.from_features(model, test_video['features'], test_video['duration'])
     one_batch = grounder.ground(test_video['sentences'])
     grounder.batch_size = 2
+    ties = 0
     for a, b in zip(grounder.ground(test_video['sentences']), one_batch):
-        assert [(m.start, m.end) for m in a.moments] == [(m.start, m.end) for m in b.moments]
-        np.testing.assert_allclose([m.score for m in a.moments], [m.score for m in b.moments],
-                                   rtol=1e-5)
+        ties += assert_same_ranking(
+            [(m.start, m.end) for m in b.moments], [m.score for m in b.moments],
+            [(m.start, m.end) for m in a.moments], [m.score for m in a.moments],
+            rel=1e-5) is not None
+    assert ties <= 1  # a batching fault would change the answers of most sentences
 
 
 def test_bad_features_and_checkpoint(model, planted_student, tmp_path):

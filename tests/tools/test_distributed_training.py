@@ -9,6 +9,7 @@ model has no batch statistics, and every query has the same number of clips (max
 both planted videos reach), so the matching loss's mean over the valid clips of the process's
 batch is a mean over its queries too. What is left is float rounding in the reduction.
 """
+import json
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from typing import Dict, List
 import pytest
 import torch
 
+from rankings import assert_same_ranking
 from training_runs import final_val_metrics, run_parallel
 
 CONFIG = 'configs/ablations/student_only_tacos_demo.py'
@@ -35,10 +37,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def options(root: Path, tiny_cfg_options, batch_size: int) -> List[str]:
+def options(root: Path, tiny_cfg_options, batch_size: int, work_dir: Path) -> List[str]:
     # 48 training queries: 6 batches of 8, or 6 batches of 4 on each of 2 ranks.
     return [*tiny_cfg_options(root), *MODEL, 'train_dataloader.dataset.indices=48',
-            f'train_dataloader.batch_size={batch_size}']
+            f'train_dataloader.batch_size={batch_size}',
+            f'val_evaluator.dump_file={work_dir / "val_predictions.json"}']
 
 
 def weights(work_dir: Path) -> Dict[str, torch.Tensor]:
@@ -57,14 +60,14 @@ def test_two_cpu_processes_match_one_process(tmp_path, tiny_planted, tiny_cfg_op
                                              tool_env):
     single, half_batch, dist = tmp_path / 'single', tmp_path / 'half_batch', tmp_path / 'dist'
     run_parallel([[CONFIG, '--work-dir', str(single), '--cfg-options',
-                   *options(tiny_planted, tiny_cfg_options, 8)],
+                   *options(tiny_planted, tiny_cfg_options, 8, single)],
                   [CONFIG, '--work-dir', str(half_batch), '--cfg-options',
-                   *options(tiny_planted, tiny_cfg_options, 4)]], repo_root, tool_env)
+                   *options(tiny_planted, tiny_cfg_options, 4, half_batch)]], repo_root, tool_env)
     proc = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
          '--master_addr', '127.0.0.1', '--master_port', str(free_port()), 'tools/train.py',
          CONFIG, '--launcher', 'pytorch', '--work-dir', str(dist), '--cfg-options',
-         'env_cfg.dist_cfg.backend=gloo', *options(tiny_planted, tiny_cfg_options, 4)],
+         'env_cfg.dist_cfg.backend=gloo', *options(tiny_planted, tiny_cfg_options, 4, dist)],
         cwd=repo_root, env=tool_env, capture_output=True,
         text=True, timeout=600)
     out = proc.stdout + proc.stderr
@@ -85,6 +88,18 @@ def test_two_cpu_processes_match_one_process(tmp_path, tiny_planted, tiny_cfg_op
     assert relative_gap(expected, other) > 1e-3
     metrics, dist_metrics = final_val_metrics(single, 2), final_val_metrics(dist, 2)
     assert metrics.keys() == dist_metrics.keys() and 'R1@0.5' in metrics
-    assert {k: v for k, v in metrics.items() if k != 'mIoU'} == \
-        {k: v for k, v in dist_metrics.items() if k != 'mIoU'}
-    assert dist_metrics['mIoU'] == pytest.approx(metrics['mIoU'], abs=0.01)
+    # The same ranked moments for every validation query (scores ~4e-6 apart, relative), but
+    # where two moments' scores tie within what the weights' rounding difference changes them by
+    # (ties that close are rare): there either run may rank either first
+    # (rankings.assert_same_ranking), and the metrics, percentages of the queries, may differ by
+    # that query's share.
+    predictions = [sorted(json.loads((work_dir / 'val_predictions.json').read_text()),
+                          key=lambda p: p['query_id']) for work_dir in (single, dist)]
+    assert [p['query_id'] for p in predictions[0]] == [p['query_id'] for p in predictions[1]]
+    tied = sum(assert_same_ranking(a['pred_moments'], a['pred_scores'], b['pred_moments'],
+                                   b['pred_scores'], rel=1e-3) is not None
+               for a, b in zip(*predictions))
+    assert tied <= 1
+    for key, value in metrics.items():
+        tolerance = 100 / len(predictions[0]) if tied else 0.01 if key == 'mIoU' else 0.0
+        assert dist_metrics[key] == pytest.approx(value, abs=tolerance * (1 + 1e-9)), key

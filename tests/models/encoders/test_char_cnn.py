@@ -22,7 +22,10 @@ def test_output_shape_and_pad_row():
 
 
 def test_padding_characters_never_win():
-    cnn = _cnn()
+    # In float64: the convolutions of the 4- and 13-character batches may sum their windows in
+    # another order (the kernel can depend on the length, by CPU), so only rounding-level
+    # differences are allowed; a PAD window winning would change an output by O(0.1).
+    cnn = _cnn().double()
     with torch.no_grad():  # windows made only of PAD characters would output ReLU(bias) = 5
         for conv in cnn.convs:
             conv.bias.fill_(5.0)
@@ -30,7 +33,7 @@ def test_padding_characters_never_win():
     words = torch.tensor([[[3, 0, 0, 0], [4, 5, 6, 0], [2, 3, 4, 5], [0, 0, 0, 0]]])
     short = cnn(words)
     long = cnn(F.pad(words, (0, 9)))
-    torch.testing.assert_close(short, long, rtol=0, atol=0)
+    torch.testing.assert_close(short, long, rtol=0, atol=1e-12)
 
 
 def test_padding_invariance_with_default_init():
