@@ -22,10 +22,11 @@ resumes where it stopped and a changed setting never reuses an old result.
 """
 import copy
 import glob
+import itertools
 import json
 import os.path as osp
 import time
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -350,28 +351,8 @@ class RealBenchmark:
         model = self._load(cfg, result['checkpoint']).eval()
         loader = Runner.build_dataloader(dict(cfg.train_dataloader, num_workers=0,
                                               persistent_workers=False))
-        params = [p for p in model.encoder.parameters() if p.requires_grad]
-        sums: Dict[str, np.ndarray] = {}
-        for i, data in enumerate(loader):
-            if i == batches:
-                break
-            data = model.data_preprocessor(data, True)
-            losses = model.loss(data['inputs'], data['data_samples'])
-            grads = {}
-            for term in ('student', 'cotrained', 'kd', 'kau', 'align'):
-                parts = [v for k, v in losses.items() if k.startswith(f'loss_{term}')]
-                if parts:
-                    flat = torch.autograd.grad(sum(parts), params, retain_graph=True,
-                                               allow_unused=True)
-                    grads[term] = torch.cat([(g if g is not None else torch.zeros_like(p))
-                                             .flatten() for g, p in zip(flat, params)])
-            for term, grad in grads.items():
-                cosine = float(torch.nn.functional.cosine_similarity(
-                    grad, grads['student'], dim=0))
-                sums.setdefault(term, np.zeros(2))
-                sums[term] += (float(grad.norm()), cosine)
-        table = {term: dict(norm=float(v[0] / batches), cosine_with_student=float(v[1] / batches))
-                 for term, v in sums.items()}
+        data = (model.data_preprocessor(d, True) for d in itertools.islice(loader, batches))
+        table = encoder_gradient_stats(model, data)
         return self.store.put(name, settings, table)
 
     # -- report --------------------------------------------------------------------------------
@@ -399,6 +380,37 @@ class RealBenchmark:
                 for mixture, value in (mixtures or {}).items():
                     found.setdefault(f'{mixture} ({row})', {})[seed] = value
         return found
+
+
+#: Loss terms of EMTM by the prefix of their loss keys.
+LOSS_TERMS = ('student', 'cotrained', 'kd', 'kau', 'align')
+
+
+def encoder_gradient_stats(model: torch.nn.Module, batches: Iterable[dict]
+                           ) -> Dict[str, Dict[str, float]]:
+    """Per loss term of an EMTM (``loss_<term>*`` keys): the norm of its gradient on the shared
+    encoder's parameters and the cosine of that gradient with the student's hard losses', averaged
+    over ``batches`` (preprocessed ``dict(inputs, data_samples)``; run the model in eval mode for
+    gradients without dropout)."""
+    params = [p for p in model.encoder.parameters() if p.requires_grad]
+    sums: Dict[str, np.ndarray] = {}
+    count = 0
+    for data in batches:
+        losses = model.loss(data['inputs'], data['data_samples'])
+        grads = {}
+        for term in LOSS_TERMS:
+            parts = [v for k, v in losses.items() if k.startswith(f'loss_{term}')]
+            if parts:
+                flat = torch.autograd.grad(sum(parts), params, retain_graph=True,
+                                           allow_unused=True)
+                grads[term] = torch.cat([(g if g is not None else torch.zeros_like(p)).flatten()
+                                         for g, p in zip(flat, params)])
+        for term, grad in grads.items():
+            cosine = torch.nn.functional.cosine_similarity(grad, grads['student'], dim=0)
+            sums[term] = sums.get(term, np.zeros(2)) + (float(grad.norm()), float(cosine))
+        count += 1
+    return {term: dict(norm=float(v[0] / count), cosine_with_student=float(v[1] / count))
+            for term, v in sums.items()}
 
 
 def aggregator_curve_files(cfg: Config) -> List[str]:

@@ -137,3 +137,23 @@ def test_rows_cover_the_ladder():
     singles = [row for row, spec in ROWS.items()
                if len(spec.teachers) == 1 and spec.kd_curves == 'in-sample']
     assert singles == [f'KD: {t}' for t in TEACHERS]
+
+
+def test_encoder_gradients_of_each_loss_term():
+    import sys
+    sys.path.insert(0, osp.join(REPO, 'tests', 'models', 'distillers'))
+    from test_emtm import COTRAINED, batch, build
+
+    from mmemtm.apis.real_benchmark import encoder_gradient_stats
+
+    def batches(model):
+        return [dict(inputs=batch(seed=s), data_samples=None) for s in (1, 2)]
+
+    model = build(cotrained=COTRAINED).eval()
+    stats = encoder_gradient_stats(model, batches(model))
+    assert set(stats) == {'student', 'cotrained', 'kd', 'kau'}
+    assert stats['student']['cosine_with_student'] == pytest.approx(1.0)
+    assert all(v['norm'] > 0 for v in stats.values())
+    detached = build(cotrained=None, detach_aggregator_inputs=True).eval()
+    stats = encoder_gradient_stats(detached, batches(detached))
+    assert set(stats) == {'student', 'kd', 'kau'} and stats['kau']['norm'] == 0.0
