@@ -131,6 +131,15 @@ def attach_curves(cfg: Config, curves: Sequence[str]) -> None:
     set_teacher_curves(cfg, curves)
 
 
+def stop_loader_workers(runner: Runner) -> None:
+    """Stop the workers of the runner's train loader now. Left to the garbage collector (the
+    runner lies in reference cycles), they would stop only after torch's 5-s join timeout (the
+    collector has already closed the queue that would tell them to), during a later run."""
+    iterator = getattr(runner.train_loop.dataloader_iterator, '_iterator', None)
+    if hasattr(iterator, '_shutdown_workers'):
+        iterator._shutdown_workers()
+
+
 def timed_run(cfg: Config, key: str, num_workers: int, args: argparse.Namespace
               ) -> Dict[str, Any]:
     """Train ``args.iters`` iterations; per-iteration ``time`` / ``data_time`` statistics."""
@@ -152,6 +161,7 @@ def timed_run(cfg: Config, key: str, num_workers: int, args: argparse.Namespace
     tic, cpu_tic = time.perf_counter(), time.process_time()
     runner.train()
     wall, cpu = time.perf_counter() - tic, time.process_time() - cpu_tic
+    stop_loader_workers(runner)
     hub = runner.message_hub
     times = hub.get_scalar('train/time').data[0][args.skip:]
     data_times = hub.get_scalar('train/data_time').data[0][args.skip:]

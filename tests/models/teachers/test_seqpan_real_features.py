@@ -56,11 +56,15 @@ def _median_span_recall(ann: Path, train_ann: Path) -> float:
 
 
 def test_seqpan_learns_on_real_clip_features(tmp_path):
-    torch.set_num_threads(2)
-    cfg = _config(tmp_path)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    metrics = runner.test()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # restored after: later in-process tests keep the session's count
+    try:
+        cfg = _config(tmp_path)
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        metrics = runner.test()
+    finally:
+        torch.set_num_threads(threads)
     predictions = json.loads((tmp_path / 'val.json').read_text())
     top1 = {tuple(np.round(np.array(p['pred_moments'][0]) / p['duration'], 2))
             for p in predictions}
