@@ -65,7 +65,6 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1, val_interval=1)
 """
 
 
-@MODELS.register_module(force=True)
 class MemorisingGrounder(BaseGrounder):
     """A span teacher that memorises: the ground-truth clip span of every (video, sentence) it
     was trained on (seen by :meth:`loss`), a sharp curve there, a flat curve on anything else.
@@ -131,6 +130,15 @@ def write_split(root: Path, split: str, videos: List[str], rng: np.random.Genera
             records.append([video, DURATION, [start, start + float(rng.uniform(2.0, 12.0))],
                             sentence])
     (root / f'{split}.json').write_text(json.dumps(records))
+
+
+@pytest.fixture(scope='module', autouse=True)
+def memorising_grounder():
+    """MemorisingGrounder in the registry for this module's tests only (other tests check that
+    every registered teacher has a contract test)."""
+    MODELS.register_module(module=MemorisingGrounder, force=True)
+    yield
+    MODELS.module_dict.pop('MemorisingGrounder', None)
 
 
 @pytest.fixture(scope='module')
