@@ -2,7 +2,7 @@
 train-then-test runs, and parameter counts."""
 import copy
 import time
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmengine.config import Config
@@ -41,6 +41,26 @@ def set_teacher_curves(cfg: Config, files: Sequence[str]) -> None:
             return
     pack = next(i for i, t in enumerate(pipeline) if t['type'] == 'PackGroundingInputs')
     pipeline.insert(pack, dict(type='LoadTeacherCurves', files=list(files)))
+
+
+def aggregator_curve_files(cfg: Config) -> List[str]:
+    """The ``aggregator_files`` of the train pipeline's ``LoadTeacherCurves`` (or none)."""
+    for transform in cfg.train_dataloader.dataset.pipeline:
+        if transform['type'] == 'LoadTeacherCurves':
+            return list(transform.get('aggregator_files') or [])
+    return []
+
+
+def set_aggregator_curves(cfg: Config, files: Optional[Sequence[str]]) -> None:
+    """Fit the aggregator on ``files`` (None: on the distilled curves) (the train pipeline's
+    ``LoadTeacherCurves`` must be there, with one file per teacher slot)."""
+    for transform in cfg.train_dataloader.dataset.pipeline:
+        if transform['type'] == 'LoadTeacherCurves':
+            transform.pop('aggregator_files', None)
+            if files is not None:
+                transform['aggregator_files'] = list(files)
+            return
+    raise ValueError('the train pipeline has no LoadTeacherCurves to give aggregator files to')
 
 
 def set_epochs(cfg: Config, epochs: int, validate: bool = True) -> None:

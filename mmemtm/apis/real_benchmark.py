@@ -37,7 +37,8 @@ from mmengine.runner import Runner, load_checkpoint
 
 from mmemtm.utils import (ResultStore, file_digest, per_seed_deltas, two_level_bootstrap)
 from .cross_fitting import cross_fit_teacher_curves
-from .experiments import set_epochs, set_teacher_curves, teacher_curve_files, train_and_test
+from .experiments import (aggregator_curve_files, set_aggregator_curves, set_epochs,
+                          set_teacher_curves, teacher_curve_files, train_and_test)
 from .teacher_curves import dump_teacher_curves
 from .teacher_ensembles import evaluate_teacher_curves
 
@@ -200,10 +201,9 @@ class RealBenchmark:
             cfg = self.config(path, self.teacher_seed, student=False)
             settings = self.settings(f'teacher {name}', path, cfg, self.teacher_seed)
             files = {s: self.curve_file(name, s) for s in ('train', 'test')}
-            if self.store.get(f'teacher {name}', settings) is not None and all(
-                    osp.isfile(f) for f in files.values()):
-                continue
             result = self.store.get(f'teacher {name}', settings)
+            if result is not None and all(osp.isfile(f) for f in files.values()):
+                continue
             model = (self._load(cfg, result['checkpoint']) if result
                      else self._trained(f'teacher {name}', cfg, settings))
             for split, out in files.items():
@@ -411,26 +411,6 @@ def encoder_gradient_stats(model: torch.nn.Module, batches: Iterable[dict]
         count += 1
     return {term: dict(norm=float(v[0] / count), cosine_with_student=float(v[1] / count))
             for term, v in sums.items()}
-
-
-def aggregator_curve_files(cfg: Config) -> List[str]:
-    """The ``aggregator_files`` of the train pipeline's ``LoadTeacherCurves`` (or none)."""
-    for transform in cfg.train_dataloader.dataset.pipeline:
-        if transform['type'] == 'LoadTeacherCurves':
-            return list(transform.get('aggregator_files') or [])
-    return []
-
-
-def set_aggregator_curves(cfg: Config, files: Optional[Sequence[str]]) -> None:
-    """Fit the aggregator on ``files`` (None: on the distilled curves) (the train pipeline's
-    ``LoadTeacherCurves`` must be there, with one file per teacher slot)."""
-    for transform in cfg.train_dataloader.dataset.pipeline:
-        if transform['type'] == 'LoadTeacherCurves':
-            transform.pop('aggregator_files', None)
-            if files is not None:
-                transform['aggregator_files'] = list(files)
-            return
-    raise ValueError('the train pipeline has no LoadTeacherCurves to give aggregator files to')
 
 
 def val_history(work_dir: str) -> List[float]:
