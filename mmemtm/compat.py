@@ -19,6 +19,12 @@
    on a CPU build of torch; without CUDA the process group is now initialised without it, so
    several CPU processes can train with the gloo backend (the model wrapper
    ``DeviceAwareDistributedDataParallel`` handles the CPU side of DDP).
+5. ``mmaction2==1.2.0`` imports its VindLU models whenever ``transformers>=4.28`` is installed
+   (``mmaction.utils.dependency.WITH_MULTIMODAL``), and they need ``timm``, which mmemtm does not
+   use: with ``transformers`` (pinned for CLIP feature extraction) but no ``timm``,
+   ``import mmaction.models`` would fail. Without ``timm`` the VindLU models are registered as
+   mmaction's placeholders instead (:func:`disable_multimodal_without_timm`), as mmaction does
+   without ``transformers``; building one raises mmaction's install hint.
 """
 import contextlib
 import importlib.util
@@ -251,10 +257,28 @@ def silence_mmcv_lite_warning() -> None:
     warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``')
 
 
+def disable_multimodal_without_timm() -> bool:
+    """Let ``import mmaction.models`` skip the VindLU models when ``timm`` is missing.
+
+    Returns:
+        bool: True when mmaction's multimodal switch was turned off here.
+    """
+    if importlib.util.find_spec('timm') is not None:
+        return False
+    if 'mmaction.models.multimodal' in sys.modules:
+        return False
+    import mmaction.utils.dependency as dependency
+    if not dependency.WITH_MULTIMODAL:
+        return False
+    dependency.WITH_MULTIMODAL = False
+    return True
+
+
 def apply_compat_fixes() -> None:
     """Apply all fixes; safe to call more than once."""
     silence_mmcv_lite_warning()
     check_pkg_resources()
+    disable_multimodal_without_timm()
     install_drn_placeholder()
     install_checkpoint_loader()
     install_cpu_launcher()

@@ -179,6 +179,28 @@ def test_pkg_resources_is_importable_and_checked(monkeypatch):
         compat.check_pkg_resources()
 
 
+@pytest.mark.skipif(compat.importlib.util.find_spec('timm') is not None,
+                    reason='timm is installed: mmaction imports its VindLU models normally')
+def test_vindlu_models_fail_to_import_without_timm_unless_fixed(tool_env):
+    """transformers (pinned for CLIP features) turns on mmaction's VindLU models, which need
+    timm; with the fix they are mmaction's placeholders and everything else registers."""
+    proc = python('import importlib.util\n'  # the DRN fix alone, without mmemtm's __init__
+                  f'spec = importlib.util.spec_from_file_location("fixes", {compat.__file__!r})\n'
+                  'fixes = importlib.util.module_from_spec(spec)\n'
+                  'spec.loader.exec_module(fixes)\n'
+                  'fixes.install_drn_placeholder()\n'
+                  'import mmaction.models', tool_env)
+    assert proc.returncode != 0
+    assert "No module named 'timm'" in proc.stderr
+    proc = python('import mmemtm, mmaction.models\n'
+                  'from mmaction.registry import MODELS\n'
+                  'import pytest\n'
+                  'assert "Recognizer3D" in MODELS.module_dict\n'
+                  'with pytest.raises(ImportError, match="multimodal"):\n'
+                  '    MODELS.build(dict(type="VindLUVQA"))', tool_env)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_fixes_are_idempotent():
     mmemtm.apply_compat_fixes()
     mmemtm.apply_compat_fixes()
