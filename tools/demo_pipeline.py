@@ -25,11 +25,11 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 
 from mmemtm.apis import dump_teacher_curves
-from mmemtm.apis.experiments import (set_epochs, set_teacher_curves, teacher_curve_files,
-                                     train_and_test)
 from mmemtm.apis.teacher_ensembles import evaluate_teacher_curves
+from mmemtm.benchmarks.experiments import set_teacher_curves, teacher_curve_files, train_and_test
 from mmemtm.datasets import read_queries
 from mmemtm.datasets.planted import PlantedFeatureGenerator
+from mmemtm.engine import set_epochs
 from mmemtm.text import load_word_vocabulary
 
 DEMO_ANN = 'demo/data/tacos_subset'

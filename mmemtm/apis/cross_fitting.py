@@ -34,9 +34,9 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner, find_latest_checkpoint
 
 from mmemtm.datasets.teacher_curves_file import TeacherCurveFile, save_teacher_curves
+from mmemtm.engine import set_epochs
 from mmemtm.utils import dump_json_atomic, read_json
 from mmemtm.utils.config_options import merge_cfg_options
-from .experiments import set_epochs
 from .teacher_curves import build_split_dataloader, dump_teacher_curves
 
 

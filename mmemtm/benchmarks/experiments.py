@@ -63,31 +63,6 @@ def set_aggregator_curves(cfg: Config, files: Optional[Sequence[str]]) -> None:
     raise ValueError('the train pipeline has no LoadTeacherCurves to give aggregator files to')
 
 
-def set_epochs(cfg: Config, epochs: int, validate: bool = True) -> None:
-    """Train for ``epochs``, rescaling the config's own schedule (``param_scheduler``).
-
-    Phases that start at epoch 0 (warm-ups) keep their length; phases that end at the old
-    ``max_epochs`` end at ``epochs``; phases that would start at or after ``epochs`` are dropped
-    (a 1-epoch run keeps only its warm-up).
-
-    Args:
-        cfg: Config with ``train_cfg.max_epochs`` and ``param_scheduler``.
-        epochs: New number of epochs.
-        validate: Validate after every epoch (False: never).
-    """
-    old = cfg.train_cfg.max_epochs
-    cfg.train_cfg.max_epochs = epochs
-    cfg.train_cfg.val_interval = 1 if validate else epochs + 1
-    phases = []
-    for phase in cfg.get('param_scheduler') or []:
-        if phase.get('begin', 0) >= epochs:
-            continue
-        if phase.get('begin', 0) > 0 and phase.get('end', old) >= old:
-            phase['end'] = epochs
-        phases.append(phase)
-    cfg.param_scheduler = phases
-
-
 def inference_parameters(model: torch.nn.Module) -> int:
     """Trainable parameters run at inference (EMTM: its student's only)."""
     modules = model.parameter_groups()['student'] if hasattr(model, 'parameter_groups') \

@@ -17,7 +17,7 @@ Protocol (what ``tools/analysis/benchmark_real.py`` runs):
 5. Δ R1@0.5 against "student alone": two-level bootstrap (seeds, then queries) and per-seed deltas.
 
 Every result is stored with the settings that produced it (config text, curve and annotation file
-digests, epochs, seed, device: :class:`~mmemtm.utils.ResultStore`), so an interrupted benchmark
+digests, epochs, seed, device: :class:`~mmemtm.benchmarks.store.ResultStore`), so an interrupted benchmark
 resumes where it stopped and a changed setting never reuses an old result.
 """
 import copy
@@ -35,12 +35,14 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner, load_checkpoint
 
-from mmemtm.utils import (ResultStore, file_digest, per_seed_deltas, two_level_bootstrap)
-from .cross_fitting import cross_fit_teacher_curves
-from .experiments import (aggregator_curve_files, set_aggregator_curves, set_epochs,
-                          set_teacher_curves, teacher_curve_files, train_and_test)
-from .teacher_curves import dump_teacher_curves
-from .teacher_ensembles import evaluate_teacher_curves
+from mmemtm.apis.cross_fitting import cross_fit_teacher_curves
+from mmemtm.apis.teacher_curves import dump_teacher_curves
+from mmemtm.apis.teacher_ensembles import evaluate_teacher_curves
+from mmemtm.engine import set_epochs
+from .experiments import (aggregator_curve_files, set_aggregator_curves, set_teacher_curves,
+                          teacher_curve_files, train_and_test)
+from .statistics import per_seed_deltas, two_level_bootstrap
+from .store import ResultStore, file_digest, run_settings
 
 #: Offline teachers (name -> config), in EMTM's teacher order.
 TEACHERS = {
@@ -90,15 +92,6 @@ BASELINE = 'student alone'
 MIXTURES = ('plain average of teachers', 'KAU mixture')
 METRICS = ('R1@0.3', 'R1@0.5', 'R1@0.7', 'mIoU')
 METRIC = 'R1@0.5'
-
-
-def _config_text(cfg: Config) -> str:
-    """The resolved config as canonical JSON, without the paths that name the run (work dir,
-    dump file)."""
-    cfg = copy.deepcopy(cfg)
-    cfg.work_dir = ''
-    cfg.test_evaluator = dict(cfg.test_evaluator, dump_file=None)
-    return json.dumps(cfg.to_dict(), sort_keys=True, default=repr)
 
 
 class RealBenchmark:
@@ -151,14 +144,11 @@ class RealBenchmark:
         """Everything that changes the result of a run of ``cfg``."""
         data = [cfg[f'{s}_dataloader'].dataset.ann_file for s in ('train', 'val', 'test')]
         inputs = [*data, *(teacher_curve_files(cfg) or []), *aggregator_curve_files(cfg)]
-        return dict(extra, row=name, config=path, config_text=_config_text(cfg), seed=seed,
-                    epochs=cfg.train_cfg.max_epochs, device=self.device,
-                    inputs={p: file_digest(p) for p in inputs if isinstance(p, str)})
+        return run_settings(name, path, cfg, seed, self.device, inputs, **extra)
 
     def run_dir(self, name: str, settings: dict) -> str:
         """``runs/<name>/<fingerprint>``: a changed setting never resumes an old run."""
-        key = osp.relpath(self.store.path(name, settings), self.store.folder)
-        return osp.join(self.work_dir, 'runs', osp.splitext(key)[0])
+        return osp.join(self.work_dir, 'runs', self.store.key(name, settings))
 
     def curve_file(self, teacher: str, split: str) -> str:
         """The teacher's curves of ``split`` (``'train-oof'``: its cross-fitted train curves)."""

@@ -19,12 +19,12 @@ from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.runner import Runner, load_checkpoint
 
+from mmemtm.apis.feature_extraction import DecordVideo, VideoReadError
 from mmemtm.compat import load_local_checkpoint
 from mmemtm.datasets.synthetic_motion import write_annotations, write_mp4
 from mmemtm.models.backbones import get_i3d_kinetics400_checkpoint
 from mmemtm.utils import atomic_write, dump_json_atomic
-from .feature_extraction import DecordVideo, VideoReadError
-from .recognition_kd_benchmark import predict_scores
+from .recognition_kd import predict_scores
 
 SMOKE_CONFIG = 'configs/recognition_kd/logit_kd_kinetics_i3d_real_smoke.py'
 #: Real videos of ``shared/data`` (relative to it).

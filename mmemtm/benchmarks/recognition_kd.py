@@ -35,10 +35,11 @@ from mmengine.analysis import get_model_complexity_info
 from mmengine.config import Config
 from mmengine.runner import Runner, load_checkpoint
 
+from mmemtm.apis.recognition_kd import strip_distiller_checkpoint, student_config
 from mmemtm.datasets.synthetic_motion import SyntheticMotionConfig, generate_synthetic_motion
-from mmemtm.utils import dump_json_atomic, paired_bootstrap, read_json, save_npy_atomic
+from mmemtm.utils import dump_json_atomic, read_json, save_npy_atomic
 from mmemtm.utils.config_options import merge_cfg_options
-from .recognition_kd import strip_distiller_checkpoint, student_config
+from .statistics import paired_bootstrap
 
 CONFIG_DIR = 'configs/recognition_kd'
 TEACHER = 'teacher: I3D'

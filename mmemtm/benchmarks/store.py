@@ -1,20 +1,23 @@
-"""A folder of benchmark results, each keyed by everything that changes it.
+"""The resumable-run store of every benchmark: results keyed by everything that changes them.
 
 A result is stored with the settings that produced it (config text, options, input file digests,
 epochs, seed, device...) in ``<folder>/<name>/<fingerprint>.json``, where the fingerprint is a hash
 of the settings. A changed config, option or input file therefore gives a new key, and an old
 result is never silently reused; results of several processes never share a file, so two
-benchmark processes can fill one store at once.
+benchmark processes can fill one store at once. :func:`run_settings` gathers the settings of a
+training run from its resolved config.
 """
+import copy
 import hashlib
 import json
 import os
 import os.path as osp
 import re
-from typing import Any, Dict, Iterator, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, Optional, Tuple
 
-from .io import dump_json_atomic
-from .json_files import read_json
+from mmengine.config import Config
+
+from mmemtm.utils import dump_json_atomic, read_json
 
 _DIGESTS: Dict[Tuple[str, int, int], str] = {}
 
@@ -38,6 +41,38 @@ def fingerprint(settings: Dict[str, Any]) -> str:
     return hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]
 
 
+def config_text(cfg: Config) -> str:
+    """The resolved config as canonical JSON, without the paths that name the run (work dir,
+    the test evaluator's dump file)."""
+    cfg = copy.deepcopy(cfg)
+    cfg.work_dir = ''
+    cfg.test_evaluator = dict(cfg.test_evaluator, dump_file=None)
+    return json.dumps(cfg.to_dict(), sort_keys=True, default=repr)
+
+
+def run_settings(name: str, path: str, cfg: Config, seed: int, device: str,
+                 inputs: Iterable[Any], **extra: Any) -> Dict[str, Any]:
+    """Everything that changes the result of a training run of ``cfg``.
+
+    Args:
+        name: The run's name (its row).
+        path: The config file ``cfg`` was read from.
+        cfg: The resolved config of the run (options merged, epochs set).
+        seed: The run's seed.
+        device: ``'cpu'`` or ``'cuda'``.
+        inputs: Input files the config reads (annotations, teacher curves, checkpoints...);
+            entries that are not paths (``str``) are skipped.
+        **extra: Further settings (e.g. the command-line options the run was made with).
+
+    Returns:
+        dict: ``extra`` with ``row``, ``config``, ``config_text`` (:func:`config_text`),
+        ``seed``, ``epochs``, ``device`` and ``inputs`` (path -> :func:`file_digest`).
+    """
+    return dict(extra, row=name, config=path, config_text=config_text(cfg), seed=seed,
+                epochs=cfg.train_cfg.max_epochs, device=device,
+                inputs={p: file_digest(p) for p in inputs if isinstance(p, str)})
+
+
 def _slug(name: str) -> str:
     return re.sub(r'[^A-Za-z0-9_.-]+', '_', name).strip('_') or 'result'
 
@@ -52,8 +87,12 @@ class ResultStore:
     def __init__(self, folder: str) -> None:
         self.folder = folder
 
+    def key(self, name: str, settings: Dict[str, Any]) -> str:
+        """``<name>/<fingerprint>``: the key of a result (also names its run's folder)."""
+        return f'{_slug(name)}/{fingerprint(settings)}'
+
     def path(self, name: str, settings: Dict[str, Any]) -> str:
-        return osp.join(self.folder, _slug(name), fingerprint(settings) + '.json')
+        return osp.join(self.folder, self.key(name, settings) + '.json')
 
     def get(self, name: str, settings: Dict[str, Any]) -> Optional[dict]:
         """The result of ``name`` run with exactly ``settings`` (None if there is none)."""

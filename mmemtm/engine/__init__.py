@@ -4,6 +4,7 @@ from .hooks import (NonFiniteLossError, NonFiniteLossHook, RandomStateHook, Work
 from .model_wrappers import DeviceAwareDistributedDataParallel
 from .optimizers import PartsOptimWrapperConstructor
 from .runner import TwoPassEpochBasedTrainLoop
+from .schedule_rescaling import rescale_schedule, set_epochs
 
 install_atomic_local_backend()
 
@@ -11,5 +12,5 @@ __all__ = [
     'AtomicLocalBackend', 'DeviceAwareDistributedDataParallel', 'NonFiniteLossError',
     'NonFiniteLossHook', 'RandomStateHook', 'WorkDirLockHook', 'capture_random_states',
     'install_atomic_local_backend', 'restore_random_states', 'PartsOptimWrapperConstructor',
-    'TwoPassEpochBasedTrainLoop'
+    'TwoPassEpochBasedTrainLoop', 'rescale_schedule', 'set_epochs'
 ]

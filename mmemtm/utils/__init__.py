@@ -1,18 +1,13 @@
-from .bootstrap import paired_bootstrap, per_seed_deltas, two_level_bootstrap
-from .benchmark import format_table, machine_info, processor_name
 from .io import (AtomicWriteError, atomic_write, dump_json_atomic, remove_stale_temporaries,
                  save_npy_atomic)
 from .json_files import JsonFileError, read_json
 from .locks import FolderLock, FolderLockedError, locked_folder
-from .result_store import ResultStore, file_digest, fingerprint
 from .paths import UnsafeNameError, check_plain_name, path_in_folder
 from .safe_pickle import DataUnpickler, UntrustedPickleError, load_data_pickle
 
 __all__ = [
     'AtomicWriteError', 'atomic_write', 'dump_json_atomic', 'remove_stale_temporaries',
     'save_npy_atomic', 'JsonFileError', 'read_json', 'FolderLock', 'FolderLockedError',
-    'locked_folder', 'UnsafeNameError', 'check_plain_name', 'path_in_folder', 'format_table',
-    'machine_info', 'processor_name', 'DataUnpickler', 'UntrustedPickleError', 'load_data_pickle',
-    'paired_bootstrap', 'per_seed_deltas', 'two_level_bootstrap', 'ResultStore', 'file_digest',
-    'fingerprint'
+    'locked_folder', 'UnsafeNameError', 'check_plain_name', 'path_in_folder', 'DataUnpickler',
+    'UntrustedPickleError', 'load_data_pickle'
 ]

@@ -12,8 +12,8 @@ def accuracy_bars(rows: List[dict], metric: str = 'R1@0.5', title: str = '') -> 
     paired 95% CI of the difference to the baseline written next to each bar.
 
     Args:
-        rows: Rows of :func:`mmemtm.apis.real_benchmark.summary_rows` (``row``, ``metric`` as
-            ``(mean, sd)``, optional ``ci`` as ``(mean, low, high)`` points).
+        rows: Rows of :func:`mmemtm.benchmarks.real_grounding.summary_rows` (``row``,
+            ``metric`` as ``(mean, sd)``, optional ``ci`` as ``(mean, low, high)`` points).
         metric: The metric to draw (percent).
         title: Figure title.
     """

@@ -5,10 +5,12 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from mmemtm.apis.real_benchmark import (ALL, BASELINE, ROWS, SWEEP_ROW, TEACHERS, RealBenchmark,
-                                        markdown_table, summary_rows, sweep_table)
+from mmemtm.benchmarks.real_grounding import (ALL, BASELINE, ROWS, SWEEP_ROW, TEACHERS,
+                                              RealBenchmark, markdown_table, summary_rows,
+                                              sweep_table)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -67,6 +69,37 @@ def test_every_setting_that_changes_a_result_changes_its_key(bench, tmp_path):
     entry = next(bench.store.entries())
     assert entry['settings'] == settings and entry['settings']['config_text']
     assert bench.run_dir(SWEEP_ROW, settings).endswith(osp.basename(key)[:-len('.json')])
+
+
+def test_the_key_of_a_stored_result_is_unchanged(tmp_path, monkeypatch):
+    """Results stored before are still found: a fixed run's settings (config text, file
+    digests...) give the same fingerprint as they always did."""
+    monkeypatch.chdir(tmp_path)
+    os.makedirs('data')
+    for split in ('train', 'val', 'test'):
+        with open(f'data/{split}.json', 'w') as f:
+            f.write(f'["{split}"]')
+    with open('curves.npz', 'w') as f:
+        f.write('curves')
+
+    def loader(split):
+        pipeline = [dict(type='LoadTeacherCurves', files=['curves.npz']),
+                    dict(type='PackGroundingInputs')] if split == 'train' else []
+        return dict(dataset=dict(type='D', ann_file=f'data/{split}.json', pipeline=pipeline))
+
+    cfg = Config(dict(model=dict(type='EMTM', kd_weight=1.0), work_dir='somewhere',
+                      train_cfg=dict(max_epochs=12, val_interval=1),
+                      test_evaluator=dict(type='GroundingMetric', dump_file='x.json'),
+                      param_scheduler=[dict(type='LinearLR', begin=0, end=1)],
+                      **{f'{s}_dataloader': loader(s) for s in ('train', 'val', 'test')}))
+    bench = RealBenchmark('work', seeds=[0])
+    settings = bench.settings(SWEEP_ROW, 'configs/x.py', cfg, 3, kd=(1.0, 1.0))
+    assert sorted(settings) == ['config', 'config_text', 'device', 'epochs', 'inputs', 'kd',
+                                'row', 'seed']
+    assert bench.store.path(SWEEP_ROW, settings) == osp.join(
+        'work', 'results', 'KD_plain_average', 'a6375e7eeb097f1a.json')
+    assert bench.run_dir(SWEEP_ROW, settings) == osp.join(
+        'work', 'runs', 'KD_plain_average', 'a6375e7eeb097f1a')
 
 
 def test_distilling_rows_take_their_teachers_curves_and_the_swept_setting(bench):
@@ -144,7 +177,7 @@ def test_encoder_gradients_of_each_loss_term():
     sys.path.insert(0, osp.join(REPO, 'tests', 'models', 'distillers'))
     from test_emtm import COTRAINED, batch, build
 
-    from mmemtm.apis.real_benchmark import encoder_gradient_stats
+    from mmemtm.benchmarks.real_grounding import encoder_gradient_stats
 
     def batches(model):
         return [dict(inputs=batch(seed=s), data_samples=None) for s in (1, 2)]

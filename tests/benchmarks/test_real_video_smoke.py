@@ -2,7 +2,7 @@ import decord
 import pytest
 
 from mmemtm.apis.feature_extraction import VideoReadError
-from mmemtm.apis.real_video_smoke import cut_video_windows
+from mmemtm.benchmarks.real_video_smoke import cut_video_windows
 
 
 def test_windows_of_a_real_video_are_readable_clips(shared_data, tmp_path):

@@ -4,8 +4,7 @@ import torch
 
 from mmemtm.apis.recognition_kd import (DistillerCheckpointError, strip_distiller_checkpoint,
                                         student_config)
-from mmemtm.apis.recognition_kd_benchmark import (head_to_head, hits, markdown_table,
-                                                  summary_rows)
+from mmemtm.benchmarks.recognition_kd import head_to_head, hits, markdown_table, summary_rows
 
 
 def _run(tmp_path, name, correct, labels):
@@ -60,7 +59,7 @@ def test_student_config_of_a_plain_config_is_refused():
 
 
 def test_cfg_options_change_the_distiller_rows_only(tmp_path):
-    from mmemtm.apis.recognition_kd_benchmark import RecognitionKDBenchmark
+    from mmemtm.benchmarks.recognition_kd import RecognitionKDBenchmark
     from mmemtm.utils.config_options import ConfigOptionError
     bench = RecognitionKDBenchmark(str(tmp_path), cfg_options={'model.loss_kd.temperature': 2.0})
     bench.results['teacher: I3D'] = dict(checkpoint='teacher.pth')

@@ -1,8 +1,7 @@
 import pytest
 import torch
 
-from mmemtm.utils import format_table, machine_info
-from mmemtm.utils.benchmark import SIMD_FLAGS
+from mmemtm.benchmarks.reporting import SIMD_FLAGS, format_table, machine_info
 
 
 def test_format_table_aligns_columns():

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mmemtm.utils import paired_bootstrap, per_seed_deltas, two_level_bootstrap
+from mmemtm.benchmarks.statistics import paired_bootstrap, per_seed_deltas, two_level_bootstrap
 
 
 def _runs(seed_shift):

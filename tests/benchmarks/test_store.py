@@ -1,7 +1,7 @@
 """ResultStore: results keyed by their settings, never reused across settings."""
 import os
 
-from mmemtm.utils import ResultStore, file_digest, fingerprint
+from mmemtm.benchmarks.store import ResultStore, file_digest, fingerprint
 
 
 def test_results_are_found_by_exactly_their_settings(tmp_path):

@@ -1,11 +1,11 @@
-"""The efficiency benchmark (mmemtm.apis.efficiency_benchmark and its tool) runs end to end on
-the tiny demo setting with both backends and writes consistent results."""
+"""The efficiency benchmark tool (mmemtm.benchmarks.efficiency) runs end to end on the tiny demo
+setting with both backends and writes consistent results."""
 import json
 
 import pytest
 import torch
 
-from mmemtm.apis.efficiency_benchmark import deployment_goals, gemm_mac_rate, results_table
+from mmemtm.benchmarks.efficiency import results_table
 from mmemtm.text import load_word_vocabulary
 
 MODEL_KEYS = {'student', 'span_teacher', 'map_teacher', 'proposal_teacher', 'emtm_training'}
@@ -97,23 +97,3 @@ def test_results_table_for_scripts(efficiency):
     rate = setting['gemm']['used']['macs_per_s']
     assert row['floor_ms'] == pytest.approx(1e3 * row['macs'] / rate)
     assert results['settings']['tacos_demo']['decoding']['same_spans']
-
-
-def test_gemm_rate_and_deployment_goals():
-    rate = gemm_mac_rate(size=128, repeats=3)
-    assert rate['best_macs_per_s'] >= rate['macs_per_s'] > 0 and rate['runs'] == 3
-
-    def timing(ms, x_floor):
-        return dict(latency_b1=dict(median_ms=ms), x_floor=x_floor)
-
-    entries = dict(student=dict(backends=dict(
-        torch=dict(timing(12.0, 2.0), previous_release_b1=dict(median_ms=15.0)),
-        onnxruntime=timing(5.0, 1.4))))
-    goals = deployment_goals(entries)
-    assert goals['student_floor']['values'] == {'onnxruntime': 1.4}
-    assert goals['student_floor']['met']
-    assert goals['student_end_to_end']['values'] == {'onnxruntime': 3.0}
-    assert goals['student_end_to_end']['met']
-    entries['student']['backends']['onnxruntime'] = timing(7.5, 1.6)
-    goals = deployment_goals(entries)
-    assert not goals['student_floor']['met'] and not goals['student_end_to_end']['met']

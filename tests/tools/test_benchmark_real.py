@@ -4,7 +4,7 @@ import importlib.util
 
 import pytest
 
-from mmemtm.apis.real_benchmark import BASELINE, RealBenchmark
+from mmemtm.benchmarks.real_grounding import BASELINE, RealBenchmark
 
 
 def _tool(repo_root):

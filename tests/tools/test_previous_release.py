@@ -1,16 +1,30 @@
-"""The previous release's eager path (the baseline of the end-to-end speed goal) gives this
-release's outputs, and really runs the previous layer code."""
+"""The previous release's eager path (tools/analysis/previous_release.py, the baseline of the
+end-to-end speed goal) gives this release's outputs, and really runs the previous layer code."""
+import importlib.util
 from pathlib import Path
 
 import torch
 
-from mmemtm.apis.previous_release import previous_release_decode_spans, previous_release_layers
 from mmemtm.deployment import export_network
 from mmemtm.models import EMTM
 from mmemtm.models.layers import ConvBlock, MaskedSelfAttention
 from mmemtm.models.utils import decode_spans
 
-GLOVE = str(Path(__file__).resolve().parents[2] / 'demo' / 'data' / 'tacos_subset' / 'glove')
+REPO_ROOT = Path(__file__).resolve().parents[2]
+GLOVE = str(REPO_ROOT / 'demo' / 'data' / 'tacos_subset' / 'glove')
+
+
+def _tool_module(name: str):
+    spec = importlib.util.spec_from_file_location(
+        name, REPO_ROOT / 'tools' / 'analysis' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+previous_release = _tool_module('previous_release')
+previous_release_decode_spans = previous_release.previous_release_decode_spans
+previous_release_layers = previous_release.previous_release_layers
 
 
 def _student() -> EMTM:

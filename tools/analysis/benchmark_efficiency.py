@@ -6,7 +6,9 @@ Example::
     python tools/analysis/benchmark_efficiency.py --settings tacos charades anet \
         --threads 1 --backends torch onnxruntime --out work_dirs/benchmarks/efficiency.json
 
-What is measured and how: :mod:`mmemtm.apis.efficiency_benchmark`. The JSON holds
+What is measured and how: :mod:`mmemtm.benchmarks.efficiency`. The baseline of the end-to-end
+goal, the eager path of the previous release, is ``previous_release.py`` beside this tool; the
+goals' thresholds are options (``--floor-goal``, ``--end-to-end-goal``). The JSON holds
 ``results[setting][model][backend]`` (``latency_ms_median``, ``macs``, ``floor_ms``,
 ``x_floor``...) for scripts, and ``settings`` with every detail; it is written atomically.
 """
@@ -17,9 +19,12 @@ from typing import Any, Dict, Optional, Sequence
 import mmemtm  # noqa: F401  (registration and compatibility fixes)
 from mmengine.config import DictAction
 
-from mmemtm.apis.efficiency_benchmark import (BACKENDS, INFERENCE_MODELS, MODELS, SETTINGS,
-                                              BenchmarkOptions, run_efficiency_benchmark)
+from mmemtm.benchmarks.efficiency import (BACKENDS, INFERENCE_MODELS, MODELS, SETTINGS,
+                                          BenchmarkOptions, PreviousRelease,
+                                          run_efficiency_benchmark)
 from mmemtm.utils import dump_json_atomic
+# beside this tool (the folder of the script run is first on sys.path)
+from previous_release import previous_release_decode_spans, previous_release_layers
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -55,6 +60,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='overrides merged into every model config')
     parser.add_argument('--seed', type=int, default=0, help='seed of the synthetic inputs')
+    parser.add_argument('--floor-goal', type=float, default=1.5,
+                        help='goal: the student\'s batch-1 latency within this multiple of its '
+                        'compute floor (fastest backend)')
+    parser.add_argument('--end-to-end-goal', type=float, default=2.5,
+                        help='goal: the student this many times faster end to end than the '
+                        'eager path of the previous release')
     parser.add_argument('--out', default='work_dirs/benchmarks/efficiency.json',
                         help='JSON file of the results (written atomically)')
     return parser.parse_args(argv)
@@ -63,7 +74,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     args = vars(parse_args(argv))
     out = args.pop('out')
-    results = run_efficiency_benchmark(BenchmarkOptions(root=REPO_ROOT, **args))
+    previous = PreviousRelease(previous_release_layers, previous_release_decode_spans)
+    results = run_efficiency_benchmark(
+        BenchmarkOptions(root=REPO_ROOT, previous_release=previous, **args))
     dump_json_atomic(results, out, indent=2)
     print(f'results written to {out}')
     return results

@@ -31,7 +31,8 @@ from mmengine.logging import MMLogger
 
 from mmemtm.apis.feature_extraction import (ClipFeatureExtractor, ClipFeatureRecipe,
                                             build_i3d_feature_extractor)
-from mmemtm.utils import dump_json_atomic, machine_info
+from mmemtm.benchmarks import machine_info
+from mmemtm.utils import dump_json_atomic
 
 STAGES = ('decode', 'preprocess', 'network')
 

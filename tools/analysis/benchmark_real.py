@@ -14,7 +14,7 @@ teachers in one and the rows that need no teacher in another:
 
 Writes WORK_DIR/results.md (the table and the sweep), WORK_DIR/results.png and
 WORK_DIR/val_curves.png (val R1@0.5 per epoch of every run). The protocol is in
-mmemtm/apis/real_benchmark.py.
+mmemtm/benchmarks/real_grounding.py.
 """
 import argparse
 import os.path as osp
@@ -22,9 +22,10 @@ from typing import List, Optional
 
 import mmemtm  # noqa: F401  (compatibility fixes and registration come first)
 from mmengine.registry import init_default_scope
-from mmemtm.apis.real_benchmark import (ROWS, TEACHERS, RealBenchmark, markdown_table,
-                                        gradient_table, summary_rows, sweep_table,
-                                        train_decode_table)
+
+from mmemtm.benchmarks.real_grounding import (ROWS, TEACHERS, RealBenchmark, gradient_table,
+                                              markdown_table, summary_rows, sweep_table,
+                                              train_decode_table)
 from mmemtm.utils import atomic_write
 from mmemtm.visualization import accuracy_bars, save_figure, validation_curves
 

@@ -9,7 +9,7 @@ Example::
     python tools/analysis/benchmark_recognition_kd.py --real-smoke ../shared/data  # real video
 
 An interrupted run resumes where it stopped (same command). Writes ``results.json``,
-``summary.md`` and ``top1.png`` into the work dir; see :mod:`mmemtm.apis.recognition_kd_benchmark`
+``summary.md`` and ``top1.png`` into the work dir; see :mod:`mmemtm.benchmarks.recognition_kd`
 for the protocol.
 """
 import argparse
@@ -21,11 +21,11 @@ import torch
 from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
-from mmemtm.apis.real_video_smoke import real_video_smoke
-from mmemtm.apis.recognition_kd_benchmark import (STUDENT_ROWS, RecognitionKDBenchmark,
+from mmemtm.benchmarks.real_video_smoke import real_video_smoke
+from mmemtm.benchmarks.recognition_kd import (STUDENT_ROWS, RecognitionKDBenchmark,
                                                   head_to_head, markdown_table, summary_rows)
 from mmemtm.datasets.synthetic_motion import SyntheticMotionConfig
-from mmemtm.utils import atomic_write, machine_info
+from mmemtm.utils import atomic_write
 from mmemtm.visualization import accuracy_bars, save_figure
 
 

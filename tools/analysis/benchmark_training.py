@@ -38,9 +38,10 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from mmemtm.apis.experiments import set_teacher_curves, teacher_curve_files
+from mmemtm.benchmarks import format_table, machine_info
+from mmemtm.benchmarks.experiments import set_teacher_curves, teacher_curve_files
 from mmemtm.datasets import TeacherCurveEntry, read_queries, save_teacher_curves
-from mmemtm.utils import dump_json_atomic, format_table, machine_info
+from mmemtm.utils import dump_json_atomic
 from mmemtm.utils.config_options import merge_cfg_options
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

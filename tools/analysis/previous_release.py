@@ -1,5 +1,6 @@
 """The eager inference path of the previous release: the baseline of the end-to-end speed goal
-(docs/deployment.md), timed side by side with this release's backends.
+(docs/deployment.md), timed side by side with this release's backends by
+``benchmark_efficiency.py`` (it lives beside that tool: the package itself patches nothing).
 
 This release changed, without changing any output, how the student's layers compute:
 

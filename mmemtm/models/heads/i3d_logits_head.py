@@ -17,7 +17,7 @@ class I3DLogitsHead(BaseHead):
     ``[N, num_classes]``. Its ``logits.conv3d_0c_1x1`` weights are those of
     :class:`~mmemtm.models.backbones.InceptionI3D`'s classifier, so a Kinetics-400 checkpoint
     maps onto ``Recognizer3D(backbone=InceptionI3D(num_classes=0), cls_head=I3DLogitsHead())``
-    (:func:`mmemtm.apis.real_video_smoke.kinetics_recognizer_checkpoint`).
+    (:func:`mmemtm.benchmarks.real_video_smoke.kinetics_recognizer_checkpoint`).
 
     Args:
         num_classes: Classes (400 for Kinetics-400).
