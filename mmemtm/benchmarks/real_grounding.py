@@ -17,8 +17,8 @@ Protocol (what ``tools/analysis/benchmark_real.py`` runs):
 5. Δ R1@0.5 against "student alone": two-level bootstrap (seeds, then queries) and per-seed deltas.
 
 Every result is stored with the settings that produced it (config text, curve and annotation file
-digests, epochs, seed, device: :class:`~mmemtm.benchmarks.store.ResultStore`), so an interrupted benchmark
-resumes where it stopped and a changed setting never reuses an old result.
+digests, epochs, seed, device: :class:`~mmemtm.benchmarks.store.ResultStore`), so an interrupted
+benchmark resumes where it stopped and a changed setting never reuses an old result.
 """
 import copy
 import glob

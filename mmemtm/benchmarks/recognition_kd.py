@@ -16,9 +16,11 @@ Protocol (what ``tools/analysis/benchmark_recognition_kd.py`` runs):
    top-1 against the student alone (and of GKD against staged KD);
 5. parameters and FLOPs of teacher and student (mmengine's ``get_model_complexity_info``).
 
-Results are kept in ``results.json`` (written atomically after every run); an interrupted
-benchmark resumes where it stopped (finished runs are skipped, an interrupted run resumes from
-its last checkpoint).
+Every run is stored with everything that changes it (:class:`RecognitionKDBenchmark`), so an
+interrupted benchmark resumes where it stopped (finished runs are skipped, an interrupted run
+resumes from its last checkpoint) and a variant (``cfg_options``) never reuses another setting's
+run; ``results.json`` (written atomically after every run) holds the runs of the benchmark's
+settings with the options that made each.
 """
 import copy
 import os
@@ -37,9 +39,11 @@ from mmengine.runner import Runner, load_checkpoint
 
 from mmemtm.apis.recognition_kd import strip_distiller_checkpoint, student_config
 from mmemtm.datasets.synthetic_motion import SyntheticMotionConfig, generate_synthetic_motion
+from mmemtm.engine import set_epochs
 from mmemtm.utils import dump_json_atomic, read_json, save_npy_atomic
 from mmemtm.utils.config_options import merge_cfg_options
 from .statistics import paired_bootstrap
+from .store import ResultStore, run_settings
 
 CONFIG_DIR = 'configs/recognition_kd'
 TEACHER = 'teacher: I3D'
@@ -84,8 +88,15 @@ def complexity(model_cfg: dict, input_shape: Sequence[int]) -> Dict[str, float]:
 class RecognitionKDBenchmark:
     """State and runs of one benchmark folder.
 
+    Every run is stored in the work dir's :class:`~mmemtm.benchmarks.store.ResultStore` with
+    everything that changes it (resolved config, ``cfg_options``, epochs, seed, device, data
+    settings, digests of the annotation files and of the teacher checkpoint), and trains in
+    ``runs/<row>/<fingerprint>``: a variant made with other ``cfg_options`` never gets another
+    setting's result or checkpoint. ``results.json`` holds the runs of this benchmark's
+    settings, each with its ``options`` and store ``key``.
+
     Args:
-        work_dir: Folder of the data, the runs and ``results.json``.
+        work_dir: Folder of the data, the runs, the store and ``results.json``.
         seeds: Seeds of the student rows.
         epochs: Training epochs of every student run (None: the configs' 12).
         teacher_epochs: Training epochs of the teacher (None: its config's 40).
@@ -112,8 +123,10 @@ class RecognitionKDBenchmark:
         self.rows = [r for r in STUDENT_ROWS if rows is None or r in rows]
         self.cfg_options = dict(cfg_options or {})
         self.data_dir = osp.join(work_dir, 'data')
+        self.store = ResultStore(osp.join(work_dir, 'results'))
         self.path = osp.join(work_dir, 'results.json')
-        self.results: Dict[str, dict] = read_json(self.path) if osp.isfile(self.path) else {}
+        machines = read_json(self.path).get('machine', []) if osp.isfile(self.path) else []
+        self.results: Dict[str, object] = dict(machine=machines)
 
     def save(self) -> None:
         dump_json_atomic(self.results, self.path, indent=1)
@@ -124,14 +137,14 @@ class RecognitionKDBenchmark:
         self.results['data'] = self.data.to_dict()
         self.save()
 
-    def run_dir(self, row: str, seed: int) -> str:
-        return osp.join(self.work_dir, 'runs', row.replace(' ', '_').replace(':', ''),
-                        f'seed{seed}')
+    def options(self, row: str) -> dict:
+        """The ``cfg_options`` of ``row``'s runs (none for the teacher and the student alone)."""
+        return {} if row in (TEACHER, BASELINE) else dict(self.cfg_options)
 
     def config(self, row: str, seed: int) -> Config:
-        """``row``'s config for one run: data, work dir, seed, epochs, device, teacher."""
+        """``row``'s config for one run: data, seed, epochs, device, teacher, options (the work
+        dir is set by :meth:`run`, from the run's key)."""
         cfg = Config.fromfile(ROWS[row])
-        cfg.work_dir = self.run_dir(row, seed)
         cfg.randomness = dict(seed=seed, deterministic=False)
         cfg.device = self.device
         for split in ('train', 'val', 'test'):
@@ -140,27 +153,65 @@ class RecognitionKDBenchmark:
             dataset.data_prefix = dict(video=self.data_dir)
         epochs = self.teacher_epochs if row == TEACHER else self.epochs
         if epochs is not None:
-            cfg.train_cfg.max_epochs = epochs
-            for scheduler in cfg.param_scheduler:
-                scheduler.update(T_max=epochs, end=epochs)
+            set_epochs(cfg, epochs)
         if cfg.model.type != 'Recognizer3D':
             cfg.model.teacher_ckpt = self.results[TEACHER]['checkpoint']
             if cfg.model.get('pseudo_label'):
                 cfg.model.pseudo_label.num_samples = len(self.train_labels())
-        if row not in (TEACHER, BASELINE):
-            merge_cfg_options(cfg, self.cfg_options)
+        merge_cfg_options(cfg, self.options(row))
         return cfg
+
+    def settings(self, row: str, seed: int, cfg: Config) -> dict:
+        """Everything that changes the result of ``row``'s run of ``cfg``
+        (:func:`~mmemtm.benchmarks.store.run_settings`, with the options and data settings)."""
+        inputs = [cfg[f'{s}_dataloader'].dataset.ann_file for s in ('train', 'val', 'test')]
+        inputs.append(cfg.model.get('teacher_ckpt'))
+        return run_settings(row, ROWS[row], cfg, seed, self.device, inputs,
+                            options=self.options(row), data=self.data.to_dict())
 
     def train_labels(self) -> List[str]:
         with open(osp.join(self.data_dir, 'train.txt'), encoding='utf-8') as f:
             return [line for line in f if line.strip()]
 
-    def run(self, row: str, seed: int) -> dict:
-        """Train one row and seed (or resume it), test its best-on-val checkpoint."""
-        key = row if row == TEACHER else f'{row}/seed{seed}'
-        if key in self.results:
-            return self.results[key]
+    def run(self, row: str, seed: int, train: bool = True) -> Optional[dict]:
+        """Train one row and seed (or resume it), test its best-on-val checkpoint; a run stored
+        with the same settings is not run again. It goes into :attr:`results` (``row`` for the
+        teacher, ``<row>/seed<seed>`` for the others) with its ``options`` and ``key``.
+
+        Args:
+            row: A key of :data:`ROWS`.
+            seed: The run's seed.
+            train: Whether to train a run that is not stored (False: return None).
+        """
         cfg = self.config(row, seed)
+        settings = self.settings(row, seed, cfg)
+        result = self.store.get(row, settings)
+        if result is None and not train:
+            return None
+        if result is None:
+            result = self.store.put(row, settings, self.train_and_evaluate(cfg, row, settings))
+        key = row if row == TEACHER else f'{row}/seed{seed}'
+        self.results[key] = dict(result, options=settings['options'],
+                                 key=self.store.key(row, settings))
+        self.save()
+        return result
+
+    def collect(self) -> None:
+        """Put every stored run of this benchmark's settings (teacher, every student row and
+        seed) into :attr:`results`, training nothing: the student alone pairs with a variant
+        run with ``rows`` and ``cfg_options``. Also the data settings and :meth:`complexity`."""
+        self.results['data'] = self.data.to_dict()
+        self.complexity()
+        if not osp.isdir(self.data_dir) or self.run(TEACHER, self.teacher_seed, False) is None:
+            return
+        for seed in self.seeds:
+            for row in STUDENT_ROWS:
+                self.run(row, seed, train=False)
+
+    def train_and_evaluate(self, cfg: Config, row: str, settings: dict) -> dict:
+        """Train ``cfg`` in ``runs/<row>/<fingerprint>`` (resuming an interrupted run), then
+        :meth:`evaluate` its best-on-val checkpoint."""
+        cfg.work_dir = osp.join(self.work_dir, 'runs', self.store.key(row, settings))
         if osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint')):
             cfg.resume = True
         start, load = time.time(), os.getloadavg()[0]
@@ -172,8 +223,6 @@ class RecognitionKDBenchmark:
         result = self.evaluate(cfg, best)
         result.update(checkpoint=best, minutes=minutes,
                       load_average=[load, os.getloadavg()[0]])
-        self.results[key] = result
-        self.save()
         return result
 
     def evaluate(self, cfg: Config, checkpoint: str) -> dict:
@@ -201,15 +250,18 @@ class RecognitionKDBenchmark:
         return out
 
     def complexity(self) -> None:
-        """Params and FLOPs of teacher and student (once)."""
-        if 'complexity' in self.results:
-            return
-        shape = (3, self.data.num_frames, self.data.size, self.data.size)
+        """Params and FLOPs of teacher and student (stored, keyed by both models' configs and
+        the input shape)."""
+        shape = [3, self.data.num_frames, self.data.size, self.data.size]
         teacher = Config.fromfile(ROWS[TEACHER]).model
         student = Config.fromfile(ROWS[BASELINE]).model
-        self.results['complexity'] = dict(teacher=complexity(teacher, shape),
-                                          student=complexity(student, shape),
-                                          input=list(shape))
+        settings = dict(teacher=teacher.to_dict(), student=student.to_dict(), input=shape)
+        result = self.store.get('complexity', settings)
+        if result is None:
+            result = self.store.put('complexity', settings, dict(
+                teacher=complexity(teacher, shape), student=complexity(student, shape),
+                input=shape))
+        self.results['complexity'] = result
         self.save()
 
     def run_all(self) -> None:
@@ -247,7 +299,8 @@ def hits(results: Dict[str, dict], row: str, seeds: Sequence[int], k: int = 1) -
 
 
 def summary_rows(results: Dict[str, dict], seeds: Sequence[int]) -> List[dict]:
-    """Table rows: mean/sd over seeds of top-1/top-5, paired CIs against the student alone."""
+    """Table rows: mean/sd over seeds of top-1/top-5, paired CIs against the student alone, and
+    the ``options`` the row ran with."""
     rows = []
     if TEACHER in results:
         t = results[TEACHER]['test']
@@ -259,8 +312,8 @@ def summary_rows(results: Dict[str, dict], seeds: Sequence[int]) -> List[dict]:
         if not done:
             continue
         runs = [results[f'{row}/seed{s}'] for s in done]
-        entry = dict(row=row, seeds=len(done), minutes=float(np.mean([r['minutes']
-                                                                       for r in runs])))
+        entry = dict(row=row, options=runs[0].get('options') or {}, seeds=len(done),
+                     minutes=float(np.mean([r['minutes'] for r in runs])))
         for metric in ('top1', 'top5'):
             values = [r['test'][metric] for r in runs]
             entry[metric] = (float(np.mean(values)),
@@ -288,6 +341,12 @@ def head_to_head(results: Dict[str, dict], seeds: Sequence[int]) -> Optional[tup
     return paired_bootstrap(hits(results, a, done), hits(results, b, done)) + (len(done), )
 
 
+def row_label(row: dict) -> str:
+    """A summary row's name, with the options it ran with (``GKD (key=value)``)."""
+    options = ', '.join(f'{k}={v}' for k, v in sorted((row.get('options') or {}).items()))
+    return f'{row["row"]} ({options})' if options else row['row']
+
+
 def markdown_table(rows: List[dict], complexity_info: Optional[dict] = None) -> str:
     """The summary as a markdown table."""
     lines = ['| row | seeds | top-1 (%) | top-5 (%) | Δ top-1 vs student alone [95% CI] | '
@@ -304,6 +363,6 @@ def markdown_table(rows: List[dict], complexity_info: Optional[dict] = None) -> 
         cost = (complexity_info or {}).get(part)
         size = [f'{cost["params"] / 1e6:.2f} M', f'{cost["flops"] / 1e9:.3f}'] if cost \
             else ['—', '—']
-        lines.append(f'| {r["row"]} | {r["seeds"]} | ' + ' | '.join(cells + deltas + size)
+        lines.append(f'| {row_label(r)} | {r["seeds"]} | ' + ' | '.join(cells + deltas + size)
                      + f' | {r["minutes"]:.1f} |')
     return '\n'.join(lines)

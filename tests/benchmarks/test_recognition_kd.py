@@ -1,3 +1,9 @@
+"""The recognition distillation benchmark's bookkeeping and statistics (no training)."""
+import json
+import os
+import os.path as osp
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -5,6 +11,8 @@ import torch
 from mmemtm.apis.recognition_kd import (DistillerCheckpointError, strip_distiller_checkpoint,
                                         student_config)
 from mmemtm.benchmarks.recognition_kd import head_to_head, hits, markdown_table, summary_rows
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _run(tmp_path, name, correct, labels):
@@ -70,3 +78,62 @@ def test_cfg_options_change_the_distiller_rows_only(tmp_path):
     wrong.results = bench.results
     with pytest.raises(ConfigOptionError, match='temperature'):
         wrong.config('logit KD', 0)
+
+
+class _FakeRunner:
+    """Records the training of a run and leaves a best checkpoint in its work dir."""
+    trained: list = []
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        best = osp.join(cfg.work_dir, 'best.pth')
+        self.message_hub = SimpleNamespace(get_info=lambda key: best)
+
+    @classmethod
+    def from_cfg(cls, cfg):
+        return cls(cfg)
+
+    def train(self):
+        os.makedirs(self.cfg.work_dir, exist_ok=True)
+        with open(osp.join(self.cfg.work_dir, 'best.pth'), 'w') as f:
+            f.write(self.cfg.work_dir)
+        self.trained.append(self.cfg.model.type)
+
+
+def _reconstruction_weight_as_top1(bench, cfg, checkpoint):
+    loss = cfg.model.get('loss_reconstruction') or dict(loss_weight=-1.0)
+    return dict(test=dict(top1=100 * loss['loss_weight'], top5=100.0))
+
+
+def test_a_variant_never_reuses_the_defaults_result_and_says_its_options(tmp_path, monkeypatch):
+    """The GKD row run with --cfg-options in the default's work dir trains (it used to get the
+    default's stored result), and results.json says which options made each row."""
+    from mmemtm.benchmarks import recognition_kd
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr(recognition_kd, 'Runner', _FakeRunner)
+    monkeypatch.setattr(recognition_kd.RecognitionKDBenchmark, 'evaluate',
+                        _reconstruction_weight_as_top1)
+    monkeypatch.setattr(_FakeRunner, 'trained', [])
+    data = tmp_path / 'data'
+    data.mkdir()
+    for split in ('train', 'val', 'test'):
+        (data / f'{split}.txt').write_text(f'{split}/clip0.mp4 0\n')
+
+    def benchmark(cfg_options=None):
+        bench = recognition_kd.RecognitionKDBenchmark(str(tmp_path), seeds=[0], rows=['GKD'],
+                                                      cfg_options=cfg_options)
+        bench.run(recognition_kd.TEACHER, 0)
+        return bench, bench.run('GKD', 0)
+
+    _, default = benchmark()
+    option = {'model.loss_reconstruction.loss_weight': 0.05}
+    variant_bench, variant = benchmark(option)
+    assert default['test']['top1'] == 50.0 and variant['test']['top1'] == 5.0
+    assert len(_FakeRunner.trained) == 3  # teacher, GKD, GKD with the option
+    stored = json.loads((tmp_path / 'results.json').read_text())
+    assert stored['GKD/seed0']['options'] == option
+    assert stored['GKD/seed0']['test']['top1'] == 5.0
+    table = markdown_table(summary_rows(variant_bench.results, [0]))
+    assert '| GKD (model.loss_reconstruction.loss_weight=0.05) | 1 |' in table
+    _, again = benchmark()  # the default again: found, not retrained
+    assert again['test']['top1'] == 50.0 and len(_FakeRunner.trained) == 3

@@ -8,9 +8,11 @@ Example::
     python tools/analysis/benchmark_recognition_kd.py --work-dir ... --report-only
     python tools/analysis/benchmark_recognition_kd.py --real-smoke ../shared/data  # real video
 
-An interrupted run resumes where it stopped (same command). Writes ``results.json``,
-``summary.md`` and ``top1.png`` into the work dir; see :mod:`mmemtm.benchmarks.recognition_kd`
-for the protocol.
+An interrupted run resumes where it stopped (same command). Every run is stored with its
+settings (``--cfg-options`` included), so a variant run in the same work dir trains its own runs
+and pairs with the stored teacher and student alone. Writes ``results.json`` (the runs of this
+command's settings, each with its options), ``summary.md`` and ``top1.png`` into the work dir;
+see :mod:`mmemtm.benchmarks.recognition_kd` for the protocol.
 """
 import argparse
 import json
@@ -21,9 +23,10 @@ import torch
 from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
+from mmemtm.benchmarks import machine_info
 from mmemtm.benchmarks.real_video_smoke import real_video_smoke
 from mmemtm.benchmarks.recognition_kd import (STUDENT_ROWS, RecognitionKDBenchmark,
-                                                  head_to_head, markdown_table, summary_rows)
+                                              head_to_head, markdown_table, summary_rows)
 from mmemtm.datasets.synthetic_motion import SyntheticMotionConfig
 from mmemtm.utils import atomic_write
 from mmemtm.visualization import accuracy_bars, save_figure
@@ -54,6 +57,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def report(bench: RecognitionKDBenchmark, seeds) -> str:
+    bench.collect()
     rows = summary_rows(bench.results, seeds)
     lines = [markdown_table(rows, bench.results.get('complexity')), '']
     h2h = head_to_head(bench.results, seeds)

@@ -4,7 +4,9 @@ The library behind ``tools/analysis/benchmark_efficiency.py`` (see that tool and
 docs/benchmarks.md): :mod:`.options` (models, settings, what a run measures), :mod:`.inputs`
 (models and synthetic inputs), :mod:`.flops` (parameters, MACs, the compute floor's GEMM rate),
 :mod:`.timing` (interleaved timing), :mod:`.backends` (PyTorch per device, ONNX Runtime),
-:mod:`.goals` (ratios and goals), :mod:`.report` (tables) and :mod:`.measure` (the run). For every setting (the real-data configs ``configs/emtm_<setting>.py`` and
+:mod:`.goals` (ratios and goals), :mod:`.report` (tables) and :mod:`.measure` (the run).
+
+For every setting (the real-data configs ``configs/emtm_<setting>.py`` and
 ``configs/teachers/{seqpan,tan2d,scdm}_<setting>.py``, built with ``model.vocab`` pointed at a
 GloVe subset that exists here) the models get synthetic inputs of the setting's shapes: ``L =
 max_vlen`` clips of ``video_dim`` features (all valid), a typical query length and word width.
