@@ -17,6 +17,7 @@ from mmemtm.apis import check_checkpoint_fits, checkpoint_backend, read_checkpoi
 from mmemtm.compat import trusted_checkpoints
 from mmemtm.deployment import onnx_model_config
 from mmemtm.utils.config_options import merge_cfg_options
+from mmemtm.utils.preflight import MissingInputsError, check_config_inputs
 
 
 def parse_args() -> argparse.Namespace:
@@ -77,6 +78,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
+    try:  # every missing input at once, before anything is built or written
+        check_config_inputs(cfg, splits=('test',), checkpoints=[args.checkpoint])
+    except MissingInputsError as exc:
+        raise SystemExit(str(exc)) from None
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     if checkpoint_backend(args.checkpoint) == 'onnxruntime':
         runner.test()

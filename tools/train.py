@@ -9,6 +9,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 from mmemtm.compat import trusted_checkpoints
 from mmemtm.utils.config_options import merge_cfg_options
+from mmemtm.utils.preflight import MissingInputsError, check_config_inputs
 
 
 def parse_args() -> argparse.Namespace:
@@ -78,6 +79,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
+    try:  # every missing input at once, before anything is built or written
+        check_config_inputs(cfg, splits=('train', 'val'))
+    except MissingInputsError as exc:
+        raise SystemExit(str(exc)) from None
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     with trusted_checkpoints(args.trust_checkpoint):
         runner.train()

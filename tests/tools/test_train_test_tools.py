@@ -105,3 +105,38 @@ def test_test_tool_trusts_a_checkpoint_on_request(tmp_path, tiny_planted, tiny_c
     output = proc.stdout + proc.stderr
     assert f'checkpoint {path} is fully unpickled (trusted)' in output
     assert 'R1@0.5' in output
+
+
+def preflight_report(stderr: str) -> list:
+    """The lines of a tool's preflight report (what precedes it: library warnings at import)."""
+    lines = stderr.strip().splitlines()
+    return lines[next(i for i, line in enumerate(lines) if line.startswith('configs/')):]
+
+
+def test_train_and_test_list_every_missing_input_before_building_anything(tmp_path, repo_root,
+                                                                            tool_env):
+    curves = [str(tmp_path / f'{t}_train.npz') for t in ('seqpan', 'tan2d', 'scdm')]
+    options = [f'{split}_dataloader.dataset.data_prefix.features={tmp_path / "planted"}'
+               for split in ('train', 'val', 'test')]
+    work = tmp_path / 'work'
+    proc = run_tool_unchecked(
+        ['tools/train.py', 'configs/emtm_tacos_demo.py', '--work-dir', str(work),
+         '--cfg-options', *options, f'train_dataloader.dataset.pipeline.4.files={curves}'],
+        repo_root, tool_env)
+    assert proc.returncode != 0
+    report = preflight_report(proc.stderr)
+    assert report[0] == ('configs/emtm_tacos_demo.py: 4 input(s) missing; nothing was built or '
+                         'written. Make them, then run again:'), proc.stderr[-3000:]
+    assert len(report) == 9 and not proc.stdout.strip()
+    assert 'python tools/dump_teacher_curves.py configs/teachers/scdm_tacos_demo.py' in report[6]
+    assert 'tools/data/generate_planted_features.py' in report[8]
+    assert not work.exists()  # no log, no config dump
+
+    proc = run_tool_unchecked(
+        ['tools/test.py', 'configs/emtm_tacos_demo.py', str(tmp_path / 'nowhere.pth'),
+         '--work-dir', str(work), '--cfg-options', *options], repo_root, tool_env)
+    assert proc.returncode != 0 and not work.exists()
+    report = preflight_report(proc.stderr)
+    assert report[0].startswith('configs/emtm_tacos_demo.py: 2 input(s) missing'), report
+    assert report[1].startswith(f'  - features {tmp_path}/planted')
+    assert report[3] == f'  - checkpoint {tmp_path}/nowhere.pth (load_from, CHECKPOINT)'
