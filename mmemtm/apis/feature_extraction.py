@@ -216,11 +216,14 @@ class ClipFeatureExtractor:
         weights: Description of the weights, recorded in ``feature_recipe.json``.
         channels_last: Run the network in the ``channels_last_3d`` memory format (about 30%
             faster for I3D on CPU).
+        backbone: Name of the feature backbone (``'i3d'``, see
+            :mod:`mmemtm.apis.feature_backbones`) that models trained on these features name in
+            their config; None for another network.
     """
 
     def __init__(self, model: torch.nn.Module, recipe: Optional[ClipFeatureRecipe] = None,
                  batch_size: int = 8, device: str = 'cpu', weights: str = 'unspecified',
-                 channels_last: bool = True) -> None:
+                 channels_last: bool = True, backbone: Optional[str] = None) -> None:
         if batch_size < 1:
             raise ValueError(f'batch_size must be positive, got {batch_size}')
         if not hasattr(model, 'feature_dim'):
@@ -232,6 +235,7 @@ class ClipFeatureExtractor:
         self.device = device
         self.weights = weights
         self.feature_dim = int(model.feature_dim)
+        self.backbone = backbone
 
     def describe(self) -> dict:
         """Contents of ``feature_recipe.json``: the recipe, the weights and the feature size."""
@@ -314,7 +318,7 @@ def build_i3d_feature_extractor(checkpoint: Optional[str] = None,
     ckpt = load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
     meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
     weights = f'{meta.get("weights", "InceptionI3D")} ({osp.basename(checkpoint)}), Mixed_5c'
-    return ClipFeatureExtractor(model, recipe, batch_size, device, weights)
+    return ClipFeatureExtractor(model, recipe, batch_size, device, weights, backbone='i3d')
 
 
 def list_videos(inputs: Sequence[str]) -> List[Tuple[str, str]]:

@@ -5,12 +5,15 @@ Example::
     from mmemtm.apis import init_grounder, VideoGrounder
 
     model = init_grounder('configs/emtm_tacos.py', 'work_dirs/emtm_tacos/best.pth')
-    video = VideoGrounder.from_video(model, 'kitchen.mp4')           # I3D features, once
+    video = VideoGrounder.from_video(model, 'kitchen.mp4')           # features, once
     for result in video.ground(['he took out a pan', 'he washed the pan']):
         print(result.sentence, result.moments[0])                    # start/end in seconds
 
-Features are extracted once per video, and models whose video encoding does not depend on the
-sentence (EMTM) encode the video once for all its sentences.
+Features are extracted once per video, by the extractor of the backbone the model was trained
+on (I3D or CLIP ViT-L/14, :mod:`mmemtm.apis.feature_backbones`); videos much longer than the
+training videos are grounded in sliding windows (:mod:`mmemtm.apis.long_video`). Models whose
+video encoding does not depend on the sentence (EMTM) encode the video once for all its
+sentences.
 
 With ``backend='onnxruntime'`` the checkpoint is an ONNX graph exported by
 ``tools/deployment/export_onnx.py`` (:mod:`mmemtm.deployment`) and the network runs in ONNX
@@ -35,7 +38,6 @@ from mmemtm.deployment import OnnxRuntimeGrounder, onnx_model_config
 from mmemtm.models.data_preprocessors import length_mask, pad_stack
 from mmemtm.models.grounders import BaseGrounder, spans_to_moments
 from mmemtm.utils.config_options import merge_cfg_options
-from .feature_extraction import build_i3d_feature_extractor
 
 
 @dataclass(frozen=True)
@@ -225,28 +227,55 @@ class VideoGrounder:
 
     @classmethod
     def from_features(cls, model: BaseGrounder, features: Union[str, np.ndarray],
-                      duration: float, **kwargs) -> 'VideoGrounder':
-        """From pre-extracted features: an array or a ``.npy`` file."""
+                      duration: float, long_video: str = 'never', window_spec=None,
+                      **kwargs) -> 'VideoGrounder':
+        """From pre-extracted features: an array or a ``.npy`` file.
+
+        Args:
+            long_video: ``'never'`` (default: the whole video at once), ``'auto'`` (sliding
+                windows when the video is much longer than the training videos) or
+                ``'always'``; see :mod:`mmemtm.apis.long_video`. With windows the result is a
+                :class:`mmemtm.apis.LongVideoGrounder` (same ``ground``).
+            window_spec: The windows (a :class:`mmemtm.apis.WindowSpec`; default: the
+                config's ``long_video``, else the median training duration).
+        """
         if isinstance(features, str):
             kwargs.setdefault('video_id', osp.splitext(osp.basename(features))[0])
             features = np.load(features)
-        return cls(model, features, duration, **kwargs)
+        if long_video == 'never':
+            return cls(model, features, duration, **kwargs)
+        from .long_video import grounder_for_features
+        return grounder_for_features(model, features, duration, long_video, window_spec,
+                                     **kwargs)
 
     @classmethod
     def from_video(cls, model: BaseGrounder, video: str, extractor=None,
-                   **kwargs) -> 'VideoGrounder':
-        """From a video file: I3D features with the default recipe (one per second).
+                   long_video: str = 'auto', window_spec=None,
+                   extractor_options: Optional[dict] = None, **kwargs) -> 'VideoGrounder':
+        """From a video file, with the extractor of the model's feature backbone.
+
+        The backbone is the config's ``feature_backbone`` (or follows from its feature
+        dimension, :mod:`mmemtm.apis.feature_backbones`): Kinetics-400 I3D (one feature per
+        second) or CLIP ViT-L/14 frame features (64 bins per video).
 
         Args:
             model: The grounder.
             video: Video file (anything decord reads).
-            extractor: A :class:`ClipFeatureExtractor` (default: the Kinetics-400 I3D one,
-                whose weights are converted on first use).
+            extractor: An extractor to use instead (:class:`ClipFeatureExtractor`,
+                :class:`mmemtm.apis.CLIPFrameFeatureExtractor`); one making other features than
+                the model's is refused before any frame is decoded
+                (:class:`mmemtm.apis.FeatureBackboneMismatchError`).
+            long_video: ``'auto'`` (default): videos much longer than the training videos are
+                extracted at the training clip rate and grounded in sliding windows
+                (:class:`mmemtm.apis.LongVideoGrounder`); ``'always'``; ``'never'``.
+            window_spec: The windows (default: from the config, see :meth:`from_features`).
+            extractor_options: Options of the default extractor
+                (:func:`mmemtm.apis.build_feature_extractor`: ``device``, ``i3d_checkpoint``,
+                ``clip_model``, ``cache_dir``, ...).
         """
-        extractor = extractor or build_i3d_feature_extractor()
-        kwargs.setdefault('video_id', osp.splitext(osp.basename(video))[0])
-        duration = extractor.open(video).duration
-        return cls(model, extractor.extract(video), duration, **kwargs)
+        from .long_video import grounder_for_video
+        return grounder_for_video(model, video, extractor, long_video, window_spec,
+                                  extractor_options, **kwargs)
 
     def _query_batch(self, sentences: Sequence[str], first: int) -> dict:
         queries = [self.tokenize(dict(sentence=s, query_id=f'{self.video_id}#{first + i}'))

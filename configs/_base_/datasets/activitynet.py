@@ -11,9 +11,15 @@ _base_ = ['./clip_features.py']
 ann_root = 'data/activitynet/'
 feature_root = 'data/activitynet/features/i3d'
 glove = 'data/activitynet/glove'
+# The features' backbone (mmemtm.apis.feature_backbones): what VideoGrounder.from_video extracts.
+feature_backbone = 'i3d'
 feature_dim = 1024
 max_vlen = 100
 max_words = 30
+# Videos much longer than the training videos are grounded in sliding windows as long as the
+# median training video (ActivityNet Captions train: 10,009 videos),
+# half-overlapping (mmemtm.apis.long_video).
+long_video = dict(window=113.9, stride=56.95)
 reader = dict(type='ActivityNetCaptionsReader')
 
 pipeline_args = dict(LoadClipFeatures=dict(feature_dim=feature_dim),

@@ -10,9 +10,15 @@ _base_ = ['./clip_features.py']
 data_root = '../shared/data/charades_sta/clip_vitl14_vidmorp/'
 feature_root = data_root + 'features'
 glove = '../shared/data/glove_subsets/charades_glove6B_drn'
+# The features' backbone (mmemtm.apis.feature_backbones): what VideoGrounder.from_video extracts.
+feature_backbone = 'clip-vit-l-14'
 feature_dim = 768
 max_vlen = 64
 max_words = 20
+# Videos much longer than the training videos are grounded in sliding windows as long as the
+# median training video (train.json of this set: 743 videos),
+# half-overlapping (mmemtm.apis.long_video).
+long_video = dict(window=30.6, stride=15.3)
 
 pipeline_args = dict(LoadClipFeatures=dict(feature_dim=feature_dim),
                      DownsampleClips=dict(max_vlen=max_vlen),

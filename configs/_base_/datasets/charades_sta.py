@@ -11,9 +11,15 @@ _base_ = ['./clip_features.py']
 ann_root = 'data/charades_sta/'
 feature_root = 'data/charades_sta/features/i3d'
 glove = 'data/charades_sta/glove'
+# The features' backbone (mmemtm.apis.feature_backbones): what VideoGrounder.from_video extracts.
+feature_backbone = 'i3d'
 feature_dim = 1024
 max_vlen = 64
 max_words = 20
+# Videos much longer than the training videos are grounded in sliding windows as long as the
+# median training video (Charades-STA train: 5,338 videos),
+# half-overlapping (mmemtm.apis.long_video).
+long_video = dict(window=30.6, stride=15.3)
 
 pipeline_args = dict(LoadClipFeatures=dict(feature_dim=feature_dim),
                      DownsampleClips=dict(max_vlen=max_vlen),

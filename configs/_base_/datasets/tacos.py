@@ -11,9 +11,15 @@ _base_ = ['./clip_features.py']
 ann_root = 'data/tacos/'
 feature_root = 'data/tacos/features/i3d'
 glove = 'data/tacos/glove'
+# The features' backbone (mmemtm.apis.feature_backbones): what VideoGrounder.from_video extracts.
+feature_backbone = 'i3d'
 feature_dim = 1024
 max_vlen = 256
 max_words = 30
+# Videos much longer than the training videos are grounded in sliding windows as long as the
+# median training video (TACoS train: 75 videos),
+# half-overlapping (mmemtm.apis.long_video).
+long_video = dict(window=158.7, stride=79.35)
 
 pipeline_args = dict(LoadClipFeatures=dict(feature_dim=feature_dim),
                      DownsampleClips=dict(max_vlen=max_vlen),

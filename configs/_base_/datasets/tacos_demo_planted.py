@@ -8,6 +8,8 @@ ann_root = 'demo/data/tacos_subset/'
 feature_root = 'data/planted/tacos_subset'
 glove = 'demo/data/tacos_subset/glove'
 max_vlen = 64
+# sliding windows for long videos: the median demo training video (12 videos), half-overlapping
+long_video = dict(window=81.1, stride=40.55)
 
 pipeline_args = dict(DownsampleClips=dict(max_vlen=max_vlen), TokenizeQuery=dict(vocab=glove))
 train_pipeline = [dict(t, **pipeline_args.get(t.type, {})) for t in _base_.train_pipeline]
