@@ -2,12 +2,19 @@
 import math
 from typing import Any, Optional, Sequence
 
+import torch
 from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 
 
 class NonFiniteLossError(FloatingPointError):
     """A training loss became NaN or infinite; the message names the epoch, iteration and loss."""
+
+
+def logged_float(value: Any) -> float:
+    """A logged value as a float; a loss tensor still in the autograd graph is detached first
+    (converting it directly makes torch warn about ``requires_grad``)."""
+    return float(value.detach() if isinstance(value, torch.Tensor) else value)
 
 
 @HOOKS.register_module()
@@ -37,8 +44,8 @@ class NonFiniteLossHook(Hook):
                          outputs: Optional[dict] = None) -> None:
         if not outputs:
             return
-        bad = {k: float(outputs[k]) for k in self._checked(outputs)
-               if not math.isfinite(float(outputs[k]))}
+        values = {k: logged_float(outputs[k]) for k in self._checked(outputs)}
+        bad = {k: v for k, v in values.items() if not math.isfinite(v)}
         if bad:
             raise NonFiniteLossError(
                 f'training stopped: non-finite loss at epoch {runner.epoch + 1}, iteration '

@@ -1,5 +1,6 @@
 """NonFiniteLossHook: a NaN loss stops training before a checkpoint of the broken weights."""
 import os
+import warnings
 
 import pytest
 import torch
@@ -55,3 +56,13 @@ def test_hook_runs_before_the_checkpoint_hook_and_is_in_the_runtime_config():
     cfg = Config.fromfile('configs/_base_/grounding_runtime.py')
     assert cfg.default_hooks.finite_loss == dict(type='NonFiniteLossHook')
     assert isinstance(HOOKS.build(cfg.default_hooks.finite_loss), NonFiniteLossHook)
+
+
+def test_a_loss_still_in_the_graph_is_checked_without_a_warning():
+    loss = torch.tensor(2.0, requires_grad=True) * 3
+    runner = type('R', (), dict(epoch=0, iter=0, work_dir='w'))()
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # torch: "Converting a tensor with requires_grad=True..."
+        NonFiniteLossHook().after_train_iter(runner, 0, outputs=dict(loss=loss))
+        with pytest.raises(NonFiniteLossError, match=r"\{'loss': inf\}"):
+            NonFiniteLossHook().after_train_iter(runner, 0, outputs=dict(loss=loss * float('inf')))
