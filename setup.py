@@ -1,7 +1,9 @@
 """Install mmemtm, an MMAction2 plugin for efficient temporal sentence grounding.
 
-Like OpenMMLab projects, the install places ``tools/`` and ``configs/`` under ``mmemtm/.mim`` so
-that ``mim train mmemtm CONFIG`` finds the training script and the configs.
+Like OpenMMLab projects, the install places ``tools/``, ``configs/`` and ``model-index.yml`` under
+``mmemtm/.mim``, so that ``mim train mmemtm CONFIG`` finds the training script and the configs,
+``mim search mmemtm`` the models, and configs can inherit ``mmemtm::<config>``. In the source
+tree ``mmemtm/.mim`` holds links to the same files (what OpenMMLab's develop installs make).
 """
 import os
 import os.path as osp
@@ -11,7 +13,7 @@ from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
 HERE = osp.dirname(osp.abspath(__file__))
-MIM_FOLDERS = ('tools', 'configs')
+MIM_ENTRIES = ('tools', 'configs', 'model-index.yml')
 
 
 def read_version() -> str:
@@ -32,18 +34,21 @@ def read_requirements(path: str) -> list:
 
 
 def add_mim_extension(target_root: str) -> None:
-    """Copy ``tools/`` and ``configs/`` into ``<target_root>/mmemtm/.mim``."""
+    """Copy ``tools/``, ``configs/`` and ``model-index.yml`` into ``<target_root>/mmemtm/.mim``."""
     mim_dir = osp.join(target_root, 'mmemtm', '.mim')
     os.makedirs(mim_dir, exist_ok=True)
-    for folder in MIM_FOLDERS:
-        src = osp.join(HERE, folder)
-        dst = osp.join(mim_dir, folder)
+    for entry in MIM_ENTRIES:
+        src = osp.join(HERE, entry)
+        dst = osp.join(mim_dir, entry)
         if osp.lexists(dst):
             if osp.isdir(dst) and not osp.islink(dst):
                 shutil.rmtree(dst)
             else:
                 os.remove(dst)
-        shutil.copytree(src, dst, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+        if osp.isdir(src):
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+        else:
+            shutil.copyfile(src, dst)
 
 
 class BuildWithMim(build_py):
