@@ -14,6 +14,7 @@ video), so the merged top moment is the best-scored guess of all windows.
 import logging
 import math
 import os.path as osp
+import sys
 from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -219,7 +220,7 @@ class LongVideoGrounder:
         found: Dict[int, List[Moment]] = {i: [] for i in range(len(sentences))}
         curves: Dict[str, List[List[np.ndarray]]] = dict(start=[], end=[])
         starts, clip_seconds = [], 0.0
-        bar = ProgressBar(len(self.windows)) if self.progress else None
+        bar = ProgressBar(len(self.windows), file=sys.stdout) if self.progress else None
         for first, end in self.windows:
             offset = float(first) * self.bin_seconds
             results = self._window_grounder(int(first), int(end)).ground(sentences)
