@@ -49,16 +49,22 @@ class CLIPFrameRecipe:
         num_frames: Frames sampled uniformly over a video (when ``seconds_per_bin`` is not
             given to :meth:`CLIPFrameFeatureExtractor.extract`).
         num_bins: Bins the frames are averaged into; ``num_frames`` must be a multiple of it.
+        seconds_per_bin: If given, a video gets ``round(duration / seconds_per_bin)`` bins of
+            ``num_frames // num_bins`` frames instead of ``num_bins`` (a fixed bin rate, for
+            long videos).
     """
 
     num_frames: int = 256
     num_bins: int = 64
+    seconds_per_bin: Optional[float] = None
 
     def __post_init__(self) -> None:
         if self.num_bins < 1 or self.num_frames < self.num_bins:
             raise ValueError(f'need 1 <= num_bins <= num_frames, got {self}')
         if self.num_frames % self.num_bins:
             raise ValueError(f'num_frames must be a multiple of num_bins, got {self}')
+        if self.seconds_per_bin is not None and not self.seconds_per_bin > 0:
+            raise ValueError(f'seconds_per_bin must be positive, got {self}')
 
     @property
     def frames_per_bin(self) -> int:
@@ -198,10 +204,12 @@ class CLIPFrameFeatureExtractor:
         """Decoded-frame indices ``[n_bins, frames_per_bin]`` of every bin of ``video``.
 
         ``n_bins`` is ``recipe.num_bins``, or ``round(duration / seconds_per_bin)`` when
-        ``seconds_per_bin`` is given; the ``n_bins * frames_per_bin`` frames are sampled
-        uniformly over the video either way.
+        ``seconds_per_bin`` (default: the recipe's) is given; the ``n_bins * frames_per_bin``
+        frames are sampled uniformly over the video either way.
         """
         per_bin = self.recipe.frames_per_bin
+        if seconds_per_bin is None:
+            seconds_per_bin = self.recipe.seconds_per_bin
         n_bins = (self.recipe.num_bins if seconds_per_bin is None
                   else bins_for_duration(video.duration, seconds_per_bin))
         times = uniform_frame_times(video.duration, n_bins * per_bin)
@@ -222,7 +230,8 @@ class CLIPFrameFeatureExtractor:
             video_path: Video file.
             timings: If given, seconds spent are added under ``'decode'`` and ``'network'``
                 (the network's share includes the image processor).
-            seconds_per_bin: Bin length in seconds (long videos); default: ``num_bins`` bins.
+            seconds_per_bin: Bin length in seconds (long videos); default: the recipe's
+                (``None``: ``num_bins`` bins).
 
         Raises:
             VideoReadError: The video cannot be opened or decoded.

@@ -52,3 +52,31 @@ def test_default_recipe_matches_reference_features(i3d_checkpoint, shared_data, 
     assert run_tool(monkeypatch, str(video), '--out', str(out),
                     '--checkpoint', i3d_checkpoint) == 0
     assert os.path.getmtime(out / '3MSZA.npy') == mtime
+
+
+def test_clip_backbone_extracts_the_clip_recipe(shared_data, tmp_path, monkeypatch):
+    """--backbone clip-vit-l-14 with weights from a folder (a small random CLIP saved like real
+    weights): 64 bins per video, keyed by the recipe, resumable; --seconds-per-bin keeps a bin
+    rate instead."""
+    pytest.importorskip('transformers')
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'apis'))
+    from test_clip_frame_features import EMBED_DIM, save_tiny_clip
+    weights = tmp_path / 'clip'
+    save_tiny_clip(weights)
+    video = shared_data / 'videos' / 'charades' / '3MSZA.mp4'
+    out = tmp_path / 'features'
+    args = [str(video), '--out', str(out), '--backbone', 'clip-vit-l-14',
+            '--clip-model', str(weights)]
+    assert run_tool(monkeypatch, *args) == 0
+    assert NpyFeatureStore(str(out)).load_checked('3MSZA', EMBED_DIM).shape == (64, EMBED_DIM)
+    recipe = json.loads((out / 'feature_recipe.json').read_text())
+    assert (recipe['num_frames'], recipe['num_bins'], recipe['frames_per_bin']) == (256, 64, 4)
+    mtime = os.path.getmtime(out / '3MSZA.npy')
+    assert run_tool(monkeypatch, *args) == 0
+    assert os.path.getmtime(out / '3MSZA.npy') == mtime
+    with pytest.raises(ValueError, match='another recipe'):
+        run_tool(monkeypatch, *args, '--seconds-per-bin', '0.5')
+    rate = tmp_path / 'rate'
+    assert run_tool(monkeypatch, str(video), '--out', str(rate), '--backbone', 'clip-vit-l-14',
+                    '--clip-model', str(weights), '--seconds-per-bin', '0.5') == 0
+    assert json.loads((rate / 'feature_shapes.json').read_text()) == {'3MSZA': 62}
