@@ -26,3 +26,6 @@ optim_wrapper = dict(
     student=dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
                  clip_grad=dict(max_norm=20, norm_type=2)),
     cvae=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3, betas=(0.8, 0.999))))
+# Multi-process training: each pass leaves the other pass's part without gradient.
+model_wrapper_cfg = dict(type='mmaction.DeviceAwareDistributedDataParallel',
+                         find_unused_parameters=True)

@@ -25,9 +25,12 @@ With ``train_cfg=dict(type='TwoPassEpochBasedTrainLoop')`` each epoch is a full 
 the data and then a full student pass, as published (``train_phase`` is set by the loop); with
 mmengine's plain ``EpochBasedTrainLoop`` every iteration makes one CVAE step and then one student
 step on the same batch. The optimisers come from an ``OptimWrapperDict`` with the keys
-``student`` and ``cvae`` (``constructor='PartsOptimWrapperConstructor'``).
+``student`` and ``cvae`` (``constructor='PartsOptimWrapperConstructor'``). In multi-process
+training, the runtime's ``DeviceAwareDistributedDataParallel`` (with
+``find_unused_parameters=True``) runs this step and averages each pass's gradients.
 """
-from typing import Dict, Optional
+import contextlib
+from typing import Dict, Iterator, Optional
 
 import torch
 from mmaction.registry import MODELS
@@ -149,20 +152,51 @@ class GenerativeFeatureDistiller(RecognizerDistiller):
 
     def train_step(self, data, optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
         """One step of ``train_phase`` (or of both passes, in order) with its own optimiser."""
-        if not isinstance(optim_wrapper, OptimWrapperDict) or \
-                any(p not in optim_wrapper for p in GKD_PHASES):
-            raise TypeError('GenerativeFeatureDistiller needs one optimiser per pass: '
-                            "optim_wrapper=dict(constructor='PartsOptimWrapperConstructor', "
-                            'student=dict(...), cvae=dict(...))')
+        return self.wrapped_train_step(data, optim_wrapper, self)
+
+    def wrapped_train_step(self, data, optim_wrapper: OptimWrapperDict, model: torch.nn.Module
+                           ) -> Dict[str, torch.Tensor]:
+        """:meth:`train_step` with each pass's losses computed by ``model(..., mode='loss')``.
+
+        ``model`` is this distiller, or its data-parallel wrapper
+        (:class:`~mmemtm.engine.DeviceAwareDistributedDataParallel` calls this method with
+        itself), whose forward averages each pass's gradients over the processes. Each pass
+        trains a different part (the CVAE pass leaves the student without gradient, the student
+        pass the CVAE), so the wrapper needs ``find_unused_parameters=True``.
+        """
+        _check_optimisers(optim_wrapper)
+        if not getattr(model, 'find_unused_parameters', True):
+            raise ValueError('GenerativeFeatureDistiller trains the student and the CVAE in '
+                             'separate passes: set model_wrapper_cfg=dict(type='
+                             "'mmaction.DeviceAwareDistributedDataParallel', "
+                             'find_unused_parameters=True)')
         phases = GKD_PHASES if self.train_phase is None else (self.train_phase,)
         log_vars = {}
         for phase in phases:
             wrapper = optim_wrapper[phase]
-            with wrapper.optim_context(self):
+            with wrapper.optim_context(model), self._in_phase(phase):
                 batch = self.data_preprocessor(data, True)
-                losses = self.phase_losses(phase, batch['inputs'], batch['data_samples'])
+                losses = model(**batch, mode='loss')
             parsed, phase_vars = self.parse_losses(losses)
             wrapper.update_params(parsed)
             phase_vars[f'loss_{phase}_pass'] = phase_vars.pop('loss')
             log_vars.update(phase_vars)
         return log_vars
+
+    @contextlib.contextmanager
+    def _in_phase(self, phase: str) -> Iterator[None]:
+        """Within the block, ``train_phase`` is ``phase`` (so ``loss`` computes that pass's
+        losses only); restored afterwards."""
+        previous, self.train_phase = self.train_phase, phase
+        try:
+            yield
+        finally:
+            self.train_phase = previous
+
+
+def _check_optimisers(optim_wrapper) -> None:
+    if not isinstance(optim_wrapper, OptimWrapperDict) or \
+            any(p not in optim_wrapper for p in GKD_PHASES):
+        raise TypeError('GenerativeFeatureDistiller needs one optimiser per pass: '
+                        "optim_wrapper=dict(constructor='PartsOptimWrapperConstructor', "
+                        'student=dict(...), cvae=dict(...))')

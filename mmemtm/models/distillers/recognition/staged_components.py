@@ -3,11 +3,12 @@
 Staged KD (Wang & Tang, IEEE T-CSVT 34(8), 2024, arXiv 2307.05201) is known from its abstract
 only; what each part does in detail is our reading (``docs/recognition_kd.md``).
 """
-from typing import List, Sequence
+from typing import List, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.dist import all_gather, get_world_size
 
 CASCADE_MODES = ('cumulative', 'single')
 PSEUDO_LABEL_SOURCES = ('teacher', 'ensemble')
@@ -47,6 +48,24 @@ class CascadeSchedule:
         return joined
 
 
+def gather_rows(*tensors: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+    """Each tensor ``[n, ...]`` with the rows of every process concatenated in rank order
+    (``[sum of n, ...]``; the processes may hold different ``n``); the tensors themselves
+    outside distributed training. Every process must call it (a collective)."""
+    if get_world_size() == 1:
+        return tensors
+    first = tensors[0]
+    counts = [int(n) for n in all_gather(torch.tensor([len(first)], device=first.device))]
+    most = max(counts)
+    gathered = []
+    for tensor in tensors:
+        padded = tensor.new_zeros((most, *tensor.shape[1:]))
+        padded[:len(tensor)] = tensor
+        parts = all_gather(padded)
+        gathered.append(torch.cat([part[:n] for part, n in zip(parts, counts)]))
+    return tuple(gathered)
+
+
 class PseudoLabelBank(nn.Module):
     """Soft labels of every training sample, refined during training from weak initial labels.
 
@@ -55,6 +74,13 @@ class PseudoLabelBank(nn.Module):
     towards the distribution ``q`` of the teacher (``'teacher'``: ``softmax(t / T)``) or of
     teacher and student together (``'ensemble'``: the mean of both softmaxes):
     ``y <- (1 - momentum) * y + momentum * q``. The labels are buffers (saved in checkpoints).
+
+    In distributed training every process holds the whole bank: each first sighting and each
+    update is gathered from all processes (:func:`gather_rows`) and applied on each, so the banks
+    stay equal and equal to the bank of one process that sees the same global batches. The
+    owner should keep the buffers out of DDP's buffer broadcast (:meth:`buffer_names`), which
+    would otherwise copy rank 0's bank (``num_samples x num_classes``) to every process at every
+    forward.
 
     Args:
         num_samples: Samples of the training set (indices are ``sample_idx``).
@@ -81,6 +107,10 @@ class PseudoLabelBank(nn.Module):
         self.register_buffer('labels', torch.zeros(num_samples, num_classes))
         self.register_buffer('seen', torch.zeros(num_samples, dtype=torch.bool))
 
+    def buffer_names(self, prefix: str) -> List[str]:
+        """Full names of the bank's buffers in a model that holds it as ``prefix``."""
+        return [f'{prefix}.{name}' for name, _ in self.named_buffers()]
+
     def _check(self, indices: torch.Tensor) -> None:
         if indices.numel() and (int(indices.min()) < 0 or int(indices.max()) >= self.num_samples):
             raise IndexError(f'sample index {int(indices.max())} is outside the pseudo-label '
@@ -89,20 +119,23 @@ class PseudoLabelBank(nn.Module):
 
     def targets(self, indices: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Current soft labels ``[B, num_classes]`` of samples ``indices [B]`` whose annotated
-        labels are ``labels [B]`` (used for samples seen for the first time)."""
+        labels are ``labels [B]`` (used for samples seen for the first time; in distributed
+        training the first sightings of every process are recorded)."""
         self._check(indices)
         indices, labels = indices.to(self.labels.device), labels.to(self.labels.device)
-        new = ~self.seen[indices]
+        every_index, every_label = gather_rows(indices, labels)
+        new = ~self.seen[every_index]
         if new.any():
-            self.labels[indices[new]] = F.one_hot(labels[new], self.num_classes).float()
-            self.seen[indices[new]] = True
+            self.labels[every_index[new]] = F.one_hot(every_label[new], self.num_classes).to(
+                self.labels)
+            self.seen[every_index[new]] = True
         return self.labels[indices].clone()
 
     @torch.no_grad()
     def update(self, indices: torch.Tensor, teacher_logits: torch.Tensor,
                student_logits: torch.Tensor, epoch: int) -> None:
         """Move the labels of ``indices [B]`` towards the predictions ``[B, num_classes]``
-        (nothing before ``start_epoch``)."""
+        (nothing before ``start_epoch``); in distributed training every process's rows move."""
         if epoch < self.start_epoch:
             return
         self._check(indices)
@@ -111,5 +144,6 @@ class PseudoLabelBank(nn.Module):
         if self.source == 'ensemble':
             q = 0.5 * (q + F.softmax(student_logits.detach().to(self.labels) / self.temperature,
                                      dim=-1))
+        indices, q = gather_rows(indices, q)
         m = self.momentum
         self.labels[indices] = (1 - m) * self.labels[indices] + m * q

@@ -27,6 +27,7 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmaction.registry import MODELS
+from torch.nn.parallel import DistributedDataParallel
 
 from .base import FeatureTaps, RecognizerDistiller, current_epoch
 from .staged_components import CascadeSchedule, PseudoLabelBank
@@ -118,6 +119,9 @@ class StagedDistiller(RecognizerDistiller):
         if pseudo_label is not None:
             self.pseudo_labels = PseudoLabelBank(
                 num_classes=self.student.cls_head.num_classes, **pseudo_label)
+            # every process applies every update (PseudoLabelBank), so DDP need not broadcast it
+            DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(
+                self, self.pseudo_labels.buffer_names('pseudo_labels'))
 
     def label_losses(self, scores: torch.Tensor, teacher_scores: torch.Tensor,
                      data_samples: list, epoch: int) -> Dict[str, torch.Tensor]:

@@ -104,3 +104,12 @@ def test_gkd_predicts_with_the_student_alone(student_cfg, teacher_cfg):
     theirs = model.student(**data, mode='predict')
     torch.testing.assert_close(torch.stack([s.pred_score for s in ours]),
                                torch.stack([s.pred_score for s in theirs]))
+
+
+def test_gkd_wrapped_step_needs_unused_parameters_found(student_cfg, teacher_cfg, batch):
+    # each pass leaves the other pass's part without gradient, which DDP only allows with
+    # find_unused_parameters=True
+    from types import SimpleNamespace
+    model, optim = _gkd(student_cfg, teacher_cfg)
+    with pytest.raises(ValueError, match='find_unused_parameters=True'):
+        model.wrapped_train_step(batch, optim, SimpleNamespace(find_unused_parameters=False))

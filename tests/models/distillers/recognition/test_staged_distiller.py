@@ -81,6 +81,9 @@ def test_staged_kd_refines_pseudo_labels_from_the_teacher(student_cfg, teacher_c
         loss_step(model, batch)
     end = float((model.pseudo_labels.labels.argmax(1) == true).float().mean())
     assert end == 1.0 and start < 1.0
+    # every process applies every update itself: DDP must not copy rank 0's bank over the others
+    assert model._ddp_params_and_buffers_to_ignore == ['pseudo_labels.labels',
+                                                       'pseudo_labels.seen']
     missing = make_batch([0])
     del missing['data_samples'][0].sample_idx
     with pytest.raises(KeyError, match='sample_idx'):
