@@ -1,3 +1,4 @@
 from .parts_optim_constructor import PartsOptimWrapperConstructor
+from .summary_optim_constructor import SummaryOptimWrapperConstructor
 
-__all__ = ['PartsOptimWrapperConstructor']
+__all__ = ['PartsOptimWrapperConstructor', 'SummaryOptimWrapperConstructor']

@@ -4,13 +4,16 @@ from typing import Optional
 import torch.nn as nn
 from mmaction.registry import OPTIM_WRAPPER_CONSTRUCTORS
 from mmengine.model import is_model_wrapper
-from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
+from mmengine.optim import OptimWrapperDict
+
+from .summary_optim_constructor import SummaryOptimWrapperConstructor
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class PartsOptimWrapperConstructor:
     """Builds an ``OptimWrapperDict`` whose entry ``name`` optimises the submodule
-    ``model.<name>`` with mmengine's ``DefaultOptimWrapperConstructor``.
+    ``model.<name>`` with mmengine's ``DefaultOptimWrapperConstructor`` (as
+    :class:`SummaryOptimWrapperConstructor`: one log line per part).
 
     Example (GKD)::
 
@@ -46,5 +49,5 @@ class PartsOptimWrapperConstructor:
                                f'submodule {name!r}')
             cfg = dict(cfg)
             paramwise = cfg.pop('paramwise_cfg', None)
-            wrappers[name] = DefaultOptimWrapperConstructor(cfg, paramwise)(part)
+            wrappers[name] = SummaryOptimWrapperConstructor(cfg, paramwise)(part)
         return OptimWrapperDict(**wrappers)
