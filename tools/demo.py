@@ -3,12 +3,17 @@
     python tools/demo.py VIDEO "person turn a light on." ["another sentence" ...] \
         --config configs/emtm_charades.py --checkpoint CKPT [--gt 24.3 30.4] [--out demo.png]
 
-The video's Kinetics-400 I3D features are extracted once with the default recipe (weights
-converted on first use, see docs/feature_extraction.md), or read from ``--features FILE.npy``;
-every sentence is grounded against them. The figure (first sentence, or one per sentence with
-``--all-figures``) shows a strip of frames along the time axis, the predicted and, with
-``--gt``, the true moment, and the model's start/end distributions. ``--checkpoint FILE.onnx``
-(from ``tools/deployment/export_onnx.py``) runs the grounder's network in ONNX Runtime.
+The video's features are extracted once with the extractor of the backbone the model's config
+names (``feature_backbone``: Kinetics-400 I3D, weights converted on first use, or CLIP ViT-L/14,
+weights from ``--clip-model`` or the Hugging Face cache; see docs/feature_extraction.md), or read
+from ``--features FILE.npy``; every sentence is grounded against them. A video much longer than
+the training videos (``--long-video auto``) is grounded in sliding windows as long as a training
+video (the config's ``long_video``, or ``--window``/``--stride`` in seconds), with a progress bar
+over the windows; its moments are merged across windows. The figure (first sentence, or one per
+sentence with ``--all-figures``) shows a strip of frames along the time axis, the predicted and,
+with ``--gt``, the true moment, and the model's start/end distributions (each window's, for a
+long video). ``--checkpoint FILE.onnx`` (from ``tools/deployment/export_onnx.py``) runs the
+grounder's network in ONNX Runtime.
 """
 import argparse
 import os.path as osp
@@ -19,9 +24,10 @@ import numpy as np
 from mmengine.config import DictAction
 
 from mmemtm.apis import GroundingResult, VideoGrounder, checkpoint_backend, init_grounder
+from mmemtm.apis.feature_backbones import extractor_for_model
+from mmemtm.apis.feature_extraction import ClipFeatureRecipe, DecordVideo
+from mmemtm.apis.long_video import LONG_VIDEO_MODES, WindowSpec, window_spec_from_config
 from mmemtm.datasets.planted import PLANTED_META_FILE
-from mmemtm.apis.feature_extraction import (ClipFeatureRecipe, DecordVideo,
-                                            build_i3d_feature_extractor)
 from mmemtm.visualization import save_figure, video_grounding_figure
 
 PLANTED_NOTE = ('NOTE: this model was trained on PLANTED SYNTHETIC features, never on real '
@@ -42,7 +48,21 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--features', help='pre-extracted features [n_clips, dim] (.npy)')
     parser.add_argument('--i3d-checkpoint', help='converted I3D weights (default: convert once '
                         'into the cache)')
-    parser.add_argument('--cache-dir', help='cache of the I3D download and weights')
+    parser.add_argument('--clip-model', help='CLIP weights: a folder saved with '
+                        'save_pretrained or a Hugging Face id (default: '
+                        'openai/clip-vit-large-patch14 from the Hugging Face cache)')
+    parser.add_argument('--local-files-only', action='store_true',
+                        help='never download CLIP weights')
+    parser.add_argument('--cache-dir', help='cache of the I3D download and weights, or the '
+                        'Hugging Face cache for CLIP')
+    parser.add_argument('--long-video', choices=LONG_VIDEO_MODES, default='auto',
+                        help='sliding windows: auto (videos longer than twice a window), '
+                        'always, never')
+    parser.add_argument('--window', type=float,
+                        help='window length in seconds (default: the config\'s long_video, '
+                        'else the median training video)')
+    parser.add_argument('--stride', type=float,
+                        help='seconds between window starts (default: half a window)')
     parser.add_argument('--gt', nargs=2, type=float, metavar=('START', 'END'),
                         help='true moment of the first sentence, in seconds')
     parser.add_argument('--topk', type=int, default=3, help='moments printed per sentence')
@@ -60,6 +80,14 @@ def trained_on_planted(cfg) -> bool:
     """Whether the model's training features are planted synthetic features."""
     folder = cfg.train_dataloader.dataset.get('data_prefix', {}).get('features', '')
     return 'planted' in folder or osp.isfile(osp.join(folder, PLANTED_META_FILE))
+
+
+def window_spec(cfg, args: argparse.Namespace) -> Optional[WindowSpec]:
+    """The windows ``--window``/``--stride`` ask for (over the config's), or None (the
+    config's own)."""
+    if args.window is None and args.stride is None:
+        return None
+    return window_spec_from_config(cfg, window=args.window, stride=args.stride)
 
 
 def frame_strip(video: DecordVideo, num_frames: int) -> Tuple[List[np.ndarray], List[float]]:
@@ -91,13 +119,17 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     planted = trained_on_planted(model.cfg)
     recipe = ClipFeatureRecipe()
     video = DecordVideo(args.video, recipe.short_side, recipe.crop_size)
+    spec = window_spec(model.cfg, args)
     if args.features:
-        grounder = VideoGrounder.from_features(model, args.features, video.duration)
+        grounder = VideoGrounder.from_features(model, args.features, video.duration,
+                                               long_video=args.long_video, window_spec=spec)
     else:
-        extractor = build_i3d_feature_extractor(args.i3d_checkpoint, args.cache_dir,
-                                                device=args.device, recipe=recipe)
-        grounder = VideoGrounder(model, extractor.extract(args.video), video.duration,
-                                 osp.splitext(osp.basename(args.video))[0])
+        extractor = extractor_for_model(
+            model.cfg, device=args.device, i3d_checkpoint=args.i3d_checkpoint,
+            clip_model=args.clip_model, cache_dir=args.cache_dir,
+            local_files_only=args.local_files_only)
+        grounder = VideoGrounder.from_video(model, args.video, extractor=extractor,
+                                            long_video=args.long_video, window_spec=spec)
     results = grounder.ground(args.sentences)
     if planted:
         print(PLANTED_NOTE)

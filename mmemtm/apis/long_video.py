@@ -82,9 +82,13 @@ def typical_training_duration(cfg: Config) -> float:
 
 def window_spec_from_config(cfg: Config, **overrides) -> WindowSpec:
     """The config's ``long_video = dict(window=..., stride=..., ...)`` (seconds), else windows
-    of the median training duration with stride half of it; ``overrides`` (non-None) win."""
+    of the median training duration with stride half of it; ``overrides`` (non-None) win (a
+    new ``window`` without a ``stride`` gets half of it)."""
     options = dict(cfg.get('long_video') or {})
-    options.update({k: v for k, v in overrides.items() if v is not None})
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if 'window' in overrides and 'stride' not in overrides:
+        options.pop('stride', None)  # half the new window, not the config's stride
+    options.update(overrides)
     if 'window' not in options:
         options['window'] = typical_training_duration(cfg)
     options.setdefault('stride', options['window'] / 2)

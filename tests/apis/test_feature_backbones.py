@@ -1,6 +1,5 @@
 """Models name the feature backbone they were trained on; VideoGrounder.from_video extracts with
 it and refuses another before decoding a frame."""
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
