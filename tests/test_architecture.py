@@ -1,6 +1,6 @@
-"""The package's layering rules (``.importlinter``) hold: ``datasets`` and ``models`` never import
-each other, everything shared lives below both, and inside ``models`` the layers only import
-downwards."""
+"""The package's layering rules (``.importlinter``) hold: ``benchmarks`` sits above ``apis``,
+``datasets`` and ``models`` never import each other, everything shared lives below both, and
+inside ``models`` the layers only import downwards."""
 import subprocess
 import sys
 from pathlib import Path

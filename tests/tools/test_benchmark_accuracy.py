@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from mmemtm.benchmarks.store import ResultStore
+
 
 @pytest.fixture
 def benchmark(repo_root, monkeypatch):
@@ -68,6 +70,9 @@ def test_accuracy_benchmark_rows_resume_and_teacher_seed(benchmark, tiny_planted
     assert lines[0].startswith('PLANTED SYNTHETIC features')
     assert sum(line.startswith('| Tiny |') for line in lines) == len(benchmark.ROW_ORDER)
 
+    stored = list(ResultStore(str(work / 'results')).entries())
+    assert len(stored) == len(benchmark.TEACHERS) + len(benchmark.STUDENTS)
+    assert all(e['settings']['epochs'] == 1 and e['settings']['seed'] == 0 for e in stored)
     stamp = (work / 'results.json').stat().st_mtime_ns
     benchmark.main([*common, '--seeds', '0'])  # everything done: nothing is retrained
     assert (work / 'results.json').stat().st_mtime_ns == stamp

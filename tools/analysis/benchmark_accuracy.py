@@ -9,9 +9,11 @@ linear warm-up over the first epoch then linear decay). With ``--teacher-seed N`
 are trained with seed N only and the other seeds distil from N's curves: their spread is that of
 the student-side rows (and the retrained KAU) over fixed teachers.
 
-Runs are resumable: every finished run is stored in ``<work-dir>/results.json`` and skipped on a
-rerun. The table (mean and sample standard deviation over the finished seeds) is printed and
-written to ``--table``::
+Runs are resumable: every finished run is stored in ``<work-dir>/results/`` keyed by everything
+that changes it (resolved config, epochs, seed, noise, digests of the annotation and teacher curve
+files: :class:`~mmemtm.benchmarks.store.ResultStore`) and skipped on a rerun with the same
+settings; ``<work-dir>/results.json`` holds the results of the finished seeds. The table (mean
+and sample standard deviation over the finished seeds) is printed and written to ``--table``::
 
     python tools/analysis/benchmark_accuracy.py --datasets tacos charades --seeds 0 1 2 \
         --epochs 3 --table docs/benchmark_accuracy.md
@@ -23,12 +25,14 @@ import statistics
 from typing import Dict, List, Optional
 
 import mmemtm  # noqa: F401
+import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
 from mmemtm.apis import dump_teacher_curves
 from mmemtm.apis.teacher_ensembles import evaluate_teacher_curves
 from mmemtm.benchmarks.experiments import set_teacher_curves, train_and_test, use_dataset
+from mmemtm.benchmarks.store import ResultStore, run_settings
 from mmemtm.datasets import read_queries
 from mmemtm.datasets.planted import PlantedFeatureGenerator
 from mmemtm.engine import set_epochs
@@ -99,9 +103,22 @@ def metrics_only(result: Dict[str, object]) -> Dict[str, float]:
     return {k: v for k, v in result.items() if k != 'runner'}
 
 
+def run_key(row: str, config: str, cfg: Config, seed: int, args: argparse.Namespace) -> dict:
+    """Everything that changes the result of ``row``'s run of ``cfg``: the store's settings with
+    the planted noise, the annotation files' and (students) the teacher curves' digests."""
+    inputs = [cfg[f'{s}_dataloader'].dataset.ann_file for s in ('train', 'val', 'test')]
+    for transform in cfg.train_dataloader.dataset.pipeline:
+        if transform['type'] == 'LoadTeacherCurves':
+            inputs += transform['files']
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    return run_settings(row, config, cfg, seed, device, inputs, noise=args.noise)
+
+
 def run_seed(name: str, dataset_cfg: Config, seed: int, args: argparse.Namespace,
              results: Dict[str, dict], save) -> None:
-    """Every run of one data set and seed that ``results`` does not hold yet."""
+    """Every run of one data set and seed that the store does not hold with the same settings
+    (into ``results``)."""
+    store = ResultStore(osp.join(args.work_dir, 'results'))
     root = osp.join(args.work_dir, name, f'seed{seed}')
     reuse = args.teacher_seed is not None and args.teacher_seed != seed
     teacher_root = osp.join(args.work_dir, name, f'seed{args.teacher_seed}') if reuse else root
@@ -116,24 +133,33 @@ def run_seed(name: str, dataset_cfg: Config, seed: int, args: argparse.Namespace
                 f'--teacher-seed {args.teacher_seed}: the {teacher} curves of {name} seed '
                 f'{args.teacher_seed} are missing ({curves[teacher]["train"]}); run that seed '
                 'first')
-        if reuse or (teacher in done and have_curves):
+        if reuse:
             continue
         cfg = run_config(config, dataset_cfg, osp.join(root, teacher), seed, args.epochs)
+        settings = run_key(teacher, config, cfg, seed, args)
+        stored = store.get(teacher, settings)
+        if stored is not None and have_curves:
+            done[teacher] = stored
+            continue
         result = train_and_test(cfg, use_best=False)
         for split, path in curves[teacher].items():
             dump_teacher_curves(result['runner'].model, cfg, path, split, name=teacher)
-        done[teacher] = metrics_only(result)
+        done[teacher] = store.put(teacher, settings, metrics_only(result))
         save()
     train_curves = [curves[t]['train'] for t in TEACHERS]
     for row, (folder, config, overrides) in STUDENTS.items():
-        if row in done:
-            continue
         cfg = run_config(config, dataset_cfg, osp.join(root, folder), seed, args.epochs)
         cfg.model.update(overrides)
         distils = cfg.model.num_teachers > 0
         if distils:
             set_teacher_curves(cfg, train_curves)
+        settings = run_key(row, config, cfg, seed, args)
+        stored = store.get(row, settings)
+        if stored is not None:
+            done.update(stored)
+            continue
         result = train_and_test(cfg, use_best=False)
+        rows = {row: metrics_only(result)}
         if distils:
             ensembles = evaluate_teacher_curves(
                 result['runner'].model, cfg, [curves[t]['test'] for t in TEACHERS],
@@ -141,8 +167,8 @@ def run_seed(name: str, dataset_cfg: Config, seed: int, args: argparse.Namespace
             # With reused teachers, the plain average is the teacher seed's again; the KAU is new.
             for ensemble in ('KAU mixture',) if reuse else ('plain average of teachers',
                                                             'KAU mixture'):
-                done[ensemble] = ensembles[ensemble]
-        done[row] = metrics_only(result)
+                rows[ensemble] = ensembles[ensemble]
+        done.update(store.put(row, settings, rows))
         save()
 
 
