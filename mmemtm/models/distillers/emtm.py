@@ -9,7 +9,7 @@ from mmengine.model import ModuleDict
 from mmemtm.structures import GroundingDataSample
 from mmemtm.text import WordVocabulary
 from ..grounders.base_grounder import BaseGrounder
-from ..utils import (NEG_INF, build_part, decode_spans, refuse_moved_arguments, valid_lengths,
+from ..utils import (build_part, decode_spans, refuse_moved_arguments, valid_lengths,
                      with_max_vlen)
 from .knowledge_aggregation_unit import aggregate_curves
 
@@ -316,7 +316,8 @@ class EMTM(BaseGrounder):
         weights, mixture = self.teacher_mixture(inputs, video, query)
         mask = inputs['video_mask'][:, None]
         logits = curves_to_logits(mixture, self.curve_logits)
-        mixture = torch.softmax(logits.masked_fill(mask == 0, NEG_INF), dim=-1)
+        mixture = torch.softmax(logits.masked_fill(mask == 0, torch.finfo(logits.dtype).min),
+                                dim=-1)
         return dict(self.decode(student, inputs['video_mask']), weights=weights, mixture=mixture)
 
     @torch.no_grad()

@@ -3,8 +3,6 @@ Dynamic Modulation for Temporal Sentence Grounding in Videos", NeurIPS 2019)."""
 import torch
 import torch.nn as nn
 
-from ..utils.decoding import NEG_INF
-
 
 class SemanticConditionedModulation(nn.Module):
     """Modulate temporal features with sentence information chosen by each position.
@@ -40,7 +38,8 @@ class SemanticConditionedModulation(nn.Module):
         hidden = torch.tanh(self.feat_proj(feats.transpose(1, 2))[:, :, None] +
                             self.word_proj(words)[:, None])
         logits = self.attn_score(hidden).squeeze(-1)
-        attn = logits.masked_fill(word_mask[:, None] == 0, NEG_INF).softmax(-1)
+        attn = logits.masked_fill(word_mask[:, None] == 0,
+                                   torch.finfo(logits.dtype).min).softmax(-1)
         context = torch.bmm(attn, words)
         gamma = torch.tanh(self.gamma(context)).transpose(1, 2)
         beta = torch.tanh(self.beta(context)).transpose(1, 2)

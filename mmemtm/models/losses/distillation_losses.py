@@ -4,7 +4,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
-from ..utils.decoding import NEG_INF
+from ..utils.decoding import masked_log_softmax
 
 KD_MODES = ('standard', 'reference')
 
@@ -13,7 +13,10 @@ def standard_label_kd(student: torch.Tensor, teacher: torch.Tensor, mask: torch.
                       temperature: float) -> torch.Tensor:
     """``KL(softmax(teacher / T) || softmax(student / T)) * T^2`` over valid clips, batch mean.
 
-    The teacher side is detached and padded clips are masked out with ``-inf`` on both sides.
+    The teacher side is detached and padded clips get probability 0 on both sides: after the
+    division by ``T`` they are filled with the lowest value of the logits' dtype
+    (:func:`~mmemtm.models.utils.masked_log_softmax`), which float16 and bfloat16 (mixed
+    precision) hold as well as float32.
 
     Args:
         student: Student logits ``[B, L]``.
@@ -22,10 +25,9 @@ def standard_label_kd(student: torch.Tensor, teacher: torch.Tensor, mask: torch.
         temperature: Softmax temperature ``T``.
     """
     invalid = mask == 0
-    log_p_s = torch.log_softmax(student.masked_fill(invalid, NEG_INF) / temperature, dim=-1)
-    log_p_t = torch.log_softmax(teacher.detach().masked_fill(invalid, NEG_INF) / temperature,
-                                dim=-1)
-    kl = (log_p_t.exp() * (log_p_t - log_p_s)).masked_fill(invalid, 0.0).sum(-1)
+    log_p_s = masked_log_softmax(student / temperature, mask)
+    log_p_t = masked_log_softmax(teacher.detach() / temperature, mask)
+    kl = torch.where(invalid, 0.0, log_p_t.exp() * (log_p_t - log_p_s)).sum(-1)
     return kl.mean() * temperature**2
 
 
@@ -75,7 +77,8 @@ def hidden_alignment_loss(student: torch.Tensor, teacher: torch.Tensor,
     """
     def distribution(x: torch.Tensor) -> torch.Tensor:
         x = F.normalize(x * mask[..., None], dim=1)
-        return torch.softmax(x.masked_fill(mask[..., None] == 0, NEG_INF), dim=1)
+        return torch.softmax(x.masked_fill(mask[..., None] == 0, torch.finfo(x.dtype).min),
+                             dim=1)
 
     diff = distribution(student) - distribution(teacher.detach())
     return 0.5 * diff.pow(2).sum(dim=(1, 2)).mean()

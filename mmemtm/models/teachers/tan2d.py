@@ -157,7 +157,9 @@ class TAN2DGrounder(BaseGrounder):
             ``scores`` ``[B, k]`` (sigmoid scores).
         """
         scores, mask, grid_len = self.score_map(inputs)
-        grid_spans, top = topk_spans(scores.masked_fill(~mask, NEG_INF), self.topk, self.nms_thr)
+        # decoding runs in float32 (NEG_INF marks the non-candidates; float16 cannot hold it)
+        grid_spans, top = topk_spans(scores.float().masked_fill(~mask, NEG_INF), self.topk,
+                                     self.nms_thr)
         spans = grid_spans_to_clip_spans(grid_spans, grid_len, inputs['video_mask'].sum(1))
         return dict(spans=spans, scores=top)
 

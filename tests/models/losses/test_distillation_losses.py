@@ -64,3 +64,56 @@ def test_hidden_alignment_ignores_padding_and_detaches_teacher():
     loss = hidden_alignment_loss(a, torch.randn(2, 6, 4, requires_grad=True), mask)
     loss.backward()
     assert a.grad.abs().sum() > 0 and b.grad is None
+
+
+HALF_TYPES = [torch.float16, torch.bfloat16]
+
+
+def _padded_logits(seed: int = 0):
+    """Student and teacher logits ``[3, 8]`` (magnitudes up to ~20) and a mask with padding."""
+    g = torch.Generator().manual_seed(seed)
+    student, teacher = (torch.randn(3, 8, generator=g) * 6 for _ in range(2))
+    mask = torch.ones(3, 8)
+    mask[0, 5:] = 0
+    mask[1, 2:] = 0
+    return student, teacher, mask
+
+
+def _close_to_float32(got: torch.Tensor, expected: torch.Tensor) -> None:
+    # half-precision inputs: bf16 keeps ~3 significant digits, fp16 ~4
+    assert torch.isfinite(got).all()
+    assert float(got) == pytest.approx(float(expected), rel=0.05, abs=0.02)
+
+
+@pytest.mark.parametrize('dtype', HALF_TYPES)
+@pytest.mark.parametrize('temperature', [0.5, 3.0])
+def test_standard_label_kd_in_half_precision(dtype, temperature):
+    # padded clips are masked with the dtype's lowest value: -1e30 does not fit float16
+    student, teacher, mask = _padded_logits()
+    expected = label_kd_loss(student, teacher, mask, temperature)
+    half = student.to(dtype).requires_grad_()
+    got = label_kd_loss(half, teacher.to(dtype), mask.to(dtype), temperature)
+    _close_to_float32(got, expected)
+    got.backward()
+    assert torch.isfinite(half.grad).all()
+    assert float(half.grad[mask == 0].abs().max()) == 0.0
+
+
+@pytest.mark.parametrize('dtype', HALF_TYPES)
+def test_distillation_losses_under_autocast(dtype):
+    # mixed precision: the logits come out of a linear layer in half precision
+    student, teacher, mask = _padded_logits(1)
+    layer = torch.nn.Linear(8, 8)
+    hidden = torch.randn(3, 8, 4, generator=torch.Generator().manual_seed(2))
+    expected_kd = label_kd_loss(layer(student), teacher, mask, 3.0)
+    expected_hidden = hidden_alignment_loss(layer(hidden.transpose(1, 2)).transpose(1, 2),
+                                            hidden.flip(0), mask)
+    with torch.autocast('cpu', dtype=dtype):
+        kd = label_kd_loss(layer(student), teacher, mask, 3.0)
+        aligned = hidden_alignment_loss(layer(hidden.transpose(1, 2)).transpose(1, 2),
+                                        hidden.flip(0), mask)
+    assert layer(student).dtype == torch.float32  # autocast is off again
+    _close_to_float32(kd, expected_kd)
+    _close_to_float32(aligned, expected_hidden)
+    (kd + aligned).backward()
+    assert all(torch.isfinite(p.grad).all() for p in layer.parameters())

@@ -63,3 +63,17 @@ def test_feature_distribution_loss():
     teacher = torch.rand(2, 16, 2, 4, 4)
     assert float(loss(teacher, teacher)) == pytest.approx(0.0, abs=1e-6)
     assert float(loss(torch.rand(2, 4, 2, 8, 8), teacher)) > 0
+
+
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
+def test_logit_kd_in_half_precision(dtype):
+    # mixed-precision logits (an fp16 AMP step): finite, and the float32 value up to rounding
+    g = torch.Generator().manual_seed(0)
+    student, teacher = torch.randn(4, 10, generator=g) * 5, torch.randn(4, 10, generator=g) * 5
+    loss = LogitKDLoss(temperature=4.0)
+    expected = loss(student, teacher)
+    half = student.to(dtype).requires_grad_()
+    got = loss(half, teacher.to(dtype))
+    assert torch.isfinite(got) and float(got) == pytest.approx(float(expected), rel=0.05)
+    got.backward()
+    assert torch.isfinite(half.grad).all()
