@@ -2,7 +2,8 @@
 
 CHECKPOINT is an mmengine checkpoint (``.pth``) or an ONNX graph exported from one by
 ``tools/deployment/export_onnx.py`` (``.onnx``: the network runs in ONNX Runtime, decoding and
-metrics are the same).
+metrics are the same). ``--show-dir DIR`` saves a figure of each query's prediction into DIR
+(``<video_id>_<ann_index>.png``; ``--show-first N``: the first N queries).
 """
 import argparse
 import os
@@ -29,6 +30,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--quantized-gt', action='store_true',
                         help='score against the ground truth rounded to clip boundaries '
                         '(the EMTM reference protocol) instead of the annotated times')
+    parser.add_argument('--show-dir',
+                        help='save one figure per test query into this folder (predicted and '
+                        'true moments, start/end distributions)')
+    parser.add_argument('--show-first', type=int, default=None,
+                        help='with --show-dir: figures of the first N queries only')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. test_dataloader.batch_size=8')
     parser.add_argument('--trust-checkpoint', action='store_true',
@@ -67,6 +73,11 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                 metric.dump_file = args.dump
             if args.quantized_gt:
                 metric.quantized_gt = True
+    if args.show_dir:
+        import mmemtm.visualization  # noqa: F401  (registers the hook; imports matplotlib)
+        cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(
+            type='GroundingVisualizationHook', out_dir=args.show_dir,
+            max_queries=args.show_first)]
     if checkpoint_backend(args.checkpoint) == 'onnxruntime':
         cfg.model = onnx_model_config(cfg.model, args.checkpoint)
         cfg.load_from = None

@@ -140,3 +140,19 @@ def test_train_and_test_list_every_missing_input_before_building_anything(tmp_pa
     assert report[0].startswith('configs/emtm_tacos_demo.py: 2 input(s) missing'), report
     assert report[1].startswith(f'  - features {tmp_path}/planted')
     assert report[3] == f'  - checkpoint {tmp_path}/nowhere.pth (load_from, CHECKPOINT)'
+
+
+def test_test_tool_saves_a_figure_per_query(tmp_path, tiny_planted, tiny_cfg_options, run_tool):
+    from mmemtm.apis import init_grounder
+    model = init_grounder(STUDENT_CONFIG, cfg_options=dict(model=dict(
+        dim=32, num_heads=4, video_dim=32, encoder=dict(char_dim=8))))
+    ckpt = tmp_path / 'random.pth'
+    torch.save(dict(meta={}, state_dict=model.state_dict()), ckpt)
+    figures = tmp_path / 'figures'
+    run_tool(['tools/test.py', STUDENT_CONFIG, str(ckpt), '--work-dir', str(tmp_path / 'work'),
+              '--show-dir', str(figures), '--show-first', '2', '--cfg-options',
+              *tiny_cfg_options(tiny_planted), *TINY_STUDENT])
+    videos = {r[0] for r in json.loads((tiny_planted / 'test.json').read_text())}
+    saved = list(figures.iterdir())  # <video_id>_<ann_index>.png
+    assert len(saved) == 2 and all(p.read_bytes()[:4] == b'\x89PNG' for p in saved)
+    assert {p.stem.rsplit('_', 1)[0] for p in saved} <= videos
