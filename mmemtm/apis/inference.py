@@ -131,7 +131,7 @@ def checkpoint_backend(checkpoint: Optional[str]) -> str:
 
 def init_grounder(config: Union[str, Config], checkpoint: Optional[str] = None,
                   device: str = 'cpu', cfg_options: Optional[dict] = None,
-                  trust_checkpoint: bool = False, backend: str = 'torch',
+                  trust_checkpoint: bool = False, backend: Optional[str] = None,
                   num_threads: Optional[int] = None) -> BaseGrounder:
     """Build a grounder from its config and load its checkpoint (a local file).
 
@@ -146,12 +146,15 @@ def init_grounder(config: Union[str, Config], checkpoint: Optional[str] = None,
             refused with :class:`mmemtm.compat.CheckpointTrustError`. ONNX files hold no pickled
             objects; the option does not apply to them.
         backend: ``'torch'`` (the PyTorch model) or ``'onnxruntime'``
-            (:class:`mmemtm.deployment.OnnxRuntimeGrounder`, same interface).
+            (:class:`mmemtm.deployment.OnnxRuntimeGrounder`, same interface); None: the
+            checkpoint's (:func:`checkpoint_backend`: ``'onnxruntime'`` for a ``.onnx`` file).
         num_threads: ONNX Runtime intra-op threads (default: ``torch.get_num_threads()``).
 
     Returns:
         BaseGrounder: The model in eval mode, with its config as ``model.cfg``.
     """
+    if backend is None:
+        backend = checkpoint_backend(checkpoint)
     if backend not in BACKENDS:
         raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
     if checkpoint is not None and checkpoint_backend(checkpoint) != backend:

@@ -207,13 +207,21 @@ def test_broken_parity_fails_loudly_and_writes_nothing(student, tmp_path, monkey
     assert [p.name for p in tmp_path.iterdir()] == ['student.onnx']
 
 
+def test_the_backend_follows_the_file_extension(student):
+    options = options_dict(student['options'])
+    assert isinstance(init_grounder(student['config'], student['onnx'], cfg_options=options),
+                      OnnxRuntimeGrounder)
+    assert not isinstance(init_grounder(student['config'], student['checkpoint'],
+                                        cfg_options=options), OnnxRuntimeGrounder)
+
+
 def test_bad_onnx_inputs_name_the_file(student, tmp_path):
     options = options_dict(student['options'])
     with pytest.raises(ValueError, match=r"needs backend='torch'"):
         init_grounder(student['config'], student['checkpoint'], cfg_options=options,
                       backend='onnxruntime')
     with pytest.raises(ValueError, match=r"needs backend='onnxruntime'"):
-        init_grounder(student['config'], student['onnx'], cfg_options=options)
+        init_grounder(student['config'], student['onnx'], cfg_options=options, backend='torch')
     with pytest.raises(FileNotFoundError, match=r'missing\.onnx does not exist'):
         init_grounder(student['config'], str(tmp_path / 'missing.onnx'), cfg_options=options,
                       backend='onnxruntime')
