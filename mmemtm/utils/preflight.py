@@ -284,7 +284,7 @@ class Remedies:
 
     def _vocabulary(self, item: ConfigInput) -> str:
         if _tracked_by_the_repository(item.path):
-            return f'bundled with mmemtm: git checkout -- {item.path}'
+            return bundled(item.path)
         anns = ' '.join(dict.fromkeys(s.ann_file for s in self.all_sources)) or 'ANN_FILES'
         return self._real_data(item, 'from GloVe: python tools/data/build_glove_subset.py --glove '
                                f'GLOVE_TXT --ann {anns} --out {item.path}')
@@ -299,7 +299,7 @@ class Remedies:
 
     def _annotation_file(self, item: ConfigInput) -> str:
         if _tracked_by_the_repository(item.path):
-            return f'bundled with mmemtm: git checkout -- {item.path}'
+            return bundled(item.path)
         return self._real_data(item)
 
     def _data_folder(self, item: ConfigInput) -> str:
@@ -369,6 +369,12 @@ def _model_vocab(cfg: dict) -> Optional[str]:
 def _inside(path: str, folder: str) -> bool:
     path = osp.normpath(path)
     return path == folder or path.startswith(folder + os.sep)
+
+
+def bundled(path: str) -> str:
+    """The remedy of a missing file of the data bundled with the mmemtm repository."""
+    return ('bundled with the mmemtm repository: run from its root (the path is relative to the '
+            f'working directory), or restore it there with git checkout -- {path}')
 
 
 def _tracked_by_the_repository(path: str) -> bool:

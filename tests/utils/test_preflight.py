@@ -136,3 +136,13 @@ def test_the_teacher_config_is_the_one_of_the_data_set(monkeypatch):
     assert teacher_config('configs/ablations/emtm_charades_clip_kau.py', 'tan2d') == \
         'configs/teachers/tan2d_charades_clip.py'
     assert teacher_config('configs/emtm_tacos.py', 'nosuchteacher') is None
+
+
+def test_bundled_files_are_looked_up_from_the_repository_root(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # e.g. mim train from another folder
+    cfg = Config.fromfile(str(REPO_ROOT / 'configs' / 'ablations' / 'student_only_tacos_demo.py'))
+    missing = {m.path: m.remedy for m in find_missing_inputs(cfg) if m.kind == 'vocabulary'}
+    assert missing == {'demo/data/tacos_subset/glove': (
+        'bundled with the mmemtm repository: run from its root (the path is relative to the '
+        'working directory), or restore it there with git checkout -- '
+        'demo/data/tacos_subset/glove')}
