@@ -447,7 +447,7 @@ def teacher_reference_list_that_runs_code(tmp):
 @case(TeacherCurveError, r'outputs\.pkl: refusing to unpickle (posix|nt)\.system: .*use '
       r'--trust-pickle')
 def teacher_outputs_that_run_code(tmp):
-    from mmemtm.apis.teacher_outputs import load_outputs
+    from mmemtm.apis.external_output_import import load_outputs
     (tmp / 'outputs.pkl').write_bytes(pickle.dumps({'v1#0': dict(logits=RunsCode())}))
     return lambda: load_outputs(str(tmp / 'outputs.pkl'))
 

@@ -24,7 +24,7 @@ from mmaction.registry import MODELS
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmemtm.apis import load_grounder_checkpoint
-from mmemtm.apis.teacher_curves import dump_teacher_curves
+from mmemtm.apis.curve_dumping import dump_teacher_curves
 from mmemtm.compat import trusted_checkpoints
 from mmemtm.datasets import TeacherCurveFile
 from mmemtm.utils.config_options import merge_cfg_options

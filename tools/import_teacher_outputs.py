@@ -5,7 +5,7 @@ Example (SeqPAN logits saved by its own code, one row per training query, in ann
     python tools/import_teacher_outputs.py seqpan_train_logits.npz --kind span \
         --ann data/tacos/train.json --name SeqPAN --out data/teachers/tacos_SeqPAN_train.npz
 
-The conversion is :func:`mmemtm.apis.teacher_outputs.import_teacher_outputs`. Accepted inputs
+The conversion is :func:`mmemtm.apis.external_output_import.import_teacher_outputs`. Accepted inputs
 (``.npz``, ``.pkl``/``.pickle``, ``.json``; layouts in ``docs/teacher_curves.md``):
 a table of per-query columns, a mapping from query id to record, or a list of records. A record
 holds the outputs of one query, by ``--kind``:
@@ -30,7 +30,7 @@ import json
 from typing import List, Optional
 
 import mmemtm  # noqa: F401  (compatibility fixes and registration come first)
-from mmemtm.apis.teacher_outputs import PAYLOAD_FIELDS, import_teacher_outputs
+from mmemtm.apis.external_output_import import PAYLOAD_FIELDS, import_teacher_outputs
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -66,7 +66,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     written = import_teacher_outputs(
         args.input, args.kind, args.ann, args.out, args.name, reader=args.reader,
-        head=args.converter, grid_len=args.grid_len, unpadded=args.unpadded,
+        converter=args.converter, grid_len=args.grid_len, unpadded=args.unpadded,
         allow_partial=args.allow_partial, trust_pickle=args.trust_pickle)
     print(f'\n{written} {args.kind} teacher curves of {args.name} written to {args.out}')
 

@@ -10,7 +10,7 @@ from .inference import (BACKENDS, CheckpointMismatchError, GroundingResult, Mome
                         VideoGrounder, check_checkpoint_fits, checkpoint_backend, init_grounder,
                         load_grounder_checkpoint, model_device, read_checkpoint_weights)
 from .long_video import LongVideoGrounder, WindowSpec, merge_moments, plan_windows
-from .teacher_curves import build_split_dataloader, dump_teacher_curves
+from .curve_dumping import build_split_dataloader, dump_teacher_curves
 
 __all__ = [
     'BACKENDS', 'CheckpointMismatchError', 'GroundingResult', 'Moment', 'VideoGrounder',

@@ -33,11 +33,11 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner, find_latest_checkpoint
 
-from mmemtm.datasets.teacher_curves_file import TeacherCurveFile, save_teacher_curves
+from mmemtm.datasets.curve_file import TeacherCurveFile, save_teacher_curves
 from mmemtm.engine import set_epochs
 from mmemtm.utils import dump_json_atomic, read_json
 from mmemtm.utils.config_options import merge_cfg_options
-from .teacher_curves import build_split_dataloader, dump_teacher_curves
+from .curve_dumping import build_split_dataloader, dump_teacher_curves
 
 
 class FoldPlan(NamedTuple):
@@ -220,7 +220,7 @@ def merge_fold_curves(files: Sequence[str], query_ids: Sequence[str], out: str, 
         raise ValueError(f'{len(missing)} train queries are in no fold curve file, e.g. '
                          f'{missing[:5]}')
     entries = [source[qid].entry(qid) for qid in query_ids]
-    meta = dict(meta, head=folds[0].meta.get('head'))
+    meta = dict(meta, converter=folds[0].meta.get('converter'))
     return save_teacher_curves(out, entries, teacher=name, kind=kinds.pop(), extra_meta=meta)
 
 
@@ -238,7 +238,7 @@ def cross_fit_teacher_curves(config: Union[str, Config], out: str, work_dir: str
 
     The written file (:func:`save_teacher_curves` format, curves ``[2, L_q]`` on each query's
     teacher grid) follows the order of the train annotation file; its meta holds
-    ``split='train'``, ``ann_file``, ``head`` and ``cross_fit=dict(folds, fold_of_query
+    ``split='train'``, ``ann_file``, ``converter`` and ``cross_fit=dict(folds, fold_of_query
     ({query_id: k}), checkpoints ([K] paths, fold k's at k), config (its file, or None),
     config_sha1, seed, epochs)``.
 

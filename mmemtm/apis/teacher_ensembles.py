@@ -16,7 +16,7 @@ from mmemtm.evaluation import GroundingMetric
 from mmemtm.models.distillers import aggregate_curves, curves_to_logits
 from mmemtm.models.grounders import spans_to_moments
 from mmemtm.models.utils import decode_spans
-from .teacher_curves import build_split_dataloader
+from .curve_dumping import build_split_dataloader
 
 
 def decode_curves(curves: torch.Tensor, video_mask: torch.Tensor, k: int = 5) -> dict:

@@ -36,7 +36,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner, load_checkpoint
 
 from mmemtm.apis.cross_fitting import cross_fit_teacher_curves
-from mmemtm.apis.teacher_curves import dump_teacher_curves
+from mmemtm.apis.curve_dumping import dump_teacher_curves
 from mmemtm.apis.teacher_ensembles import evaluate_teacher_curves
 from mmemtm.engine import set_epochs
 from .experiments import (aggregator_curve_files, set_aggregator_curves, set_teacher_curves,

@@ -5,7 +5,7 @@ from .feature_store import (ClipFeatureStore, FeatureError, HDF5FeatureStore, Np
 from .grounding_dataset import GroundingDataset
 from .synthetic_motion import (MOTION_CLASSES, SyntheticMotionConfig, SyntheticMotionError,
                                generate_synthetic_motion, read_true_labels)
-from .teacher_curves_file import (TeacherCurveEntry, TeacherCurveError, TeacherCurveFile,
+from .curve_file import (TeacherCurveEntry, TeacherCurveError, TeacherCurveFile,
                                   open_teacher_curves, save_teacher_curves)
 from .transforms import *  # noqa: F401,F403
 

@@ -16,8 +16,8 @@ from mmengine.runner import Runner
 import mmemtm  # noqa: F401
 from mmemtm.apis import cross_fitting
 from mmemtm.apis.cross_fitting import cross_fit_teacher_curves, plan_folds, video_fold
-from mmemtm.apis.teacher_curves import dump_teacher_curves
-from mmemtm.datasets.teacher_curves_file import TeacherCurveFile
+from mmemtm.apis.curve_dumping import dump_teacher_curves
+from mmemtm.datasets.curve_file import TeacherCurveFile
 from mmemtm.models.grounders import BaseGrounder
 from mmemtm.structures import GroundingDataSample
 from mmemtm.structures.temporal import time_to_index
@@ -195,6 +195,7 @@ def test_every_query_comes_from_a_teacher_that_never_saw_its_video(oof, data):
     curves = TeacherCurveFile(str(oof))
     meta = curves.meta
     assert (curves.teacher, curves.kind, meta['split']) == ('Memo', 'span', 'train')
+    assert meta['converter'].startswith('SpanCurveConverter')
     fit = meta['cross_fit']
     assert (fit['folds'], fit['seed'], fit['epochs']) == (FOLDS, 3, 1)
     assert fit['config'] == str(data / 'teacher.py') and len(fit['config_sha1']) == 40

@@ -14,7 +14,7 @@ import mmemtm  # noqa: F401
 from mmemtm.compat import CheckpointTrustError
 from mmemtm.datasets import read_queries
 from mmemtm.datasets.planted import PlantedFeatureGenerator
-from mmemtm.datasets.teacher_curves_file import TeacherCurveFile
+from mmemtm.datasets.curve_file import TeacherCurveFile
 from mmemtm.text import load_word_vocabulary
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,6 +99,7 @@ def test_dump_writes_one_softmax_curve_per_query(teacher):
     curves = TeacherCurveFile(str(teacher['dump']))
     assert (curves.teacher, curves.kind) == ('SpanPrior', 'span')
     assert curves.meta['split'] == 'train' and curves.meta['ann_file'] == str(teacher['ann'])
+    assert curves.meta['converter'].startswith('SpanCurveConverter')
     assert '18 span teacher curves' in teacher['log']
     queries = teacher['queries']
     assert sorted(curves.query_ids) == sorted(q['query_id'] for q in queries)
@@ -124,15 +125,15 @@ def teacher_outputs_by_query(teacher) -> dict:
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
 
-    from mmemtm.apis import teacher_curves as teacher_curves_api
+    from mmemtm.apis import curve_dumping
     cfg = Config.fromfile(str(teacher['config']))
     init_default_scope('mmaction')
     model = MODELS.build(cfg.model)
     load_checkpoint(model, str(teacher['checkpoint']), map_location='cpu')
     model.eval()
-    loader = teacher_curves_api.build_split_dataloader(cfg, 'train', 7, 0)
+    loader = curve_dumping.build_split_dataloader(cfg, 'train', 7, 0)
     found = {}
-    for outputs, _, samples in teacher_curves_api.teacher_batches(model, loader):
+    for outputs, _, samples in curve_dumping.teacher_batches(model, loader):
         for b, sample in enumerate(samples):
             found[sample.query_id] = dict(
                 start=outputs['start_logits'][b].numpy(), end=outputs['end_logits'][b].numpy(),

@@ -1,8 +1,7 @@
 from .formatting import PackGroundingInputs
-from .loading import LoadClipFeatures
+from .loading import LoadClipFeatures, LoadTeacherCurves
 from .sampling import DownsampleClips, downsample_clips
 from .targets import BuildGroundingTargets, match_labels, soft_boundary_label, span_targets
-from .teacher_curves import LoadTeacherCurves
 from .text import TokenizeQuery
 
 __all__ = [

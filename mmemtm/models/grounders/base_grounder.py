@@ -11,7 +11,7 @@ from mmemtm.structures import GroundingDataSample
 
 #: The teacher-output contract: for each ``kind``, the keys :meth:`BaseGrounder.teacher_outputs`
 #: returns besides ``kind`` (see that method for their shapes and units). The teacher-curve
-#: converters (``mmemtm.models.converters.teacher_curves``, one per kind) read exactly these keys.
+#: converters (``mmemtm.models.converters.output_to_curves``, one per kind) read exactly these keys.
 TEACHER_OUTPUT_KEYS: Dict[str, Tuple[str, ...]] = {
     'span': ('start_logits', 'end_logits', 'valid_len'),
     'map2d': ('score_map', 'valid_len'),

@@ -9,7 +9,7 @@ from mmaction.registry import MODELS
 import mmemtm  # noqa: F401  (registers the models)
 from mmemtm.models.grounders.base_grounder import (TEACHER_OUTPUT_KEYS, BaseGrounder,
                                                    check_teacher_outputs)
-from mmemtm.models.converters.teacher_curves import CONVERTER_OF_KIND, build_curve_converter
+from mmemtm.models.converters.output_to_curves import CONVERTER_OF_KIND, build_curve_converter
 
 GLOVE = str(Path(__file__).resolve().parents[3] / 'demo' / 'data' / 'tacos_subset' / 'glove')
 V_LENS, N_WORDS, LENGTH, DIM = (7, 16, 3), (4, 2, 6), 16, 16

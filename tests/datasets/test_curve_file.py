@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import mmemtm  # noqa: F401
-from mmemtm.datasets.teacher_curves_file import (FORMAT_NAME, TeacherCurveEntry,
+from mmemtm.datasets.curve_file import (FORMAT_NAME, TeacherCurveEntry,
                                                  TeacherCurveError, TeacherCurveFile,
                                                  annotation_records, open_teacher_curves,
                                                  save_teacher_curves)
@@ -52,6 +52,16 @@ def test_round_trip_random_access(tmp_path):
     assert [e.query_id for e in curves.entries()] == ['vid_a#0', 'vid_b#0', 'vid_a#1']
     with pytest.raises(TeacherCurveError, match="no curves for query 'vid_c#0'.*SeqPAN"):
         curves.entry('vid_c#0')
+
+
+def test_converter_meta_of_files_written_before_the_rename(tmp_path):
+    """Files of earlier versions store the converter as ``head``: it is read as ``converter``."""
+    old, new = str(tmp_path / 'old.npz'), str(tmp_path / 'new.npz')
+    save_teacher_curves(old, entries(), 'SeqPAN', 'span', extra_meta=dict(head='SpanConv()'))
+    save_teacher_curves(new, entries(), 'SeqPAN', 'span', extra_meta=dict(converter='SpanConv()'))
+    for path in (old, new):
+        meta = TeacherCurveFile(path).meta
+        assert meta['converter'] == 'SpanConv()' and 'head' not in meta
 
 
 def test_writer_rejects_bad_entries_and_keeps_old_file(tmp_path):

@@ -1,4 +1,5 @@
-"""Unified teacher heads on hand-made outputs with hand-computed curves."""
+"""Teacher-curve converters (teacher outputs to curves) on hand-made outputs with hand-computed
+curves."""
 import math
 
 import pytest
@@ -50,7 +51,7 @@ def span_outputs(start, end, valid):
                 valid_len=torch.tensor(valid))
 
 
-def test_span_head_sigmoid_crop_then_resample():
+def test_span_converter_sigmoid_crop_then_resample():
     # Sample 0 has 3 valid teacher clips; its padded positions hold large garbage logits.
     # Sample 1 uses all 6 positions.
     logit = math.log(3.)  # sigmoid = 0.75
@@ -75,7 +76,7 @@ def test_span_head_sigmoid_crop_then_resample():
     assert torch.equal(curves[1, :, 2:], torch.zeros(2, 3))
 
 
-def test_span_head_options_and_errors():
+def test_span_converter_options_and_errors():
     outputs = span_outputs([[1., 2., 3.]], [[0., 0., 5.]], [2])
     soft = SpanCurveConverter(activation='softmax')(outputs, [2])
     assert torch.allclose(soft.sum(-1), torch.ones(1, 2))
@@ -95,7 +96,7 @@ def test_span_head_options_and_errors():
         SpanCurveConverter()(outputs, [3, 3])
 
 
-def test_map2d_head_row_and_column_maxima_over_valid_upper_triangle():
+def test_map2d_converter_row_and_column_maxima_over_valid_upper_triangle():
     big = 100.
     score_map = torch.tensor([[
         [1., 2., 0., big],
@@ -122,7 +123,7 @@ def test_map2d_head_row_and_column_maxima_over_valid_upper_triangle():
                                      valid_len=torch.tensor([3])), [3])
 
 
-def test_proposal_head_bumps_peak_at_the_right_clips():
+def test_proposal_converter_bumps_peak_at_the_right_clips():
     # 8-clip grid: clip i is centred at (i + 0.5) / 8. 0.3125 = clip 2, 0.6875 = clip 5.
     outputs = dict(kind='proposals', proposals=torch.tensor([[[0.3125, 0.6875]]]),
                    scores=torch.tensor([[1.]]))
@@ -136,17 +137,17 @@ def test_proposal_head_bumps_peak_at_the_right_clips():
     assert torch.allclose(l2.norm(dim=-1), torch.ones(1, 2))
 
 
-def test_proposal_head_weights_topk_and_independent_samples():
+def test_proposal_converter_weights_topk_and_independent_samples():
     props = torch.tensor([[[0.1, 0.3], [0.6, 0.9]], [[0.5, 0.5], [0.0, 1.0]]])
     scores = torch.tensor([[2., 0.5], [1., 0.]])
     outputs = dict(kind='proposals', proposals=props, scores=scores)
-    head = ProposalCurveConverter(normalize=None)
-    both = head(outputs, [10, 4])
+    converter = ProposalCurveConverter(normalize=None)
+    both = converter(outputs, [10, 4])
     expected0 = 2 * gaussian_bumps(torch.tensor([0.1]), torch.ones(1), 10, 0.1) + \
         0.5 * gaussian_bumps(torch.tensor([0.6]), torch.ones(1), 10, 0.1)
     assert torch.allclose(both[0, 0], expected0)
     # sample 1 alone gives the same curves: nothing leaks from sample 0
-    alone = head(dict(proposals=props[1:], scores=scores[1:]), [4])
+    alone = converter(dict(proposals=props[1:], scores=scores[1:]), [4])
     assert torch.allclose(both[1, :, :4], alone[0]) and torch.equal(both[1, :, 4:],
                                                                       torch.zeros(2, 6))
     top1 = ProposalCurveConverter(normalize=None, topk=1)(outputs, [10, 4])
@@ -154,17 +155,17 @@ def test_proposal_head_weights_topk_and_independent_samples():
                                                          0.1))
 
 
-def test_proposal_head_rejects_bad_proposals():
-    head = ProposalCurveConverter()
+def test_proposal_converter_rejects_bad_proposals():
+    converter = ProposalCurveConverter()
     with pytest.raises(ValueError, match='sample 0 has proposals outside'):
-        head(dict(proposals=torch.tensor([[[3., 10.]]]), scores=torch.ones(1, 1)), [8])
+        converter(dict(proposals=torch.tensor([[[3., 10.]]]), scores=torch.ones(1, 1)), [8])
     with pytest.raises(ValueError, match='start is after its end'):
-        head(dict(proposals=torch.tensor([[[.8, .2]]]), scores=torch.ones(1, 1)), [8])
+        converter(dict(proposals=torch.tensor([[[.8, .2]]]), scores=torch.ones(1, 1)), [8])
     with pytest.raises(ValueError, match='negative scores'):
-        head(dict(proposals=torch.tensor([[[.2, .8]]]), scores=-torch.ones(1, 1)), [8])
+        converter(dict(proposals=torch.tensor([[[.2, .8]]]), scores=-torch.ones(1, 1)), [8])
     with pytest.raises(ValueError, match='grid_len'):
-        head.curves_on_teacher_grid(dict(proposals=torch.tensor([[[.2, .8]]]),
-                                         scores=torch.ones(1, 1)))
+        converter.curves_on_teacher_grid(dict(proposals=torch.tensor([[[.2, .8]]]),
+                                              scores=torch.ones(1, 1)))
 
 
 def test_curves_on_teacher_grid_crops_without_resampling():
@@ -189,7 +190,7 @@ def test_build_by_kind_and_registry():
         build_curve_converter('span', dict(type='Map2DCurveConverter'))
 
 
-def test_a_config_with_the_old_head_name_says_what_it_is_called_now():
+def test_a_config_with_the_old_converter_name_says_what_it_is_called_now():
     with pytest.raises(ValueError, match="SpanTeacherCurveHead was renamed SpanCurveConverter"):
         build_curve_converter('span', dict(type='SpanTeacherCurveHead', activation='softmax'))
 

@@ -5,7 +5,8 @@ mmemtm's format (``.npz``, see ``docs/teacher_curves.md``) is keyed by the stabl
 that a file can be checked against the dataset it is used with. Arrays:
 
 * ``meta``: 0-d string, a JSON object ``{"format": "mmemtm-teacher-curves", "version": 1,
-  "teacher": name, "kind": kind, "num_queries": Q, ...}``;
+  "teacher": name, "kind": kind, "num_queries": Q, ...}`` (``converter``: the converter that
+  made the curves, ``head`` in files written before it was renamed, read as ``converter``);
 * ``query_ids``, ``video_ids``, ``sentences``: ``[Q]`` strings;
 * ``offsets``: ``[Q + 1]`` int64; query ``q`` owns the columns ``offsets[q]:offsets[q + 1]`` of
 * ``curves``: ``[2, sum_q L_q]`` float32 (row 0 start, row 1 end), each query's curves on the
@@ -191,6 +192,8 @@ class TeacherCurveFile:
             raise TeacherCurveError(f'{self.path}: format {meta.get("format")!r} version '
                                     f'{meta.get("version")!r}, expected {FORMAT_NAME!r} version '
                                     f'{FORMAT_VERSION}')
+        if 'head' in meta and 'converter' not in meta:  # a file written before the rename
+            meta['converter'] = meta.pop('head')
         self.meta = meta
         self.teacher, self.kind, self.source_format = meta['teacher'], meta['kind'], 'mmemtm'
         self.query_ids = arrays['query_ids'].tolist()

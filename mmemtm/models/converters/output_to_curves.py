@@ -16,7 +16,7 @@ valid length are zero. (The reference resampled the padded teacher length, stret
 into the video, and its proposal converter leaked curves from sample to sample.)
 
 Grid changes (``resample``) rebin boundaries by default
-(:func:`mmemtm.structures.curves.rebin_boundary_curves`): a start on the teacher grid lands in the
+(:func:`mmemtm.structures.curve_ops.rebin_boundary_curves`): a start on the teacher grid lands in the
 target clip where that time begins, an end in the clip where it finishes, the convention of the
 grounders' ``grid_spans_to_clip_spans``; so a 2-D map cell span lands on exactly the clip span the
 map teacher itself reports. Normalisation happens AFTER the grid change, on the target grid, so
@@ -30,7 +30,7 @@ import torch
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule
 
-from mmemtm.structures.curves import (NORMALIZE_MODES, RESAMPLE_MODES, change_curve_grid,
+from mmemtm.structures.curve_ops import (NORMALIZE_MODES, RESAMPLE_MODES, change_curve_grid,
                                       normalize_curves, rebin_boundary_curves, resample_curves)
 #: Registered converter of each teacher-output kind.
 CONVERTER_OF_KIND = {

@@ -10,7 +10,7 @@ from mmengine.registry import DefaultScope
 
 import mmemtm  # noqa: F401
 from mmemtm.datasets import GroundingDataset
-from mmemtm.datasets.teacher_curves_file import (TeacherCurveEntry, TeacherCurveError,
+from mmemtm.datasets.curve_file import (TeacherCurveEntry, TeacherCurveError,
                                                  save_teacher_curves)
 
 QUERIES = [('vid_a#0', 'vid_a', 'a person opens a door'), ('vid_b#0', 'vid_b', 'someone cuts')]

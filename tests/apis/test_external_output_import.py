@@ -1,4 +1,5 @@
-"""Bring-your-own teacher outputs in every accepted layout (mmemtm.apis.teacher_outputs)."""
+"""Bring-your-own teacher outputs in every accepted layout
+(mmemtm.apis.external_output_import)."""
 import json
 import math
 import pickle
@@ -8,8 +9,8 @@ import pytest
 import torch
 
 import mmemtm  # noqa: F401
-from mmemtm.apis.teacher_outputs import import_teacher_outputs
-from mmemtm.datasets.teacher_curves_file import TeacherCurveError, TeacherCurveFile
+from mmemtm.apis.external_output_import import import_teacher_outputs
+from mmemtm.datasets.curve_file import TeacherCurveError, TeacherCurveFile
 
 RECORDS = [
     ['vid_a', 30.0, [1.0, 5.0], 'a person opens a door'],
@@ -59,7 +60,7 @@ def test_proposals_json_by_video_and_index_and_bare_rows(tmp_path, ann):
         dict(video_id='vid_a', ann_index=0, proposals=[[0.1, 0.2]], scores=[1.0]),
     ]))
     curves = run(source, 'proposals', ann, tmp_path / 'out.npz', grid_len=8,
-                 head=json.loads('{"type": "ProposalCurveConverter", "normalize": null}'))
+                 converter=json.loads('{"type": "ProposalCurveConverter", "normalize": null}'))
     entry = curves.entry('vid_b#0')
     assert entry.curves.shape == (2, 8)
     assert entry.curves[0].argmax() == 2 and entry.curves[1].argmax() == 5
@@ -72,9 +73,18 @@ def test_proposals_json_by_video_and_index_and_bare_rows(tmp_path, ann):
                      'vid_a#0': np.array([[0.1, 0.2, 1.0]]),
                      'vid_a#1': np.array([[0.0, 1.0, 0.5]])}, f)
     again = run(bare, 'proposals', ann, tmp_path / 'bare_out.npz', grid_len=8,
-                head=json.loads('{"type": "ProposalCurveConverter", "normalize": null}'))
+                converter=json.loads('{"type": "ProposalCurveConverter", "normalize": null}'))
     for qid in IDS:
         np.testing.assert_allclose(again.entry(qid).curves, curves.entry(qid).curves)
+    assert curves.meta['converter'].startswith('ProposalCurveConverter')
+    # the converter's old keyword still works, with a deprecation warning
+    with pytest.warns(DeprecationWarning, match='head= was renamed converter='):
+        old = run(source, 'proposals', ann, tmp_path / 'old.npz', grid_len=8,
+                  head=dict(type='ProposalCurveConverter', normalize=None))
+    np.testing.assert_allclose(old.entry('vid_b#0').curves, curves.entry('vid_b#0').curves)
+    with pytest.raises(TypeError, match='not also as head='):
+        run(source, 'proposals', ann, tmp_path / 'x.npz', grid_len=8,
+            converter=dict(type='ProposalCurveConverter'), head=dict(type='ProposalCurveConverter'))
     with pytest.raises(ValueError, match='needs grid_len'):
         run(source, 'proposals', ann, tmp_path / 'x.npz')
 

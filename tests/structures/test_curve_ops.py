@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from mmemtm.structures.curves import (change_curve_grid, rebin_boundary_curves, spread_curves,
+from mmemtm.structures.curve_ops import (change_curve_grid, rebin_boundary_curves, spread_curves,
                                       spread_weights)
 
 

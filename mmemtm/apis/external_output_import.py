@@ -12,7 +12,7 @@ holds the outputs of one query, by ``kind``:
 
 Records are keyed by ``query_id``, or by ``video_id`` + ``ann_index``, or by nothing (then they
 follow the order of the annotation file's records). Outputs go through the teacher-curve converter
-of their kind (or ``head``); curves are stored on the teacher's valid grid.
+of their kind (or ``converter``); curves are stored on the teacher's valid grid.
 
 Pickles are unpickled with :func:`mmemtm.utils.load_data_pickle`: only numpy arrays, torch
 tensors and plain containers are accepted, so the file cannot run code, unless
@@ -26,10 +26,11 @@ import torch
 from mmengine.utils import ProgressBar
 
 from mmemtm.datasets import read_queries
-from mmemtm.datasets.teacher_curves_file import (TeacherCurveEntry, TeacherCurveError,
+from mmemtm.datasets.curve_file import (TeacherCurveEntry, TeacherCurveError,
                                                  annotation_records, save_teacher_curves)
 from mmemtm.models.converters import BaseCurveConverter, build_curve_converter
 from mmemtm.utils import JsonFileError, UntrustedPickleError, load_data_pickle, read_json
+from .curve_dumping import converter_config
 
 #: Record fields that hold the outputs of each kind (any one group is enough).
 PAYLOAD_FIELDS = {
@@ -254,10 +255,10 @@ def key_records(records: List[Tuple[str, dict]], ann_records: List[Tuple[str, st
     return keyed
 
 
-def record_curves(record: dict, where: str, kind: str, head: Optional[BaseCurveConverter],
+def record_curves(record: dict, where: str, kind: str, converter: Optional[BaseCurveConverter],
                   grid_len: Optional[int]) -> np.ndarray:
     """Unified curves ``[2, L]`` of one record on the teacher's valid grid."""
-    if head is None:
+    if converter is None:
         if 'curves' not in record:
             raise TeacherCurveError(f'{where}: curve inputs need "curves" ([2, L]); found '
                                     f'{sorted(record)}')
@@ -266,11 +267,11 @@ def record_curves(record: dict, where: str, kind: str, head: Optional[BaseCurveC
             raise TeacherCurveError(f'{where}: curves must be [2, L], got {curves.shape}')
         return curves
     try:
-        return head.curves_on_teacher_grid(OUTPUTS_OF_KIND[kind](record, where),
+        return converter.curves_on_teacher_grid(OUTPUTS_OF_KIND[kind](record, where),
                                            grid_len)[0].numpy()
     except TeacherCurveError:
         raise
-    except ValueError as exc:  # the head's checks (e.g. proposals outside the video)
+    except ValueError as exc:  # the converter's checks (e.g. proposals outside the video)
         raise TeacherCurveError(f'{where}: {exc}') from exc
 
 
@@ -288,9 +289,10 @@ def check_valid_len(record: dict, where: str, kind: str, unpadded: bool) -> None
 
 
 def import_teacher_outputs(source: str, kind: str, ann_file: str, out: str, name: str,
-                           reader: Optional[dict] = None, head: Optional[dict] = None,
+                           reader: Optional[dict] = None, converter: Optional[dict] = None,
                            grid_len: Optional[int] = None, unpadded: bool = False,
-                           allow_partial: bool = False, trust_pickle: bool = False) -> int:
+                           allow_partial: bool = False, trust_pickle: bool = False,
+                           *, head: Optional[dict] = None) -> int:
     """Convert a teacher outputs file to a teacher curve file (written atomically).
 
     Args:
@@ -300,19 +302,22 @@ def import_teacher_outputs(source: str, kind: str, ann_file: str, out: str, name
         out: Output teacher curve file (``.npz``).
         name: Teacher name stored in the file.
         reader: Reader config of ``ann_file`` (default ``JsonListReader``).
-        head: Unified head config (default: the head of ``kind``).
+        converter: Teacher-curve converter config (default: the converter of ``kind``);
+            stored as the file's ``converter`` meta information.
         grid_len: Clips to draw proposals on (required for ``kind='proposals'``).
         unpadded: Span/map2d records without ``valid_len`` hold exactly the clips the teacher
             saw; without it such records are refused.
         allow_partial: Accept inputs that miss some queries of ``ann_file``.
         trust_pickle: Unpickle a pickle input fully (it can run code).
+        head: Old name of ``converter`` (deprecated).
 
     Returns:
         int: The number of queries written.
     """
     if kind == 'proposals' and grid_len is None:
         raise ValueError('kind proposals needs grid_len (the clip grid to draw them on)')
-    converter = None if kind == 'curves' else build_curve_converter(kind, head)
+    converter = converter_config(converter, head)
+    unified = None if kind == 'curves' else build_curve_converter(kind, converter)
     ann_records = annotation_records(ann_file, reader)
     records = input_records(load_outputs(source, trust_pickle), kind, source)
     keyed = key_records(records, ann_records, ann_file)
@@ -326,11 +331,11 @@ def import_teacher_outputs(source: str, kind: str, ann_file: str, out: str, name
     entries = []
     progress = ProgressBar(len(keyed))
     for qid, where, record in keyed:
-        curves = record_curves(record, where, kind, converter, grid_len)
+        curves = record_curves(record, where, kind, unified, grid_len)
         check_valid_len(record, where, kind, unpadded)
         entries.append(TeacherCurveEntry(qid, info[qid][0], info[qid][1], curves))
         progress.update()
     meta = dict(source=osp.abspath(source), ann_file=osp.abspath(ann_file),
-                head=repr(converter) if converter is not None else None, grid_len=grid_len,
+                converter=repr(unified) if unified is not None else None, grid_len=grid_len,
                 missing=len(missing))
     return save_teacher_curves(out, entries, teacher=name, kind=kind, extra_meta=meta)

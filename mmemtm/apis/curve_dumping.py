@@ -1,5 +1,6 @@
 """Running a trained teacher over a split and storing its unified curves."""
 import copy
+import warnings
 from typing import Any, Iterator, List, Optional, Tuple
 
 import torch
@@ -7,7 +8,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from mmengine.utils import ProgressBar
 
-from mmemtm.datasets.teacher_curves_file import TeacherCurveEntry, save_teacher_curves
+from mmemtm.datasets.curve_file import TeacherCurveEntry, save_teacher_curves
 from mmemtm.models.grounders import BaseGrounder
 from mmemtm.models.converters import BaseCurveConverter, build_curve_converter
 
@@ -42,13 +43,26 @@ def teacher_batches(model: torch.nn.Module, dataloader: torch.utils.data.DataLoa
             yield model.teacher_outputs(data['inputs']), data['inputs'], data['data_samples']
 
 
-def batch_entries(head: BaseCurveConverter, outputs: dict, inputs: dict, samples: list,
+def batch_entries(converter: BaseCurveConverter, outputs: dict, inputs: dict, samples: list,
                   grid_len: Optional[int]) -> List[TeacherCurveEntry]:
     """One entry per query of the batch: its curves on the teacher's valid grid."""
     grid = grid_len if grid_len is not None else inputs['video_mask'].sum(1).long()
-    curves = head.curves_on_teacher_grid(outputs, grid)
+    curves = converter.curves_on_teacher_grid(outputs, grid)
     return [TeacherCurveEntry(s.query_id, s.video_id, s.sentence, c.cpu().numpy())
             for s, c in zip(samples, curves)]
+
+
+def converter_config(converter: Optional[dict], head: Optional[dict]) -> Optional[dict]:
+    """The converter config given as ``converter``, or by its old keyword ``head`` (deprecated:
+    the converters were once called unified teacher heads)."""
+    if head is None:
+        return converter
+    if converter is not None:
+        raise TypeError('give the converter config as converter=..., not also as head=... (its '
+                        'old name)')
+    warnings.warn('head= was renamed converter= (the teacher-curve converter config)',
+                  DeprecationWarning, stacklevel=3)
+    return head
 
 
 def _implements_teacher_outputs(model: Any) -> bool:
@@ -58,10 +72,10 @@ def _implements_teacher_outputs(model: Any) -> bool:
 
 
 def dump_teacher_curves(model: torch.nn.Module, cfg: Config, out: str, split: str = 'train',
-                        name: str = 'teacher', head: Optional[dict] = None,
+                        name: str = 'teacher', converter: Optional[dict] = None,
                         grid_len: Optional[int] = None, batch_size: Optional[int] = None,
-                        num_workers: Optional[int] = None,
-                        extra_meta: Optional[dict] = None) -> int:
+                        num_workers: Optional[int] = None, extra_meta: Optional[dict] = None,
+                        *, head: Optional[dict] = None) -> int:
     """Run ``model`` (in eval mode, on its device) over ``split`` and write its curve file.
 
     Args:
@@ -70,12 +84,13 @@ def dump_teacher_curves(model: torch.nn.Module, cfg: Config, out: str, split: st
         out: Output curve file (``.npz``), written atomically.
         split: ``'train'`` (what EMTM distils from), ``'val'`` or ``'test'``.
         name: Teacher name stored in the file.
-        head: Config of the teacher-curve converter (default: the converter of the outputs'
-            ``kind``).
+        converter: Config of the teacher-curve converter (default: the converter of the
+            outputs' ``kind``); stored as the file's ``converter`` meta information.
         grid_len: Draw proposal curves on this many clips (default: each query's clip grid).
         batch_size: Batch size (default: the split's).
         num_workers: Data-loading workers (default: the split's).
         extra_meta: More facts stored in the file's meta information.
+        head: Old name of ``converter`` (deprecated).
 
     Returns:
         int: Number of queries written (every query of the split).
@@ -83,6 +98,7 @@ def dump_teacher_curves(model: torch.nn.Module, cfg: Config, out: str, split: st
     if not _implements_teacher_outputs(model):
         raise TypeError(f'{type(model).__name__} has no teacher_outputs(inputs): it cannot act '
                         'as a teacher')
+    converter = converter_config(converter, head)
     dataloader = build_split_dataloader(cfg, split, batch_size, num_workers)
     dataset = dataloader.dataset
     unified: Optional[BaseCurveConverter] = None
@@ -91,7 +107,7 @@ def dump_teacher_curves(model: torch.nn.Module, cfg: Config, out: str, split: st
     progress = ProgressBar(len(dataset))
     for outputs, inputs, samples in teacher_batches(model.eval(), dataloader):
         if unified is None:
-            unified = build_curve_converter(outputs.get('kind'), head).to(device)
+            unified = build_curve_converter(outputs.get('kind'), converter).to(device)
         entries += batch_entries(unified, outputs, inputs, samples, grid_len)
         progress.update(len(samples))
     expected = [dataset.get_data_info(i)['query_id'] for i in range(len(dataset))]
@@ -99,5 +115,6 @@ def dump_teacher_curves(model: torch.nn.Module, cfg: Config, out: str, split: st
     if missing or len(entries) != len(expected):
         raise RuntimeError(f'{len(entries)} queries dumped, {len(expected)} in the '
                            f'{split} split; missing e.g. {missing[:5]}')
-    meta = dict(extra_meta or {}, split=split, ann_file=dataset.ann_file, head=repr(unified))
+    meta = dict(extra_meta or {}, split=split, ann_file=dataset.ann_file,
+                converter=repr(unified))
     return save_teacher_curves(out, entries, teacher=name, kind=unified.kind, extra_meta=meta)
