@@ -22,7 +22,6 @@ LAYOUT_DOC = "README.md 'Pointing the configs at real features'"
 DEMO_PLANTED = osp.join('data', 'planted', 'tacos_subset')
 DEMO_WORK_DIR = osp.join('work_dirs', 'demo')
 CHECKPOINT_KEYS = ('checkpoint', 'teacher_ckpt', 'pretrained')
-FEATURE_FILE_EXTENSIONS = ('.h5', '.hdf5')
 # Folder names of the configs' data sets under ../shared/data where they differ.
 SHARED_NAMES = {'activitynet': 'activitynet_captions'}
 
@@ -190,7 +189,7 @@ def find_missing_inputs(cfg: dict, splits: Sequence[str] = ('train', 'val'),
     """Every missing input of ``cfg``, each with its remedy: missing files and folders, and
     feature folders without the features of videos their annotation files list."""
     inputs, sources = config_inputs(cfg, splits, checkpoints)
-    remedies = Remedies(cfg, sources)
+    remedies = Remedies(cfg)
     missing = [MissingInput(i.kind, i.path, i.keys, remedies(i)) for i in inputs
                if not osp.exists(i.path)]
     absent = {m.path for m in missing}
@@ -233,16 +232,16 @@ def annotation_videos(ann_file: str, reader: Optional[dict] = None) -> List[str]
         videos = dict.fromkeys(raw.video_id for raw in read(ann_file))
     except Exception:  # noqa: BLE001  (a bad file: the dataset names the culprit when built)
         return []
-    return [v for v in videos if isinstance(v, str) and v and '/' not in v and v not in '..']
+    return [v for v in videos
+            if isinstance(v, str) and v not in ('', '.', '..') and '/' not in v]
 
 
 class Remedies:
     """The command (or the action) that creates a missing input of a config."""
 
-    def __init__(self, cfg: dict, sources: Sequence[FeatureSource]) -> None:
+    def __init__(self, cfg: dict) -> None:
         self.cfg = cfg
         self.config = config_name(cfg, 'CONFIG')
-        self.sources = list(sources)
         self.all_sources = config_inputs(cfg, ('train', 'val', 'test'))[1]
 
     def __call__(self, item: ConfigInput) -> str:
