@@ -305,6 +305,11 @@ class Remedies:
         return self._real_data(item)
 
     def _real_data(self, item: ConfigInput, make: str = '') -> str:
+        parts = osp.normpath(item.path).split(os.sep)
+        generated = [i for i, part in enumerate(parts) if part.startswith('synthetic_motion')]
+        if generated:
+            root = os.sep.join(parts[:generated[0] + 1])
+            return f'the synthetic motion set: python tools/data/generate_synthetic_motion.py {root}'
         where = shared_candidates(item.path)
         text = ('real data, not made by mmemtm: place it there or pass --cfg-options '
                 f'{item.keys[0]}=PATH')

@@ -146,3 +146,13 @@ def test_bundled_files_are_looked_up_from_the_repository_root(tmp_path, monkeypa
         'bundled with the mmemtm repository: run from its root (the path is relative to the '
         'working directory), or restore it there with git checkout -- '
         'demo/data/tacos_subset/glove')}
+
+
+def test_the_synthetic_motion_set_gets_its_generator(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = Config.fromfile(str(REPO_ROOT / 'configs' / 'recognition_kd' /
+                              'logit_kd_synthetic_motion.py'))
+    remedies = {m.path: m.remedy for m in find_missing_inputs(cfg)}
+    assert remedies['data/synthetic_motion/train.txt'] == remedies['data/synthetic_motion'] == (
+        'the synthetic motion set: python tools/data/generate_synthetic_motion.py '
+        'data/synthetic_motion')
