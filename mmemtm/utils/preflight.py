@@ -292,8 +292,14 @@ class Remedies:
         if item.path.endswith('.onnx'):
             return (f'python tools/deployment/export_onnx.py {self.config} CHECKPOINT '
                     f'--out {item.path}')
-        name = osp.splitext(osp.basename(self.config))[0]
-        return (f'python tools/train.py {self.config} writes checkpoints into '
+        config = self.config
+        parts = osp.normpath(item.path).split(os.sep)
+        if 'load_from' not in item.keys and 'CHECKPOINT' not in item.keys:
+            # a checkpoint of another model (a teacher): the config of its work dir, if known
+            named = parts[1] if len(parts) > 2 and parts[0] == 'work_dirs' else None
+            config = (named and config_by_name(self.config, named)) or 'ITS_CONFIG'
+        name = osp.splitext(osp.basename(config))[0]
+        return (f'python tools/train.py {config} writes checkpoints into '
                 f'work_dirs/{name}/ (best_*.pth, epoch_N.pth)')
 
     def _annotation_file(self, item: ConfigInput) -> str:
@@ -330,6 +336,18 @@ def teacher_config(config: str, teacher: str) -> Optional[str]:
                 best = (tag, candidate)
         if best is not None:
             return display_path(best[1])
+        folder = osp.dirname(folder)
+    return None
+
+
+def config_by_name(config: str, name: str) -> Optional[str]:
+    """``<name>.py`` in the configs folder that holds ``config`` (searched from ``config``'s
+    folder up to two levels above it)."""
+    folder = osp.dirname(osp.abspath(config))
+    for _ in range(3):
+        found = sorted(glob.glob(osp.join(folder, '**', f'{name}.py'), recursive=True))
+        if found:
+            return display_path(found[0])
         folder = osp.dirname(folder)
     return None
 

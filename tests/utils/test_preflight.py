@@ -156,3 +156,7 @@ def test_the_synthetic_motion_set_gets_its_generator(tmp_path, monkeypatch):
     assert remedies['data/synthetic_motion/train.txt'] == remedies['data/synthetic_motion'] == (
         'the synthetic motion set: python tools/data/generate_synthetic_motion.py '
         'data/synthetic_motion')
+    teacher = 'configs/recognition_kd/i3d_teacher_synthetic_motion.py'
+    assert remedies['work_dirs/i3d_teacher_synthetic_motion/teacher.pth'] == (
+        f'python tools/train.py {REPO_ROOT / teacher} writes checkpoints into '
+        'work_dirs/i3d_teacher_synthetic_motion/ (best_*.pth, epoch_N.pth)')
