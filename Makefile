@@ -13,9 +13,9 @@ PYTEST_ARGS ?=
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(DEPS_STAMP): requirements/runtime.txt requirements/tests.txt | $(PY)
+$(DEPS_STAMP): requirements/runtime.txt requirements/demo.txt requirements/tests.txt | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements/runtime.txt \
-		-r requirements/tests.txt
+		-r requirements/demo.txt -r requirements/tests.txt
 	touch $@
 
 # A regular (non-editable) install: `mim train mmemtm CONFIG` needs tools/ and configs/ copied

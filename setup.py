@@ -72,7 +72,8 @@ setup(
     include_package_data=True,
     package_data={'mmemtm': ['demo_data/**/*']},
     install_requires=read_requirements('requirements/runtime.txt'),
-    extras_require={'tests': read_requirements('requirements/tests.txt')},
+    extras_require={'tests': read_requirements('requirements/tests.txt'),
+                    'demo': read_requirements('requirements/demo.txt')},
     cmdclass={'build_py': BuildWithMim},
     zip_safe=False,
 )

@@ -17,21 +17,17 @@ grounder's network in ONNX Runtime.
 """
 import argparse
 import os.path as osp
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import mmemtm  # noqa: F401
-import numpy as np
 from mmengine.config import DictAction
 
 from mmemtm.apis import GroundingResult, VideoGrounder, checkpoint_backend, init_grounder
 from mmemtm.apis.feature_backbones import extractor_for_model
 from mmemtm.apis.feature_extraction import ClipFeatureRecipe, DecordVideo
+from mmemtm.apis.grounding_demo import PLANTED_NOTE, frame_strip, trained_on_planted
 from mmemtm.apis.long_video import LONG_VIDEO_MODES, WindowSpec, window_spec_from_config
-from mmemtm.datasets.planted import PLANTED_META_FILE
 from mmemtm.visualization import save_figure, video_grounding_figure
-
-PLANTED_NOTE = ('NOTE: this model was trained on PLANTED SYNTHETIC features, never on real '
-                'video features: its answer need not be right.')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -76,26 +72,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def trained_on_planted(cfg) -> bool:
-    """Whether the model's training features are planted synthetic features."""
-    folder = cfg.train_dataloader.dataset.get('data_prefix', {}).get('features', '')
-    return 'planted' in folder or osp.isfile(osp.join(folder, PLANTED_META_FILE))
-
-
 def window_spec(cfg, args: argparse.Namespace) -> Optional[WindowSpec]:
     """The windows ``--window``/``--stride`` ask for (over the config's), or None (the
     config's own)."""
     if args.window is None and args.stride is None:
         return None
     return window_spec_from_config(cfg, window=args.window, stride=args.stride)
-
-
-def frame_strip(video: DecordVideo, num_frames: int) -> Tuple[List[np.ndarray], List[float]]:
-    """The frames (cropped as the features were) at the centres of ``num_frames`` equal parts
-    of the video, and those centre times in seconds."""
-    times = (np.arange(num_frames) + 0.5) * video.duration / num_frames
-    indices = np.abs(video.timestamps[None] - times[:, None]).argmin(1)
-    return list(video.frames(indices)), times.tolist()
 
 
 def print_result(result: GroundingResult, topk: int) -> None:
