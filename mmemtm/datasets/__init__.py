@@ -1,5 +1,6 @@
 from .annotation_readers import (ActivityNetCaptionsReader, AnnotationError, CharadesSTAReader,
-                                 JsonListReader, TACoS2DTANReader, read_queries)
+                                 CSVReader, JsonListReader, TACoS2DTANReader, default_reader,
+                                 read_queries)
 from .feature_store import (ClipFeatureStore, FeatureError, HDF5FeatureStore, NpyFeatureStore,
                             get_feature_store)
 from .grounding_dataset import GroundingDataset
@@ -10,8 +11,8 @@ from .curve_file import (TeacherCurveEntry, TeacherCurveError, TeacherCurveFile,
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
-    'ActivityNetCaptionsReader', 'AnnotationError', 'CharadesSTAReader', 'JsonListReader',
-    'TACoS2DTANReader', 'read_queries', 'ClipFeatureStore', 'FeatureError', 'HDF5FeatureStore',
+    'ActivityNetCaptionsReader', 'AnnotationError', 'CharadesSTAReader', 'CSVReader',
+    'JsonListReader', 'TACoS2DTANReader', 'default_reader', 'read_queries', 'ClipFeatureStore', 'FeatureError', 'HDF5FeatureStore',
     'NpyFeatureStore', 'get_feature_store', 'GroundingDataset', 'TeacherCurveEntry',
     'TeacherCurveError', 'TeacherCurveFile', 'open_teacher_curves', 'save_teacher_curves',
     'MOTION_CLASSES', 'SyntheticMotionConfig',

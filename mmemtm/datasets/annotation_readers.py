@@ -14,17 +14,26 @@ Formats (``reader=dict(type=...)`` in a dataset config):
   ``id`` and ``length`` columns).
 * ``ActivityNetCaptionsReader``: ``{"v_xxx": {"duration": d, "timestamps": [[s, e], ...],
   "sentences": [...]}}``.
+* ``CSVReader``: a CSV with the columns ``video,start,end,sentence`` (seconds), optionally
+  ``duration`` and ``split`` (your own data set, ``docs/your_own_dataset.md``); without a
+  ``duration`` column, durations are read from the video files.
+
+Without a reader config, ``.csv`` files are read by ``CSVReader`` and all others by
+``JsonListReader`` (:func:`default_reader`).
 
 Readers are registered in mmaction's ``TASK_UTILS`` registry.
 """
 import csv
+import hashlib
 import math
 import os.path as osp
 import unicodedata
-from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from mmaction.registry import TASK_UTILS
 from mmemtm.utils import JsonFileError, UnsafeNameError, check_plain_name, read_json
+from .video_files import (VideoFileError, find_video_file, strip_video_extension,
+                          video_duration)
 
 
 class AnnotationError(ValueError):
@@ -205,6 +214,195 @@ class ActivityNetCaptionsReader:
                 yield RawQuery(vid, entry['duration'], start, end, sentence, where)
 
 
+#: Columns every row of a :class:`CSVReader` file has, and the optional ones.
+CSV_COLUMNS = ('video', 'start', 'end', 'sentence')
+CSV_OPTIONAL_COLUMNS = ('duration', 'split')
+#: Split rule of :class:`CSVReader` files without a ``split`` column: fractions of the videos.
+DEFAULT_SPLIT_FRACTIONS = dict(train=0.8, val=0.1, test=0.1)
+
+
+class CSVRow(NamedTuple):
+    """A data row of a CSV file: its line number and its cells by (lower-case) column name."""
+    line: int
+    cells: Dict[str, str]
+
+
+@TASK_UTILS.register_module()
+class CSVReader:
+    """A CSV file with a header row: ``video,start,end,sentence`` and optional ``duration`` and
+    ``split`` columns; times in seconds. Column names are matched ignoring case and surrounding
+    spaces; a sentence that holds the delimiter must be quoted (``"a man, then a dog"``).
+
+    ``video`` is the video id (the file stem of the video and of its ``<video_id>.npy``
+    features); a cell with a video ending (``3MSZA.mp4``) is read as its stem.
+
+    Durations (seconds): the ``duration`` column when the file has one; otherwise the duration of
+    each video file ``<video_id>.<ext>`` in ``video_folder`` (read with decord: last frame's time
+    plus one frame interval, the feature extractors' definition).
+
+    Splits: with ``split`` given, only the rows of that split are read. With a ``split`` column,
+    those whose cell equals ``split``; without one, the split rule assigns whole videos to the
+    splits of ``split_fractions`` by a stable hash of their id (the same on every machine).
+
+    Args:
+        split: The split to read (e.g. ``'train'``); None reads every row.
+        video_folder: Folder of the videos, for the durations when the file has no ``duration``
+            column (default: the ``videos`` folder beside the CSV file).
+        split_fractions: ``{split: fraction of the videos}`` of the split rule, fractions summing
+            to 1 (default ``dict(train=0.8, val=0.1, test=0.1)``).
+        delimiter: The cell delimiter (``','``; ``'\\t'`` for TSV files).
+    """
+
+    def __init__(self,
+                 split: Optional[str] = None,
+                 video_folder: Optional[str] = None,
+                 split_fractions: Optional[Dict[str, float]] = None,
+                 delimiter: str = ',') -> None:
+        self.split = split
+        self.video_folder = video_folder
+        self.split_fractions = dict(split_fractions or DEFAULT_SPLIT_FRACTIONS)
+        self.delimiter = delimiter
+        _check_split_fractions(self.split_fractions)
+
+    def __call__(self, path: str) -> Iterator[RawQuery]:
+        header, rows = _read_csv_rows(path, self.delimiter)
+        keep = self._split_filter(path, header, rows)
+        durations = self._durations(path, header)
+        kept = 0
+        for row in rows:
+            vid = strip_video_extension(row.cells['video'].strip())
+            if not keep(vid, row):
+                continue
+            kept += 1
+            where = f'line {row.line}'
+            yield RawQuery(vid, durations(vid, row), row.cells['start'], row.cells['end'],
+                           row.cells['sentence'], where)
+        _expect(kept > 0 or self.split is None, path, f'split {self.split!r}',
+                'no video falls into it by the split rule (fractions '
+                f'{self.split_fractions}); add a "split" column to the file')
+
+    def video_folder_of(self, path: str) -> str:
+        """The folder the durations of the videos of ``path`` are read from."""
+        return self.video_folder or osp.join(osp.dirname(path), 'videos')
+
+    def inputs(self, path: str) -> List[Tuple[str, str]]:
+        """``(kind, path)`` of what reading ``path`` needs besides it: the video folder when the
+        file has no ``duration`` column (the preflight of the tools checks them)."""
+        header, _ = _read_csv_rows(path, self.delimiter, header_only=True)
+        return [] if 'duration' in header else [('videos', self.video_folder_of(path))]
+
+    def _split_filter(self, path: str, header: Sequence[str],
+                      rows: Sequence[CSVRow]) -> Callable[[str, CSVRow], bool]:
+        if self.split is None:
+            return lambda vid, row: True
+        if 'split' in header:
+            values = {row.cells['split'].strip() for row in rows}
+            _expect(self.split in values, path, 'split column',
+                    f'no row of split {self.split!r} (the column holds '
+                    f'{", ".join(repr(v) for v in sorted(values))})')
+            return lambda vid, row: row.cells['split'].strip() == self.split
+        _expect(self.split in self.split_fractions, path, 'split rule',
+                f'the file has no "split" column and split {self.split!r} is none of the '
+                f'split_fractions {sorted(self.split_fractions)}')
+        return lambda vid, row: split_of_video(vid, self.split_fractions) == self.split
+
+    def _durations(self, path: str, header: Sequence[str]) -> Callable[[str, CSVRow], Any]:
+        """``duration(video_id, row)``: the row's ``duration`` cell, or its video's duration."""
+        if 'duration' in header:
+            return lambda vid, row: row.cells['duration']
+        folder = self.video_folder_of(path)
+        _expect(osp.isdir(folder), path, 'header',
+                f'no "duration" column, and the folder of the videos to read the durations '
+                f'from, {folder}, does not exist (set the reader\'s video_folder or add a '
+                '"duration" column)')
+        return lambda vid, row: _video_duration(path, f'line {row.line}', folder, vid)
+
+
+def _check_split_fractions(fractions: Dict[str, float]) -> None:
+    values = list(fractions.values())
+    if (not values or any(not isinstance(v, (int, float)) or not 0 <= v <= 1 for v in values)
+            or abs(sum(values) - 1) > 1e-6):
+        raise ValueError(f'CSVReader: split_fractions must be fractions summing to 1, got '
+                         f'{fractions}')
+
+
+def split_of_video(video_id: str, fractions: Dict[str, float]) -> str:
+    """The split the split rule assigns ``video_id`` to: a stable hash of the id (the first 8
+    bytes of the SHA-1 of its UTF-8 bytes, mapped to [0, 1)) falls into the splits' fractions in
+    their order."""
+    digest = hashlib.sha1(video_id.encode('utf-8', 'surrogatepass')).digest()
+    point = int.from_bytes(digest[:8], 'big') / 2**64
+    total = 0.0
+    for name, fraction in fractions.items():
+        total += fraction
+        if point < total:
+            return name
+    return name
+
+
+def _video_duration(path: str, where: str, folder: str, vid: str) -> Any:
+    """The duration of the video file of ``vid``; an id that is no plain name is returned as
+    None (:func:`validate_query` rejects the id first)."""
+    try:
+        check_plain_name(vid, 'video id')
+    except UnsafeNameError:
+        return None
+    video = find_video_file(folder, vid)
+    _expect(video is not None, path, f'{where} (video {vid})',
+            f'unknown video: no video file {vid}.<ext> in {folder} (the durations are read '
+            'from the videos when the file has no "duration" column)')
+    try:
+        return video_duration(video)
+    except (VideoFileError, OSError) as exc:
+        raise AnnotationError(f'{path}: {where} (video {vid}): {exc}') from exc
+
+
+def _read_csv_rows(path: str, delimiter: str,
+                   header_only: bool = False) -> Tuple[List[str], List[CSVRow]]:
+    """The normalised header and the non-blank data rows (none if ``header_only``) of a CSV
+    file."""
+    if not osp.isfile(path):
+        raise AnnotationError(f'{path}: annotation file does not exist')
+    try:
+        with open(path, encoding='utf-8-sig', newline='') as f:
+            reader = csv.reader(f, delimiter=delimiter, skipinitialspace=True, strict=True)
+            lines = []
+            for cells in reader:
+                if any(c.strip() for c in cells):
+                    lines.append((reader.line_num, cells))
+                    if header_only:
+                        break
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise AnnotationError(f'{path}: unreadable annotation file ({exc})') from exc
+    _expect(bool(lines), path, 'header', f'the file is empty; expected the header '
+            f'{",".join(CSV_COLUMNS)}')
+    header = [name.strip().lower() for name in lines[0][1]]
+    _check_csv_header(path, header)
+    rows = []
+    for line, cells in lines[1:]:
+        _expect(len(cells) == len(header), path, f'line {line}',
+                f'{len(cells)} cells, but the header has {len(header)} columns (a sentence '
+                f'that holds the delimiter {delimiter!r} must be in double quotes)')
+        row = CSVRow(line, dict(zip(header, cells)))
+        rows.append(row)
+    return header, rows
+
+
+def _check_csv_header(path: str, header: List[str]) -> None:
+    twice = sorted({name for name in header if header.count(name) > 1 and name})
+    _expect(not twice, path, 'header', f'column(s) {", ".join(twice)} appear twice')
+    missing = [name for name in CSV_COLUMNS if name not in header]
+    _expect(not missing, path, 'header',
+            f'missing column(s) {", ".join(missing)} (the header has {", ".join(header)}; '
+            f'needed: {", ".join(CSV_COLUMNS)}; optional: {", ".join(CSV_OPTIONAL_COLUMNS)})')
+
+
+def default_reader(path: str) -> dict:
+    """The reader config of an annotation file read without one: ``CSVReader`` for ``.csv``
+    files, ``JsonListReader`` otherwise."""
+    return dict(type='CSVReader' if path.lower().endswith('.csv') else 'JsonListReader')
+
+
 def _number(value: Any, path: str, where: str) -> float:
     try:
         number = float(value)
@@ -282,7 +480,7 @@ def read_queries(path: str,
 
     Args:
         path: Annotation file.
-        reader: A reader object or config dict (default ``JsonListReader``).
+        reader: A reader object or config dict (default: :func:`default_reader`).
         end_tolerance: Seconds an end may overshoot the video before it is an error.
         skip_invalid: Skip invalid records (reported in the second return value) instead of
             raising; a video id that is not a plain name is always an error.
@@ -291,7 +489,7 @@ def read_queries(path: str,
         tuple: ``(queries, skipped)``: the valid queries, and one message per skipped record.
     """
     if reader is None or isinstance(reader, dict):
-        reader = TASK_UTILS.build(reader or dict(type='JsonListReader'))
+        reader = TASK_UTILS.build(reader or default_reader(path))
     counters: Dict[str, int] = {}
     queries, skipped = [], []
     for raw in reader(path):

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from mmemtm.datasets import AnnotationError, read_queries
+from mmemtm.datasets import AnnotationError, CSVReader, read_queries
 
 TACOS_2DTAN = dict(type='TACoS2DTANReader')
 ANET = dict(type='ActivityNetCaptionsReader')
@@ -199,3 +199,111 @@ def test_unsafe_video_ids_are_never_skipped(tmp_path):
         path.write_text(json.dumps([['v1', 30.0, [2, 9], 'a man.'], [vid, 30.0, [2, 9], 'x.']]))
         with pytest.raises(UnsafeVideoIdError, match='is not a plain file name'):
             read_queries(str(path), skip_invalid=True)
+
+
+# --------------------------------------------------------------------------- CSVReader
+CSV = dict(type='CSVReader')
+CSV_ROWS = ('video,start,end,sentence,duration,split\n'
+            'v1,2.0,9.0,a man opens the door.,30,train\n'
+            'v2.mp4, 1, 4.5 ,"he sits down, then stands up.",12.5,val\n'
+            'v1,10,20.5,he takes out a pan.,30,train\n')
+
+
+def write_csv(tmp_path, text, name='sentences.csv'):
+    path = tmp_path / name
+    path.write_text(text, encoding='utf-8')
+    return str(path)
+
+
+def test_csv_reader_reads_every_row_in_seconds(tmp_path):
+    path = write_csv(tmp_path, CSV_ROWS)
+    queries, skipped = read_queries(path)  # a .csv file is read by CSVReader by default
+    assert skipped == []
+    assert [(q['query_id'], q['duration'], q['timestamp'], q['sentence']) for q in queries] == [
+        ('v1#0', 30.0, [2.0, 9.0], 'a man opens the door.'),
+        ('v2#0', 12.5, [1.0, 4.5], 'he sits down, then stands up.'),
+        ('v1#1', 30.0, [10.0, 20.5], 'he takes out a pan.')]
+
+
+def test_csv_reader_keeps_the_rows_of_its_split(tmp_path):
+    path = write_csv(tmp_path, CSV_ROWS)
+    train = read_queries(path, dict(CSV, split='train'))[0]
+    assert [q['query_id'] for q in train] == ['v1#0', 'v1#1']
+    assert [q['video_id'] for q in read_queries(path, dict(CSV, split='val'))[0]] == ['v2']
+    with pytest.raises(AnnotationError, match=r"sentences\.csv: split column: no row of split "
+                       r"'test' \(the column holds 'train', 'val'\)"):
+        read_queries(path, dict(CSV, split='test'))
+
+
+def test_csv_reader_header_is_read_loosely_and_checked(tmp_path):
+    path = write_csv(tmp_path, '\ufeff Video ,START,End,Sentence,Duration\nv1,1,2,a man.,9\n')
+    assert read_queries(path)[0][0]['timestamp'] == [1.0, 2.0]
+    path = write_csv(tmp_path, 'video,begin,end,sentence,duration\nv1,1,2,a man.,9\n')
+    with pytest.raises(AnnotationError, match=r'sentences\.csv: header: missing column\(s\) '
+                       r'start \(the header has video, begin, end, sentence, duration'):
+        read_queries(path)
+    path = write_csv(tmp_path, 'video,start,end,sentence,duration\nv1,1,2,a man, a dog.,9\n')
+    with pytest.raises(AnnotationError, match=r'sentences\.csv: line 2: 6 cells, but the header '
+                       r'has 5 columns \(a sentence that holds the delimiter'):
+        read_queries(path)
+    tsv = write_csv(tmp_path, 'video\tstart\tend\tsentence\tduration\nv1\t1\t2\ta, b.\t9\n',
+                    'sentences.tsv')
+    assert read_queries(tsv, dict(CSV, delimiter='\t'))[0][0]['sentence'] == 'a, b.'
+
+
+def test_csv_reader_errors_name_file_and_line(tmp_path):
+    path = write_csv(tmp_path, 'video,start,end,sentence,duration\nv1,1,2,a man.,9\n'
+                     'v1,abc,2,a man.,9\nv1,5,3,a man.,9\n')
+    with pytest.raises(AnnotationError, match=r"sentences\.csv: line 3 \(video v1\): expected a "
+                       r"number, got 'abc'"):
+        read_queries(path)
+    queries, skipped = read_queries(path, skip_invalid=True)
+    assert len(queries) == 1 and len(skipped) == 2
+    assert 'line 4 (video v1): start 5.0 s is not before end 3.0 s' in skipped[1]
+
+
+def test_split_rule_assigns_whole_videos_stably(tmp_path):
+    from mmemtm.datasets.annotation_readers import split_of_video
+    fractions = dict(train=0.8, val=0.1, test=0.1)
+    splits = [split_of_video(f'video{i}', fractions) for i in range(2000)]
+    assert splits[:3] == [split_of_video(f'video{i}', fractions) for i in range(3)]
+    assert 0.77 < splits.count('train') / 2000 < 0.83
+    assert 0.08 < splits.count('test') / 2000 < 0.12
+    rows = 'video,start,end,sentence,duration\n' + ''.join(
+        f'video{i},1,2,a man.,9\nvideo{i},3,4,a dog.,9\n' for i in range(100))
+    path = write_csv(tmp_path, rows)
+    seen = {}
+    for split in fractions:
+        for q in read_queries(path, dict(CSV, split=split))[0]:
+            assert seen.setdefault(q['video_id'], split) == split
+            assert split_of_video(q['video_id'], fractions) == split
+    assert len(seen) == 100
+    lonely = write_csv(tmp_path, 'video,start,end,sentence,duration\nvideo0,1,2,a man.,9\n')
+    other = next(s for s in fractions if s != split_of_video('video0', fractions))
+    with pytest.raises(AnnotationError, match=rf"split '{other}': no video falls into it by the "
+                       r'split rule .*add a "split" column'):
+        read_queries(lonely, dict(CSV, split=other))
+    with pytest.raises(AnnotationError, match=r"split rule: the file has no \"split\" column and "
+                       r"split 'dev' is none of the split_fractions"):
+        read_queries(path, dict(CSV, split='dev'))
+    with pytest.raises(ValueError, match='split_fractions must be fractions summing to 1'):
+        read_queries(path, dict(CSV, split='train', split_fractions=dict(train=0.5)))
+
+
+def test_csv_durations_come_from_the_videos(tmp_path, shared_data):
+    videos = tmp_path / 'videos'
+    videos.mkdir()
+    (videos / '3MSZA.mp4').symlink_to(shared_data / 'videos' / 'charades' / '3MSZA.mp4')
+    path = write_csv(tmp_path,
+                     'video,start,end,sentence\n3MSZA,24.3,30.4,person turn a light on.\n')
+    query = read_queries(path)[0][0]
+    assert query['duration'] == pytest.approx(31.0, abs=0.05)  # Charades lists 31.09 s
+    assert CSVReader().inputs(path) == [('videos', str(videos))]
+    assert CSVReader().inputs(write_csv(tmp_path, CSV_ROWS, 'with_durations.csv')) == []
+    path = write_csv(tmp_path, 'video,start,end,sentence\n3MSZA,1,2,a.\nXYZ,1,2,b.\n')
+    with pytest.raises(AnnotationError, match=r'sentences\.csv: line 3 \(video XYZ\): unknown '
+                       r'video: no video file XYZ\.<ext> in .*videos'):
+        read_queries(path)
+    with pytest.raises(AnnotationError, match=r'sentences\.csv: header: no "duration" column, and '
+                       r'the folder of the videos .*elsewhere, does not exist'):
+        read_queries(path, dict(CSV, video_folder=str(tmp_path / 'elsewhere')))
