@@ -9,7 +9,9 @@ sentences (one per line), and see their moments, frames of the best moments and 
 start/end distributions; more models can be loaded from the page. Features of a video without
 pre-extracted ones are extracted once by the model's extractor (I3D weights from
 ``--i3d-checkpoint`` or the cache; nothing is downloaded without ``--allow-downloads``). The page
-never reaches the network: no share link, no analytics.
+never reaches the network: no share link, no analytics. Serve it on another address than this
+machine's (``--host 0.0.0.0``) only on a network you trust: the page loads configs (Python files)
+by their path on this machine.
 """
 import argparse
 import glob

@@ -131,3 +131,19 @@ def test_an_onnx_model_answers_like_its_checkpoint(demo, charades_video, tiny_ch
     for a, b in zip(torch_answer.results, onnx_answer.results):
         assert (a.moments[0].start, a.moments[0].end) == (b.moments[0].start, b.moments[0].end)
         np.testing.assert_allclose(a.start_prob, b.start_prob, atol=1e-4)
+
+
+def test_models_are_loaded_from_the_page(demo, tiny_checkpoint, tmp_path):
+    pytest.importorskip('gradio')
+    from mmemtm.apis.web_demo import load_model_request
+    picker, status = load_model_request(demo, CONFIG, tiny_checkpoint)  # full-size config
+    assert status.startswith('**Error:** checkpoint') and 'does not fit' in status
+    assert picker == {'__type__': 'update'} and demo.model_names == ['tiny']
+    assert 'choose a config and a checkpoint' in load_model_request(demo, CONFIG, None)[1]
+    checkpoint = tmp_path / 'full.pth'
+    torch.save({'state_dict': init_grounder(CONFIG, None).state_dict()}, checkpoint)
+    picker, status = load_model_request(demo, CONFIG, str(checkpoint))
+    name = 'full.pth (student_only_tacos_demo.py)'
+    assert status.startswith(f'Loaded {name}.') and 'PLANTED SYNTHETIC' in status
+    assert picker['choices'] in (['tiny', name], [('tiny', 'tiny'), (name, name)])
+    assert picker['value'] == name and demo.model_names == ['tiny', name]

