@@ -89,7 +89,7 @@ def browser_page(tmp_path):
             context.close()
 
 
-def test_web_demo_grounds_sentences_in_the_browser(served, browser_page, shared_data, tmp_path):
+def test_web_demo_grounds_sentences_in_the_browser(browser_page, served, shared_data, tmp_path):
     page = browser_page
     outside = []
     page.on('request', lambda request: None if is_local(request.url, served)
