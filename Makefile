@@ -8,7 +8,7 @@ PACKAGE_FILES := setup.py README.md $(shell find mmemtm tools configs -type f \
 	-not -path '*/__pycache__/*' -not -path 'mmemtm/.mim/*' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: install test demo clean
+.PHONY: install test demo quickstart clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,20 @@ test: install
 
 demo: install
 	$(PY) tools/demo_pipeline.py
+
+# A real-feature model in one command (needs ../shared beside the checkout): EMTM's student on
+# the real CLIP ViT-L/14 features of Charades-STA, trained (12 epochs, best val checkpoint),
+# tested once, then asked where "person turn a light on." happens in 3MSZA, a test video.
+QUICK_CONFIG := configs/ablations/emtm_charades_clip_student_only.py
+QUICK_DIR := work_dirs/quickstart
+QUICK_CKPT = $$(ls -t $(QUICK_DIR)/best_*.pth | head -n 1)
+quickstart: install
+	$(PY) tools/train.py $(QUICK_CONFIG) --work-dir $(QUICK_DIR)
+	$(PY) tools/test.py $(QUICK_CONFIG) $(QUICK_CKPT) --work-dir $(QUICK_DIR)
+	$(PY) tools/demo.py ../shared/data/videos/charades/3MSZA.mp4 "person turn a light on." \
+		--config $(QUICK_CONFIG) --checkpoint $(QUICK_CKPT) \
+		--features ../shared/data/charades_sta/clip_vitl14_vidmorp/features/3MSZA.npy \
+		--gt 24.3 30.4 --out $(QUICK_DIR)/3MSZA.png
 
 clean:
 	rm -rf $(VENV) build *.egg-info work_dirs data/planted
