@@ -127,6 +127,9 @@ def _dataset_inputs(dataset: dict, key: str, found: _Inputs) -> None:
     reader = dataset.get('reader')
     if isinstance(reader, dict) and isinstance(reader.get('duration_file'), str):
         found.add('duration file', reader['duration_file'], f'{key}.reader.duration_file')
+    if isinstance(ann_file, str) and ann_file:
+        for kind, path in reader_inputs(join(ann_file), reader):
+            found.add(kind, path, f'{key}.reader')
     vocab = None
     for i, transform in enumerate(dataset.get('pipeline') or []):
         if isinstance(transform, dict):
@@ -224,11 +227,31 @@ def missing_features(folder: str, sources: Sequence[FeatureSource]) -> str:
             f'e.g. {absent[0]}.npy')
 
 
+def default_reader(ann_file: str) -> dict:
+    """The reader of an annotation file without a reader config (as
+    ``mmemtm.datasets.default_reader``): ``CSVReader`` for ``.csv``, else ``JsonListReader``."""
+    return dict(type='CSVReader' if ann_file.lower().endswith('.csv') else 'JsonListReader')
+
+
+def reader_inputs(ann_file: str, reader: Optional[dict] = None) -> List[Tuple[str, str]]:
+    """``(kind, path)`` of what a reader needs besides an existing annotation file (its
+    ``inputs`` method, e.g. the video folder of a CSV without durations); [] if it has none or
+    the file cannot be read."""
+    from mmaction.registry import TASK_UTILS
+    if not osp.isfile(ann_file):
+        return []
+    try:
+        read = TASK_UTILS.build(reader or default_reader(ann_file))
+        return list(read.inputs(ann_file)) if hasattr(read, 'inputs') else []
+    except Exception:  # noqa: BLE001  (a bad file: the dataset names the culprit when built)
+        return []
+
+
 def annotation_videos(ann_file: str, reader: Optional[dict] = None) -> List[str]:
     """The video ids of an annotation file in first-seen order; [] if it cannot be read."""
     from mmaction.registry import TASK_UTILS
     try:
-        read = TASK_UTILS.build(reader or dict(type='JsonListReader'))
+        read = TASK_UTILS.build(reader or default_reader(ann_file))
         videos = dict.fromkeys(raw.video_id for raw in read(ann_file))
     except Exception:  # noqa: BLE001  (a bad file: the dataset names the culprit when built)
         return []
@@ -247,6 +270,16 @@ class Remedies:
     def __call__(self, item: ConfigInput) -> str:
         kind = item.kind.replace(' ', '_')
         return getattr(self, f'_{kind}', self._data_folder)(item)
+
+    def _videos(self, item: ConfigInput) -> str:
+        anns = ', '.join(dict.fromkeys(
+            s.ann_file for s in self.all_sources
+            if item.path in [path for _, path in reader_inputs(s.ann_file, s.reader)]))
+        anns = anns or 'the annotation file'
+        return (f'the video files <video_id>.<ext> that the durations of {anns} are read from '
+                '(it has no "duration" column): place them there, set the reader\'s '
+                'video_folder, or add a "duration" column (seconds); see '
+                'docs/your_own_dataset.md')
 
     def _teacher_curves(self, item: ConfigInput) -> str:
         teacher = osp.basename(item.path).split('_')[0]
@@ -285,8 +318,9 @@ class Remedies:
         if _tracked_by_the_repository(item.path):
             return bundled(item.path)
         anns = ' '.join(dict.fromkeys(s.ann_file for s in self.all_sources)) or 'ANN_FILES'
+        reader = vocabulary_reader_option(self.all_sources)
         return self._real_data(item, 'from GloVe: python tools/data/build_glove_subset.py --glove '
-                               f'GLOVE_TXT --ann {anns} --out {item.path}')
+                               f'GLOVE_TXT --ann {anns}{reader} --out {item.path}')
 
     def _checkpoint(self, item: ConfigInput) -> str:
         if item.path.endswith('.onnx'):
@@ -321,6 +355,20 @@ class Remedies:
                 f'{item.keys[0]}=PATH')
         text += f' (e.g. {" or ".join(where)})' if where else ''
         return f'{text}; {make + "; " if make else ""}see {LAYOUT_DOC}'
+
+
+def vocabulary_reader_option(sources: Sequence[FeatureSource]) -> str:
+    """`` --reader JSON`` for ``build_glove_subset.py`` over the annotation files of
+    ``sources``: '' when they are read by the reader their file ending selects; the reader
+    without its ``split`` (the vocabulary covers every sentence) when they share one."""
+    readers = set()
+    for source in sources:
+        reader = {k: v for k, v in (source.reader or {}).items() if k != 'split'}
+        if reader and reader != default_reader(source.ann_file):
+            readers.add(json.dumps(reader, sort_keys=True))
+    if not readers:
+        return ''
+    return f' --reader {shlex.quote(readers.pop())}' if len(readers) == 1 else ' --reader READER'
 
 
 def teacher_config(config: str, teacher: str) -> Optional[str]:

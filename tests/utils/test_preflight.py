@@ -160,3 +160,30 @@ def test_the_synthetic_motion_set_gets_its_generator(tmp_path, monkeypatch):
     assert remedies['work_dirs/i3d_teacher_synthetic_motion/teacher.pth'] == (
         f'python tools/train.py {REPO_ROOT / teacher} writes checkpoints into '
         'work_dirs/i3d_teacher_synthetic_motion/ (best_*.pth, epoch_N.pth)')
+
+
+def test_a_csv_without_durations_needs_its_videos(tmp_path, monkeypatch, shared_data):
+    """The CSV data set config (docs/your_own_dataset.md): the videos the durations are read
+    from are an input, and the vocabulary's command reads the CSV."""
+    monkeypatch.setenv('MMEMTM_DATA_ROOT', str(tmp_path))
+    cfg = Config.fromfile(str(REPO_ROOT / 'configs' / 'custom' / 'student_custom_csv_clip.py'))
+    (tmp_path / 'sentences.csv').write_text('video,start,end,sentence,split\n'
+                                            '3MSZA,24.3,30.4,person turn a light on.,train\n'
+                                            '3MSZA,1.0,5.0,person opens a door.,val\n')
+    missing = {m.kind: m for m in find_missing_inputs(cfg)}
+    assert set(missing) == {'videos', 'features', 'vocabulary'}
+    assert missing['videos'].path == f'{tmp_path}/videos'
+    assert missing['videos'].remedy.startswith(
+        f'the video files <video_id>.<ext> that the durations of {tmp_path}/sentences.csv are '
+        'read from (it has no "duration" column)')
+    assert (f'python tools/data/build_glove_subset.py --glove GLOVE_TXT --ann '
+            f'{tmp_path}/sentences.csv --out {tmp_path}/glove') in missing['vocabulary'].remedy
+
+    (tmp_path / 'videos').mkdir()
+    (tmp_path / 'videos' / '3MSZA.mp4').symlink_to(
+        shared_data / 'videos' / 'charades' / '3MSZA.mp4')
+    (tmp_path / 'features' / 'clip_vitl14').mkdir(parents=True)
+    missing = {m.kind: m for m in find_missing_inputs(cfg)}
+    assert set(missing) == {'features', 'vocabulary'}
+    assert missing['features'].detail == (f'1 of the 1 videos of {tmp_path}/sentences.csv have '
+                                          'no features there, e.g. 3MSZA.npy')

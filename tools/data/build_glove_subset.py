@@ -5,6 +5,8 @@ train and test), ordered by frequency and kept only when GloVe has a vector for 
 
     python tools/data/build_glove_subset.py --glove data/glove/glove.840B.300d.txt \
         --ann data/tacos/train.json data/tacos/test.json --out data/tacos/glove
+    python tools/data/build_glove_subset.py --glove data/glove/glove.840B.300d.txt \
+        --ann data/my_dataset/sentences.csv --out data/my_dataset/glove
 """
 import argparse
 import json
@@ -18,11 +20,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description='Build a GloVe subset for a data set')
     parser.add_argument('--glove', required=True, help='GloVe text file (glove.840B.300d.txt)')
     parser.add_argument('--ann', nargs='+', required=True, help='annotation files')
-    parser.add_argument('--reader', default='{"type": "JsonListReader"}',
-                        help='reader config of the annotation files, as JSON')
+    parser.add_argument('--reader', help='reader config of the annotation files, as JSON '
+                        '(default: CSVReader for .csv files, JsonListReader for the others)')
     parser.add_argument('--out', required=True, help='output folder')
     args = parser.parse_args()
-    reader = json.loads(args.reader)
+    reader = json.loads(args.reader) if args.reader else None
     sentences = [q['sentence'] for ann in args.ann
                  for q in read_queries(ann, reader, skip_invalid=True)[0]]
     words = count_words(tokenize(s) for s in sentences)
