@@ -57,7 +57,9 @@ def _median_span_recall(ann: Path, train_ann: Path) -> float:
 
 def test_seqpan_learns_on_real_clip_features(tmp_path):
     threads = torch.get_num_threads()
-    torch.set_num_threads(2)  # restored after: later in-process tests keep the session's count
+    # At most two threads, never more than the session's own (one thread per job beside other
+    # jobs: OpenMP's barriers spin while a descheduled thread is away); restored after.
+    torch.set_num_threads(min(2, threads))
     try:
         cfg = _config(tmp_path)
         runner = Runner.from_cfg(cfg)
