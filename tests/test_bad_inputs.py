@@ -226,6 +226,68 @@ def unknown_reader_type(tmp):
     return lambda: read_queries(ann, dict(type='NoSuchReader'))
 
 
+# --------------------------------------------------------------------------- CSV sentences
+def write_csv(tmp: Path, text: str) -> str:
+    (tmp / 'sentences.csv').write_text(text, encoding='utf-8')
+    return str(tmp / 'sentences.csv')
+
+
+@case(AnnotationError, r'sentences\.csv: header: missing column\(s\) end \(the header has video, '
+      r'start, stop, sentence; needed: video, start, end, sentence; optional: duration, split\)')
+def csv_missing_column(tmp):
+    return lambda: read_queries(write_csv(tmp, 'video,start,stop,sentence\nv1,1,2,a man.\n'))
+
+
+@case(AnnotationError, r'sentences\.csv: line 3: 5 cells, but the header has 4 columns \(a '
+      r"sentence that holds the delimiter ',' must be in double quotes\)")
+def csv_sentence_with_an_unquoted_comma(tmp):
+    return lambda: read_queries(write_csv(
+        tmp, 'video,start,end,sentence\nv1,1,2,a man.\nv1,3,4,a man, a dog.\n'))
+
+
+@case(AnnotationError, r"sentences\.csv: line 2 \(video v1\): expected a number, got '1,5'")
+def csv_time_not_a_number(tmp):
+    return lambda: read_queries(write_csv(
+        tmp, 'video,start,end,sentence,duration\nv1,"1,5",2,a man.,30\n'))
+
+
+@case(AnnotationError, r'sentences\.csv: line 2 \(video v1\): start 9\.0 s is not before end '
+      r'2\.0 s')
+def csv_start_after_end(tmp):
+    return lambda: read_queries(write_csv(
+        tmp, 'video,start,end,sentence,duration\nv1,9,2,a man.,30\n'))
+
+
+@case(AnnotationError, r'sentences\.csv: line 2 \(video v9\): unknown video: no video file '
+      r'v9\.<ext> in .*videos \(the durations are read from the videos')
+def csv_unknown_video(tmp):
+    (tmp / 'videos').mkdir()
+    (tmp / 'videos' / 'v1.mp4').write_bytes(b'')
+    return lambda: read_queries(write_csv(
+        tmp, 'video,start,end,sentence\nv9,1,2,a dog.\nv1,1,2,a man.\n'))
+
+
+@case(AnnotationError, r'sentences\.csv: line 2 \(video v1\): cannot read video .*v1\.mp4')
+def csv_video_unreadable(tmp):
+    (tmp / 'videos').mkdir()
+    (tmp / 'videos' / 'v1.mp4').write_text('not a video')
+    return lambda: read_queries(write_csv(tmp, 'video,start,end,sentence\nv1,1,2,a man.\n'))
+
+
+@case(AnnotationError, r'sentences\.csv: header: no "duration" column, and the folder of the '
+      r'videos to read the durations from, .*videos, does not exist')
+def csv_without_durations_or_videos(tmp):
+    return lambda: read_queries(write_csv(tmp, 'video,start,end,sentence\nv1,1,2,a man.\n'))
+
+
+@case(AnnotationError, r"sentences\.csv: split column: no row of split 'val' \(the column holds "
+      r"'test', 'train'\)")
+def csv_split_without_rows(tmp):
+    ann = write_csv(tmp, 'video,start,end,sentence,duration,split\n'
+                    'v1,1,2,a man.,30,train\nv2,1,2,a dog.,30,test\n')
+    return lambda: read_queries(ann, dict(type='CSVReader', split='val'))
+
+
 # --------------------------------------------------------------------------- features
 @case(FeatureError, r'feature folder .*no_features does not exist')
 def feature_folder_missing(tmp):
