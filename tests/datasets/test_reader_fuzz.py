@@ -1,4 +1,4 @@
-"""Fuzzing of the four annotation readers: whatever a file holds, reading it either gives valid
+"""Fuzzing of the five annotation readers: whatever a file holds, reading it either gives valid
 queries or raises AnnotationError (a ValueError naming the file); nothing else escapes."""
 import json
 import math
@@ -150,8 +150,29 @@ def test_charades_reader(folder, lines, durations, csv, skip):
 
 @FUZZ
 @given(raw=st.binary(max_size=64), reader=st.sampled_from([
-    None, dict(type='ActivityNetCaptionsReader'), dict(type='TACoS2DTANReader')]))
+    None, dict(type='ActivityNetCaptionsReader'), dict(type='TACoS2DTANReader'),
+    dict(type='CSVReader', split='train')]))
 def test_readers_on_arbitrary_bytes(folder, raw, reader):
     path = folder / 'bytes.json'
     path.write_bytes(raw)
     check_queries(path, reader)
+
+
+csv_cells = st.one_of(texts, numbers.map(str), st.sampled_from(['v1', 'v2.mp4', '', '"', 'a, b']))
+valid_csv_rows = st.tuples(st.sampled_from(['v1', 'v2.mp4']), valid_moments()).map(
+    lambda t: [t[0], t[1][1][0], t[1][1][1], t[1][2], t[1][0]])
+
+
+@FUZZ
+@given(header=st.one_of(st.just(['video', 'start', 'end', 'sentence', 'duration']),
+                        st.lists(st.sampled_from(['video', 'start', 'end', 'sentence',
+                                                  'duration', 'split', ' Video ', '']),
+                                 max_size=7)),
+       rows=st.lists(st.one_of(valid_csv_rows, st.lists(csv_cells, max_size=6)), max_size=6),
+       split=st.sampled_from([None, 'train', 'val']), skip=st.booleans())
+def test_csv_reader(folder, header, rows, split, skip):
+    import csv
+    path = folder / 'sentences.csv'
+    with open(path, 'w', newline='', encoding='utf-8') as f:
+        csv.writer(f).writerows([header, *[[str(c) for c in row] for row in rows]])
+    check_queries(path, dict(type='CSVReader', split=split), skip)
