@@ -30,10 +30,10 @@ from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
 
 from mmemtm.datasets.feature_store import read_shapes_file
+from mmemtm.datasets.video_files import VIDEO_EXTENSIONS
 from mmemtm.models.backbones import InceptionI3D, get_i3d_kinetics400_checkpoint
 from mmemtm.utils import dump_json_atomic, locked_folder, path_in_folder, save_npy_atomic
 
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.mpg', '.mpeg', '.flv')
 RECIPE_FILE = 'feature_recipe.json'
 SHAPES_FILE = 'feature_shapes.json'
 # Timestamps within this many seconds count as equal (decord reports float32 seconds).

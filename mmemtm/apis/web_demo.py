@@ -28,6 +28,7 @@ from typing import Dict, Hashable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from mmemtm.datasets.video_files import VIDEO_EXTENSIONS
 from mmemtm.models.backbones.i3d_weights import CONVERTED_CHECKPOINT, default_cache_dir
 from mmemtm.visualization import (boundary_distributions_figure, figure_to_array,
                                   moment_frames_figure, moments_timeline_figure)
@@ -40,8 +41,6 @@ from .inference import GroundingResult, VideoGrounder, checkpoint_backend, init_
 
 logger = logging.getLogger(__name__)
 
-#: Video files the bundled-video search lists.
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm')
 #: Sentences grounded per request at most.
 MAX_SENTENCES = 20
 #: Grounders (each with its video's features) kept in memory.

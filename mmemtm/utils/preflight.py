@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 SHARED_DATA = osp.join('..', 'shared', 'data')
-LAYOUT_DOC = "README.md 'Pointing the configs at real features'"
+LAYOUT_DOC = "docs/data.md 'Pointing the configs at real features'"
 DEMO_PLANTED = osp.join('data', 'planted', 'tacos_subset')
 DEMO_WORK_DIR = osp.join('work_dirs', 'demo')
 CHECKPOINT_KEYS = ('checkpoint', 'teacher_ckpt', 'pretrained')
