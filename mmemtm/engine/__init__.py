@@ -1,6 +1,6 @@
 from .file_backend import AtomicLocalBackend, install_atomic_local_backend
-from .hooks import (NonFiniteLossError, NonFiniteLossHook, RandomStateHook, WorkDirLockHook,
-                    capture_random_states, restore_random_states)
+from .hooks import (NonFiniteLossError, NonFiniteLossHook, RandomStateHook, SafeCheckpointHook,
+                    WorkDirLockHook, capture_random_states, restore_random_states)
 from .model_wrappers import DeviceAwareDistributedDataParallel
 from .optimizers import PartsOptimWrapperConstructor
 from .runner import TwoPassEpochBasedTrainLoop
@@ -10,7 +10,7 @@ install_atomic_local_backend()
 
 __all__ = [
     'AtomicLocalBackend', 'DeviceAwareDistributedDataParallel', 'NonFiniteLossError',
-    'NonFiniteLossHook', 'RandomStateHook', 'WorkDirLockHook', 'capture_random_states',
-    'install_atomic_local_backend', 'restore_random_states', 'PartsOptimWrapperConstructor',
-    'TwoPassEpochBasedTrainLoop', 'rescale_schedule', 'set_epochs'
+    'NonFiniteLossHook', 'RandomStateHook', 'SafeCheckpointHook', 'WorkDirLockHook',
+    'capture_random_states', 'install_atomic_local_backend', 'restore_random_states',
+    'PartsOptimWrapperConstructor', 'TwoPassEpochBasedTrainLoop', 'rescale_schedule', 'set_epochs'
 ]
