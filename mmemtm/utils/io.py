@@ -24,6 +24,31 @@ class AtomicWriteError(OSError):
     """Writing a file failed (often a full disk); the target was left as it was."""
 
 
+class LinkedFileError(OSError):
+    """A file that mmemtm writes in place (a lock, a log) is a link: writing it would change the
+    file the link points to, so it is refused."""
+
+
+def linked_file_error(path: str, kind: str, what: str) -> LinkedFileError:
+    """The error for ``path`` (``what``: e.g. ``'lock file'``), a ``kind`` (symbolic or hard)
+    link."""
+    target = f' to {os.path.realpath(path)}' if kind == 'symbolic' else ''
+    return LinkedFileError(
+        f'{path} is a {kind} link{target}; mmemtm does not write its {what} through a link (it '
+        f'would overwrite the file the link points to): remove it and start again')
+
+
+def refuse_link(path: str, what: str) -> None:
+    """Raise :class:`LinkedFileError` if ``path`` is a symbolic link, or a file with another
+    hard link (for files written in place, such as logs; atomic writes replace links)."""
+    if osp.islink(path):
+        raise linked_file_error(path, 'symbolic', what)
+    with contextlib.suppress(FileNotFoundError):
+        info = os.stat(path)
+        if not osp.isdir(path) and info.st_nlink > 1:
+            raise linked_file_error(path, 'hard', what)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

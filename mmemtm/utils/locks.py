@@ -5,13 +5,17 @@ the operating system releases the lock when the process ends, however it ends, s
 never leaves a folder locked (only the file, which the next run reuses).
 """
 import contextlib
+import errno
 import fcntl
 import json
 import os
 import os.path as osp
+import stat
 import sys
 import time
 from typing import IO, Dict, Iterator, Optional
+
+from .io import linked_file_error
 
 LOCK_FILE = '.mmemtm.lock'
 
@@ -50,10 +54,27 @@ class FolderLock:
         except (OSError, ValueError, KeyError, TypeError):
             return 'holder unknown'
 
+    def _open(self) -> IO[str]:
+        """The lock file, opened for writing without following a link in its place (a link is
+        refused: the lock file is truncated and rewritten, which would change its target)."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW
+                         | os.O_CLOEXEC | os.O_NONBLOCK, 0o666)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise linked_file_error(self.path, 'symbolic', 'lock file') from None
+            raise
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+            os.close(fd)
+            kind = 'hard' if stat.S_ISREG(info.st_mode) else 'special file, not a'
+            raise linked_file_error(self.path, kind, 'lock file')
+        return os.fdopen(fd, 'a+', encoding='utf-8')
+
     def _open_locked(self) -> Optional[IO[str]]:
         """The lock file, opened and locked; None if it was removed by its previous holder
         between our open and our lock (then the caller opens the new one)."""
-        handle = open(self.path, 'a+', encoding='utf-8')
+        handle = self._open()
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -54,3 +54,17 @@ def test_a_lock_this_process_still_holds_is_handed_over(tmp_path):
     second = FolderLock(str(tmp_path), 'training').acquire()
     assert second.held and not first.held
     second.release()
+
+
+@pytest.mark.parametrize('link', ['symbolic', 'hard'])
+def test_a_link_in_place_of_the_lock_file_is_refused_and_its_target_kept(tmp_path, link):
+    work, victim = tmp_path / 'work', tmp_path / 'precious.txt'
+    work.mkdir()
+    victim.write_text('not yours')
+    if link == 'symbolic':
+        (work / LOCK_FILE).symlink_to(victim)
+    else:
+        os.link(victim, work / LOCK_FILE)
+    with pytest.raises(OSError, match=rf'{LOCK_FILE} is a {link} link.* remove it'):
+        FolderLock(str(work), 'training').acquire()
+    assert victim.read_text() == 'not yours'
