@@ -13,10 +13,10 @@ import mmemtm  # noqa: F401  (compatibility fixes and registration come first)
 from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
 from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
 from mmemtm.apis import check_checkpoint_fits, checkpoint_backend, read_checkpoint_weights
 from mmemtm.compat import trusted_checkpoints
 from mmemtm.deployment import onnx_model_config
+from mmemtm.engine import WorkDirRunner
 from mmemtm.utils.config_options import merge_cfg_options
 from mmemtm.utils.preflight import MissingInputsError, check_config_inputs
 
@@ -93,7 +93,7 @@ def main() -> None:
         check_config_inputs(cfg, splits=('test',), checkpoints=[args.checkpoint])
     except MissingInputsError as exc:
         raise SystemExit(str(exc)) from None
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = WorkDirRunner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     if checkpoint_backend(args.checkpoint) == 'onnxruntime':
         runner.test()
         return

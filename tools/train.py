@@ -6,8 +6,10 @@ import os.path as osp
 import mmemtm  # noqa: F401  (compatibility fixes and registration come first)
 from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 from mmemtm.compat import trusted_checkpoints
+from mmemtm.engine import WorkDirRunner, lock_work_dir
+from mmemtm.utils import FolderLockedError
+from mmemtm.utils.io import LinkedFileError
 from mmemtm.utils.config_options import merge_cfg_options
 from mmemtm.utils.preflight import MissingInputsError, check_config_inputs
 
@@ -83,9 +85,18 @@ def main() -> None:
         check_config_inputs(cfg, splits=('train', 'val'))
     except MissingInputsError as exc:
         raise SystemExit(str(exc)) from None
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    with trusted_checkpoints(args.trust_checkpoint):
-        runner.train()
+    try:  # before the runner writes its config copy and log folder into the work dir
+        lock = lock_work_dir(cfg.work_dir)
+    except (FolderLockedError, LinkedFileError) as exc:
+        raise SystemExit(str(exc)) from None
+    try:
+        runner = (WorkDirRunner.from_cfg(cfg) if 'runner_type' not in cfg
+                  else RUNNERS.build(cfg))
+        with trusted_checkpoints(args.trust_checkpoint):
+            runner.train()
+    finally:
+        if lock is not None:  # WorkDirLockHook releases it at the end of a run
+            lock.release()
 
 
 if __name__ == '__main__':

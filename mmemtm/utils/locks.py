@@ -132,6 +132,12 @@ class FolderLock:
         return self._file is not None
 
 
+def held_lock(folder: str) -> Optional[FolderLock]:
+    """The lock this process holds on ``folder``, if any."""
+    lock = _HELD.get(osp.abspath(folder))
+    return lock if lock is not None and lock.held else None
+
+
 @contextlib.contextmanager
 def locked_folder(folder: str, purpose: str) -> Iterator[FolderLock]:
     """Hold :class:`FolderLock` of ``folder`` for the block."""
