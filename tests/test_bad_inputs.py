@@ -742,7 +742,7 @@ def annotation_sentence_without_a_word(tmp):
     return lambda: read_queries(ann)
 
 
-@case(FeatureError, r'cannot read features .*v1\.npy: EOFError')
+@case(FeatureError, r'cannot read features .*v1\.npy: the file is empty \(0 bytes\)')
 def feature_file_zero_bytes(tmp):
     folder = good_features(tmp)
     (Path(folder) / 'v1.npy').write_bytes(b'')
@@ -858,6 +858,123 @@ def with_file_size_limit(limit: int, func: Callable, *args):
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
         signal.signal(signal.SIGXFSZ, handler)
+
+
+
+# --------------------------------------------------------------------------- hostile data files
+def shared_nest(depth: int, fanout: int = 10) -> list:
+    """A list nested ``depth`` deep whose items are all the same list: ``fanout ** depth``
+    leaves, a few hundred bytes pickled (the pickle memo stores each level once)."""
+    node = [0.5] * fanout
+    for _ in range(depth - 1):
+        node = [node] * fanout
+    return node
+
+
+def forged_npy(path: Path, shape: tuple, dtype: str = '<f4', data: bytes = b'\0' * 64) -> str:
+    """An ``.npy`` whose header states ``shape`` but that holds only ``data``."""
+    with open(path, 'wb') as f:
+        np.lib.format.write_array_header_1_0(
+            f, dict(descr=dtype, fortran_order=False, shape=shape))
+        f.write(data)
+    return str(path)
+
+
+@case(TeacherCurveError, r'curves\.pkl: more than 10,000,000 elements \(lists or objects '
+      r'repeated through shared references count at each place they appear')
+def teacher_reference_list_of_shared_references(tmp):
+    deep = shared_nest(12)
+    (tmp / 'curves.pkl').write_bytes(pickle.dumps([('v1', deep), ('v1', deep)]))
+    assert (tmp / 'curves.pkl').stat().st_size < 2000
+    ann = write_json(tmp / 'ann.json', RECORDS)
+    return lambda: TeacherCurveFile(str(tmp / 'curves.pkl'), ann_file=ann)
+
+
+@case(TeacherCurveError, r'outputs\.pkl: containers nested more than 32 deep')
+def teacher_outputs_nested_too_deep(tmp):
+    from mmemtm.apis.external_output_import import load_outputs
+    (tmp / 'outputs.pkl').write_bytes(pickle.dumps({'v1#0': dict(logits=shared_nest(40, 1))}))
+    return lambda: load_outputs(str(tmp / 'outputs.pkl'))
+
+
+def rewritten_meta(tmp: Path, meta) -> str:
+    path = curve_file(tmp)
+    with np.load(path) as data:
+        arrays = dict(data)
+    arrays['meta'] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+    return path
+
+
+@case(TeacherCurveError, r'teacher\.npz: bad meta: expected a JSON object .*got a list')
+def teacher_file_meta_not_an_object(tmp):
+    return lambda: TeacherCurveFile(rewritten_meta(tmp, ['mmemtm-teacher-curves', 1]))
+
+
+@case(TeacherCurveError, r'teacher\.npz: bad meta: "teacher" must be a string, got None \(meta '
+      r'keys: format, version, kind, num_queries\)')
+def teacher_file_meta_without_teacher(tmp):
+    meta = dict(format='mmemtm-teacher-curves', version=1, kind='span', num_queries=1)
+    return lambda: TeacherCurveFile(rewritten_meta(tmp, meta))
+
+
+@case(TeacherCurveError, r'teacher\.npz\[curves\]: the header states an array of shape '
+      r'\(2, 1000000000000\) \(float32, 7\.28 TiB\), but the file holds only')
+def teacher_file_member_with_a_huge_header(tmp):
+    path = curve_file(tmp)
+    forged = forged_npy(tmp / 'curves.npy', (2, 10 ** 12))
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files if k != 'curves'}
+    np.savez(path, **arrays)
+    import zipfile
+    with zipfile.ZipFile(path, 'a') as archive:
+        archive.write(forged, 'curves.npy')
+    return lambda: TeacherCurveFile(path)
+
+
+@case(FeatureError, r'v1\.npy: the header states an array of shape \(1000000000000, 8\) '
+      r'\(float32, 29\.10 TiB\), but the file holds only 64 bytes of data')
+def feature_npy_header_too_large(tmp):
+    folder = good_features(tmp)
+    forged_npy(Path(folder) / 'v1.npy', (10 ** 12, DIM))
+    return load_features(tmp, folder)
+
+
+@case(FeatureError, r'features .*feats\.h5\[v1\]: the dataset holds no data \(created with '
+      r'shape \(100000, 1024\) but never written; it would read as zeros\)')
+def feature_hdf5_dataset_never_written(tmp):
+    import h5py
+    with h5py.File(tmp / 'feats.h5', 'w') as f:
+        f.create_dataset('v1', shape=(10 ** 5, 1024), dtype='f4')
+    assert (tmp / 'feats.h5').stat().st_size < 4096
+    store = HDF5FeatureStore(str(tmp / 'feats.h5'))
+    return lambda: store.load_checked('v1')
+
+
+@case(FeatureError, r'features .*feats\.h5\[v1\]: the dataset stores 4096 bytes, but its shape '
+      r'\(1000000000, 1024\) \(float32\) needs 3\.73 TiB')
+def feature_hdf5_header_too_large(tmp):
+    import h5py
+    with h5py.File(tmp / 'feats.h5', 'w') as f:
+        dset = f.create_dataset('v1', shape=(10 ** 9, 1024), dtype='f4', chunks=(1, 1024))
+        dset[0] = np.ones(1024, np.float32)
+    store = HDF5FeatureStore(str(tmp / 'feats.h5'))
+    return lambda: store.load_checked('v1')
+
+
+@case(VocabularyError, r'cannot read .*glove/embeds\.npy: the header states an array of shape '
+      r'\(1000000000000, 3\) \(float32, 10\.91 TiB\), but the file holds only 64 bytes')
+def vocabulary_embeddings_header_too_large(tmp):
+    folder = subset(tmp, {'door': 0})
+    forged_npy(Path(folder) / 'embeds.npy', (10 ** 12, 3))
+    return lambda: WordVocabulary.from_subset(folder)
+
+
+@case(AnnotationError, r'ann\.json: record 1 \(video v1\): duration 40\.0 s differs from the '
+      r'30\.0 s of record 0 \(one video has one duration\)')
+def annotation_video_with_two_durations(tmp):
+    return lambda: read_queries(write_json(tmp / 'ann.json', [RECORDS[0],
+                                                              ['v1', 40.0, [1.0, 2.0], 'a']]))
 
 
 @pytest.mark.parametrize('build, exc, pattern', CASES)

@@ -30,6 +30,8 @@ from mmemtm.datasets.curve_file import (TeacherCurveEntry, TeacherCurveError,
                                                  annotation_records, save_teacher_curves)
 from mmemtm.models.converters import BaseCurveConverter, build_curve_converter
 from mmemtm.utils import JsonFileError, UntrustedPickleError, load_data_pickle, read_json
+from mmemtm.utils.npy_files import NpyFileError, load_npz
+from mmemtm.utils.safe_pickle import DataPickleTooLargeError, check_data_size
 from .curve_dumping import converter_config
 
 #: Record fields that hold the outputs of each kind (any one group is enough).
@@ -54,13 +56,14 @@ def load_outputs(path: str, trust_pickle: bool = False) -> Any:
         raise FileNotFoundError(f'teacher outputs file {path} does not exist')
     try:
         if path.endswith('.npz'):
-            with np.load(path, allow_pickle=False) as data:
-                return {k: data[k] for k in data.files}
+            return load_npz(path)
         if path.endswith(('.pkl', '.pickle')):
             return load_data_pickle(path, trust_pickle, opt_in='--trust-pickle')
         if path.endswith('.json'):
-            return read_json(path)
-    except (UntrustedPickleError, JsonFileError) as exc:
+            content = read_json(path)
+            check_data_size(content, path)  # deep nesting that np.asarray would choke on
+            return content
+    except (UntrustedPickleError, DataPickleTooLargeError, JsonFileError, NpyFileError) as exc:
         raise TeacherCurveError(str(exc)) from None
     except Exception as exc:  # unpickling and parsing raise many types on a bad file
         raise TeacherCurveError(f'{path}: unreadable teacher outputs ({type(exc).__name__}: '

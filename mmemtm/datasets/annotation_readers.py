@@ -159,9 +159,9 @@ def _csv_durations(path: str, reader: csv.DictReader) -> Dict[str, float]:
 
 
 def _text_lines(text: str) -> List[str]:
-    """Lines ended by ``\\n`` or ``\\r\\n`` only: a U+2028 inside a sentence does not split it
-    (``str.splitlines`` would)."""
-    return [line[:-1] if line.endswith('\r') else line for line in text.split('\n')]
+    """Lines ended by ``\\n``, ``\\r\\n`` or ``\\r`` (old Mac files) only: a U+2028 inside a
+    sentence does not split it (``str.splitlines`` would)."""
+    return text.replace('\r\n', '\n').replace('\r', '\n').split('\n')
 
 
 @TASK_UTILS.register_module()
@@ -491,12 +491,20 @@ def read_queries(path: str,
     if reader is None or isinstance(reader, dict):
         reader = TASK_UTILS.build(reader or default_reader(path))
     counters: Dict[str, int] = {}
+    durations: Dict[str, Tuple[float, str]] = {}
     queries, skipped = [], []
     for raw in reader(path):
         index = counters.get(raw.video_id, 0)
         counters[raw.video_id] = index + 1
         try:
             query = validate_query(raw, path, end_tolerance)
+            first, first_where = durations.setdefault(raw.video_id,
+                                                      (query['duration'], raw.where))
+            _expect(query['duration'] == first, path,
+                    raw.where if raw.video_id in raw.where
+                    else f'{raw.where} (video {raw.video_id})',
+                    f'duration {query["duration"]} s differs from the {first} s of '
+                    f'{first_where} (one video has one duration)')
         except AnnotationError as exc:
             if not skip_invalid or isinstance(exc, UnsafeVideoIdError):
                 raise

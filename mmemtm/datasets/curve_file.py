@@ -31,6 +31,8 @@ import numpy as np
 from mmaction.registry import TASK_UTILS
 from .annotation_readers import clean_sentence
 from mmemtm.utils import UntrustedPickleError, atomic_write, load_data_pickle
+from mmemtm.utils.npy_files import NpyFileError, load_npz
+from mmemtm.utils.safe_pickle import DataPickleTooLargeError
 
 FORMAT_NAME = 'mmemtm-teacher-curves'
 FORMAT_VERSION = 1
@@ -175,8 +177,9 @@ class TeacherCurveFile:
 
     def _load_npz(self) -> None:
         try:
-            with np.load(self.path, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
+            arrays = load_npz(self.path)
+        except NpyFileError as exc:
+            raise TeacherCurveError(str(exc)) from None
         except (OSError, ValueError, zipfile.BadZipFile) as exc:
             raise TeacherCurveError(f'{self.path}: unreadable teacher curve file ({exc})') from exc
         needed = ('meta', 'query_ids', 'video_ids', 'sentences', 'offsets', 'curves')
@@ -186,14 +189,22 @@ class TeacherCurveFile:
                                     'are missing)')
         try:
             meta = json.loads(str(arrays['meta']))
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError, ValueError) as exc:
             raise TeacherCurveError(f'{self.path}: bad meta ({exc})') from exc
+        if not isinstance(meta, dict):
+            raise TeacherCurveError(f'{self.path}: bad meta: expected a JSON object '
+                                    f'{{"format": ..., "teacher": ...}}, got a '
+                                    f'{type(meta).__name__}')
         if meta.get('format') != FORMAT_NAME or meta.get('version') != FORMAT_VERSION:
             raise TeacherCurveError(f'{self.path}: format {meta.get("format")!r} version '
                                     f'{meta.get("version")!r}, expected {FORMAT_NAME!r} version '
                                     f'{FORMAT_VERSION}')
         if 'head' in meta and 'converter' not in meta:  # a file written before the rename
             meta['converter'] = meta.pop('head')
+        for key in ('teacher', 'kind'):
+            if not isinstance(meta.get(key), str):
+                raise TeacherCurveError(f'{self.path}: bad meta: "{key}" must be a string, got '
+                                        f'{meta.get(key)!r} (meta keys: {", ".join(meta)})')
         self.meta = meta
         self.teacher, self.kind, self.source_format = meta['teacher'], meta['kind'], 'mmemtm'
         self.query_ids = arrays['query_ids'].tolist()
@@ -228,7 +239,7 @@ class TeacherCurveFile:
                 'reference list format needs the annotation file it follows (ann_file=...)')
         try:
             items = load_data_pickle(self.path, trust)
-        except UntrustedPickleError as exc:
+        except (UntrustedPickleError, DataPickleTooLargeError) as exc:
             raise TeacherCurveError(str(exc)) from None
         except Exception as exc:  # unpickling can raise almost anything on a bad file
             raise TeacherCurveError(f'{self.path}: unreadable reference teacher file '

@@ -14,6 +14,11 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from mmemtm.utils import JsonFileError, UnsafeNameError, path_in_folder, read_json
+from mmemtm.utils.npy_files import NpyFileError, load_npy
+
+#: Largest absolute feature value accepted: clip features are of order 1 to 100; values far
+#: beyond overflow the model's float32 products into inf and NaN scores.
+MAX_ABS_FEATURE = 1e6
 
 
 class FeatureError(ValueError):
@@ -50,26 +55,60 @@ class ClipFeatureStore(abc.ABC):
             raw = np.asarray(self.load(video_id))
         except FeatureError:
             raise
+        except NpyFileError as exc:
+            raise FeatureError(f'cannot read features {exc}') from None
         except (OSError, ValueError, KeyError, EOFError) as exc:
             raise FeatureError(f'cannot read features {self.location(video_id)}: '
                                f'{type(exc).__name__}: {exc or "empty file"}') from exc
-        if raw.dtype.kind not in 'fiu':
-            raise FeatureError(f'features {self.location(video_id)} must be real numbers, got '
-                               f'dtype {raw.dtype}')
-        feats = raw.astype(np.float32, copy=False)
-        if feats.ndim != 2 or feats.shape[0] < 1:
-            raise FeatureError(f'features {self.location(video_id)} must be [n_clips, dim], got '
-                               f'shape {feats.shape}')
-        if feature_dim is not None and feats.shape[1] != feature_dim:
-            raise FeatureError(f'features {self.location(video_id)} have dim {feats.shape[1]}, '
-                               f'expected {feature_dim}')
-        if not np.isfinite(feats).all():
-            raise FeatureError(f'features {self.location(video_id)} contain NaN or inf')
+        feats = check_features(raw, self.location(video_id), feature_dim)
         self._check_count(video_id, feats.shape[0])
         return feats
 
     def _check_count(self, video_id: str, clips: int) -> None:
         """Hook: compare the clips read with a recorded count (nothing recorded here)."""
+
+
+def check_features(raw: np.ndarray, location: str,
+                   feature_dim: Optional[int] = None) -> np.ndarray:
+    """``raw`` as float32 ``[n_clips, dim]``, refused (:class:`FeatureError` naming
+    ``location``) unless real, 2-D, of ``feature_dim`` columns and finite, of magnitude at most
+    :data:`MAX_ABS_FEATURE`."""
+    if raw.dtype.kind not in 'fiu':
+        raise FeatureError(f'features {location} must be real numbers, got dtype {raw.dtype}')
+    feats = raw.astype(np.float32, copy=False)
+    if feats.ndim != 2 or feats.shape[0] < 1:
+        raise FeatureError(f'features {location} must be [n_clips, dim], got shape '
+                           f'{feats.shape}')
+    if feature_dim is not None and feats.shape[1] != feature_dim:
+        raise FeatureError(f'features {location} have dim {feats.shape[1]}, expected '
+                           f'{feature_dim}')
+    if not np.isfinite(feats).all():
+        raise FeatureError(f'features {location} contain NaN or inf')
+    largest = float(np.abs(feats).max())
+    if largest > MAX_ABS_FEATURE:
+        raise FeatureError(f'features {location} hold values up to {largest:.3g}, beyond '
+                           f'+-{MAX_ABS_FEATURE:g}: not clip features (the model would overflow '
+                           'to inf and NaN scores)')
+    return feats
+
+
+def load_feature_file(path: str, feature_dim: Optional[int] = None) -> np.ndarray:
+    """The features ``[n_clips, dim]`` (float32) of one ``.npy`` file, with the checks of the
+    datasets (:meth:`ClipFeatureStore.load_checked`): header against file size, no objects,
+    real, 2-D, finite and bounded values.
+
+    Raises:
+        FeatureError: Naming the file.
+    """
+    if not osp.isfile(path):
+        raise FeatureError(f'feature file {path} does not exist')
+    try:
+        raw = load_npy(path)
+    except NpyFileError as exc:
+        raise FeatureError(f'cannot read features {exc}') from None
+    except OSError as exc:
+        raise FeatureError(f'cannot read features {path}: {type(exc).__name__}: {exc}') from exc
+    return check_features(raw, path, feature_dim)
 
 
 class NpyFeatureStore(ClipFeatureStore):
@@ -99,7 +138,9 @@ class NpyFeatureStore(ClipFeatureStore):
         if self.shapes is not None and video_id in self.shapes:
             return self.shapes[video_id]
         try:
-            return int(np.load(self.location(video_id), mmap_mode='r').shape[0])
+            return int(load_npy(self.location(video_id), mmap_mode='r').shape[0])
+        except NpyFileError as exc:
+            raise FeatureError(f'cannot read features {exc}') from None
         except (OSError, ValueError, EOFError, IndexError) as exc:
             raise FeatureError(f'cannot read features {self.location(video_id)}: '
                                f'{type(exc).__name__}: {exc or "empty file"}') from exc
@@ -113,7 +154,7 @@ class NpyFeatureStore(ClipFeatureStore):
                 f'{video_id}: the folder was changed by hand or by another run; rebuild it')
 
     def load(self, video_id: str) -> np.ndarray:
-        return np.load(self.location(video_id))
+        return load_npy(self.location(video_id))
 
 
 class HDF5FeatureStore(ClipFeatureStore):
@@ -156,8 +197,46 @@ class HDF5FeatureStore(ClipFeatureStore):
                                f'shape {shape}')
         return int(shape[0])
 
+    def _check_stored(self, video_id: str, dataset: Any) -> None:
+        """Refuse a dataset whose declared shape is not backed by stored data: HDF5 reads
+        unwritten parts as the fill value (zeros), and allocates the declared size first."""
+        if dataset.dtype.hasobject or dataset.dtype.kind not in 'fiuc':
+            return  # check_features names the dtype
+        declared = int(np.prod(dataset.shape, dtype=np.float64)) * dataset.dtype.itemsize
+        where = f'features {self.location(video_id)}'
+        if dataset.external or dataset.is_virtual:
+            raise FeatureError(f'{where}: the dataset refers to data outside the file '
+                               '(external or virtual storage), which is not read')
+        stored = dataset.id.get_storage_size()
+        if declared and stored == 0:
+            raise FeatureError(f'{where}: the dataset holds no data (created with shape '
+                               f'{dataset.shape} but never written; it would read as zeros)')
+        if dataset.chunks is None:
+            complete = stored >= declared
+        else:
+            chunks = 1
+            for size, chunk in zip(dataset.shape, dataset.chunks):
+                chunks *= -(-size // chunk)
+            complete = (dataset.id.get_num_chunks() >= chunks and (
+                not dataset.compression or declared <= stored * 1032 + 2 ** 20))
+        if declared and not complete:
+            raise FeatureError(f'{where}: the dataset stores {stored} bytes, but its shape '
+                               f'{dataset.shape} ({dataset.dtype}) needs '
+                               f'{_size(declared)}: partly written or forged (unwritten parts '
+                               'would read as zeros); nothing was allocated')
+
     def load(self, video_id: str) -> np.ndarray:
-        return self._dataset(video_id)[()]
+        dataset = self._dataset(video_id)
+        self._check_stored(video_id, dataset)
+        return dataset[()]
+
+
+def _size(num: float) -> str:
+    for unit in ('bytes', 'KiB', 'MiB', 'GiB'):
+        if num < 1024:
+            return f'{num:.0f} {unit}' if unit == 'bytes' else f'{num:.2f} {unit}'
+        num /= 1024
+    return f'{num:.2f} TiB'
 
 
 def read_shapes_file(path: str) -> Dict[str, int]:

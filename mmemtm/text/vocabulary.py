@@ -20,6 +20,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set
 import numpy as np
 
 from mmemtm.utils import JsonFileError, atomic_write, dump_json_atomic, read_json
+from mmemtm.utils.npy_files import NpyFileError, load_npy
 
 PAD_TOKEN = '<pad>'
 UNK_TOKEN = '<unk>'
@@ -102,7 +103,9 @@ class WordVocabulary:
         except OSError as exc:
             raise VocabularyError(f'cannot read {w2i_file}: {exc}') from exc
         try:
-            embeds = np.load(emb_file)
+            embeds = load_npy(emb_file)
+        except NpyFileError as exc:
+            raise VocabularyError(f'cannot read {exc}') from None
         except (OSError, ValueError, EOFError) as exc:
             raise VocabularyError(f'cannot read {emb_file}: {exc or "empty file"}') from exc
         if not isinstance(word2id, dict):

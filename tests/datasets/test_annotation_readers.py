@@ -186,6 +186,32 @@ def test_a_line_separator_inside_a_sentence_does_not_split_the_record(tmp_path):
     assert [q['sentence'] for q in queries] == ['a person opens a door.', 'he sits down.']
 
 
+def test_old_mac_line_endings_split_the_records(tmp_path):
+    """A file with CR-only line endings was read as one line: its records merged into one
+    (a sentence holding the next records' text, or a malformed-line error)."""
+    (tmp_path / 'charades.txt').write_text(
+        'AAA 1.0 5.0##a person opens a door.\rAAA 6.0 9.0##he sits down.\r\rBBB 2.0 3.0##he '
+        'eats.\r', newline='')
+    (tmp_path / 'durations.json').write_text('{"AAA": 30.0, "BBB": 10.0}')
+    reader = dict(type='CharadesSTAReader', duration_file=str(tmp_path / 'durations.json'))
+    queries = read_queries(str(tmp_path / 'charades.txt'), reader)[0]
+    assert [(q['query_id'], q['sentence']) for q in queries] == [
+        ('AAA#0', 'a person opens a door.'), ('AAA#1', 'he sits down.'), ('BBB#0', 'he eats.')]
+
+
+def test_a_video_keeps_one_duration_across_records(tmp_path):
+    path = tmp_path / 'ann.json'
+    path.write_text(json.dumps([['v1', 30.0, [2, 9], 'a man opens.'],
+                                ['v2', 12.0, [1, 2], 'a dog barks.'],
+                                ['v1', 30, [3, 4], 'he sits.'],
+                                ['v1', 31.5, [3, 4], 'he stands.']]))
+    with pytest.raises(AnnotationError, match=r'ann\.json: record 3 \(video v1\): duration 31\.5 '
+                       r's differs from the 30\.0 s of record 0'):
+        read_queries(str(path))
+    queries, skipped = read_queries(str(path), skip_invalid=True)
+    assert [q['query_id'] for q in queries] == ['v1#0', 'v2#0', 'v1#1']
+    assert len(skipped) == 1 and 'record 3' in skipped[0]
+
 def test_zero_width_and_control_characters_read_as_spaces(tmp_path):
     path = tmp_path / 'ann.json'
     path.write_text(json.dumps([['v1', 30.0, [2, 9], '\u200ba\u200bman\topens the door.\u200b']]))

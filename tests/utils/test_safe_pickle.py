@@ -73,3 +73,47 @@ def test_trusted_pickles_load_any_object_with_a_warning(tmp_path):
     assert isinstance(loaded[0][1], torch.nn.Parameter)
     assert [r.getMessage() for r in records] == [
         f'{path} is fully unpickled (trusted): it can run any code']
+
+
+def nest(depth, fanout):
+    node = [0.5] * fanout
+    for _ in range(depth - 1):
+        node = [node] * fanout
+    return node
+
+
+def test_shared_references_count_at_every_place_and_are_refused_at_once(tmp_path):
+    """A few hundred bytes of pickle memo describing 10**12 leaves: refused (trusted or not)
+    without walking them, naming the file; a large tree of real size loads."""
+    import time
+    from mmemtm.utils.safe_pickle import DataPickleTooLargeError
+    path = write(tmp_path / 'bomb.pkl', [('v1', nest(12, 10))])
+    assert (tmp_path / 'bomb.pkl').stat().st_size < 1000
+    for trust in (False, True):
+        tic = time.perf_counter()
+        with pytest.raises(DataPickleTooLargeError, match=r'bomb\.pkl: more than 10,000,000 '
+                           'elements'):
+            load_data_pickle(path, trust=trust)
+        assert time.perf_counter() - tic < 5
+    wide = [[float(i)] * 100 for i in range(10_000)]  # a million distinct floats
+    assert len(load_data_pickle(write(tmp_path / 'wide.pkl', wide))) == 10_000
+    shared = [nest(3, 10)] * 1000  # one object at 1000 places: 1.1 million elements
+    assert len(load_data_pickle(write(tmp_path / 'shared.pkl', shared))) == 1000
+    with pytest.raises(DataPickleTooLargeError, match='more than 1,000,000 elements'):
+        load_data_pickle(str(tmp_path / 'shared.pkl'), max_elements=1_000_000)
+
+
+def test_deep_and_self_referencing_pickles_are_refused(tmp_path):
+    from mmemtm.utils.safe_pickle import DataPickleTooLargeError
+    with pytest.raises(DataPickleTooLargeError, match=r'deep\.pkl: containers nested more '
+                       'than 32 deep'):
+        load_data_pickle(write(tmp_path / 'deep.pkl', nest(33, 1)))
+    assert load_data_pickle(write(tmp_path / 'ok.pkl', nest(32, 1)))
+    loop = []
+    loop.append(loop)
+    with pytest.raises(DataPickleTooLargeError, match=r'loop\.pkl: a list holds itself'):
+        load_data_pickle(write(tmp_path / 'loop.pkl', {'curves': loop}))
+    objects = np.empty(2, dtype=object)
+    objects[0] = objects[1] = nest(8, 10)
+    with pytest.raises(DataPickleTooLargeError, match='more than 10,000,000'):
+        load_data_pickle(write(tmp_path / 'objects.pkl', objects), trust=True)
