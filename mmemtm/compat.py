@@ -25,6 +25,11 @@
    ``import mmaction.models`` would fail. Without ``timm`` the VindLU models are registered as
    mmaction's placeholders instead (:func:`disable_multimodal_without_timm`), as mmaction does
    without ``transformers``; building one raises mmaction's install hint.
+6. mmengine reads ``.yaml``/``.yml`` files (configs given to ``tools/*.py``, ``mmengine.load``)
+   with PyYAML's full ``Loader``, so a tag such as ``!!python/object/apply:os.system [...]`` in a
+   YAML config runs code while the config is read. They are read with the safe loader instead
+   (:func:`install_safe_yaml`: plain mappings, lists, strings and numbers); a Python tag is
+   refused with :class:`ConfigFileError`, which names the config file.
 """
 import contextlib
 import importlib.util
@@ -77,6 +82,53 @@ def install_drn_placeholder() -> bool:
     from mmaction.registry import MODELS
     MODELS.register_module(name='DRN', module=MissingDRN, force=True)
     return True
+
+
+class ConfigFileError(ValueError):
+    """A config file cannot be read (here: a YAML config holding a tag the safe loader refuses,
+    such as ``!!python/object/apply``); the message names the file."""
+
+
+_YAML: dict = {}
+
+
+def _safe_yaml_load_from_fileobj(self: Any, file: Any, **kwargs: Any) -> Any:
+    """mmengine's ``YamlHandler.load_from_fileobj`` with PyYAML's safe loader by default."""
+    import yaml
+    kwargs.setdefault('Loader', getattr(yaml, 'CSafeLoader', yaml.SafeLoader))
+    return yaml.load(file, **kwargs)
+
+
+def _yaml_problem(exc: Exception) -> str:
+    problem = getattr(exc, 'problem', None) or str(exc)
+    mark = getattr(exc, 'problem_mark', None)
+    where = f' (line {mark.line + 1}, column {mark.column + 1})' if mark is not None else ''
+    return f'{problem}{where}'
+
+
+def install_safe_yaml() -> None:
+    """Make mmengine read YAML files with the safe loader, and YAML errors of a config name
+    the config (mmengine parses a temporary copy of it)."""
+    from mmengine.config import Config
+    from mmengine.fileio.handlers import YamlHandler
+
+    YamlHandler.load_from_fileobj = _safe_yaml_load_from_fileobj
+    if 'file2dict' in _YAML:
+        return
+    original = _YAML['file2dict'] = Config._file2dict
+
+    def _file2dict(filename: str, *args: Any, **kwargs: Any) -> Any:
+        import yaml
+        try:
+            return original(filename, *args, **kwargs)
+        except yaml.YAMLError as exc:
+            hint = (' (YAML configs are read with the safe loader: Python tags such as '
+                    '!!python/object are refused, as they would run code)'
+                    if 'constructor' in str(exc) else '')
+            raise ConfigFileError(f'config {filename}: cannot read it as YAML: '
+                                  f'{_yaml_problem(exc)}{hint}') from None
+
+    Config._file2dict = staticmethod(_file2dict)
 
 
 class CheckpointReadError(RuntimeError):
@@ -282,3 +334,4 @@ def apply_compat_fixes() -> None:
     install_drn_placeholder()
     install_checkpoint_loader()
     install_cpu_launcher()
+    install_safe_yaml()

@@ -21,7 +21,7 @@ import torch
 
 from mmaction.registry import TRANSFORMS
 from mmemtm.apis import CheckpointMismatchError, init_grounder
-from mmemtm.compat import CheckpointReadError, CheckpointTrustError
+from mmemtm.compat import CheckpointReadError, CheckpointTrustError, ConfigFileError
 from mmemtm.datasets import (AnnotationError, FeatureError, GroundingDataset, HDF5FeatureStore,
                              NpyFeatureStore, TeacherCurveEntry, TeacherCurveError,
                              TeacherCurveFile, read_queries, save_teacher_curves)
@@ -975,6 +975,15 @@ def vocabulary_embeddings_header_too_large(tmp):
 def annotation_video_with_two_durations(tmp):
     return lambda: read_queries(write_json(tmp / 'ann.json', [RECORDS[0],
                                                               ['v1', 40.0, [1.0, 2.0], 'a']]))
+
+
+
+@case(ConfigFileError, r'config .*evil\.yaml: cannot read it as YAML: could not determine a '
+      r'constructor for the tag .*python/object/apply:os\.system')
+def yaml_config_that_runs_code(tmp):
+    from mmengine.config import Config
+    (tmp / 'evil.yaml').write_text(f'x: !!python/object/apply:os.system ["touch {tmp}/ran"]\n')
+    return lambda: Config.fromfile(str(tmp / 'evil.yaml'))
 
 
 @pytest.mark.parametrize('build, exc, pattern', CASES)

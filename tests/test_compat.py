@@ -1,6 +1,7 @@
 """Each fix of mmemtm.compat, with a check that the problem is real without it."""
 import argparse
 import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -236,3 +237,49 @@ def test_ddp_wrapper_accepts_cpu_models():
         assert wrapped.device_ids is None
     finally:
         dist.destroy_process_group()
+
+
+def yaml_payload(tmp_path) -> tuple:
+    """A YAML config whose tag runs ``touch MARKER`` when PyYAML's full loader reads it."""
+    marker = tmp_path / 'payload_ran'
+    config = tmp_path / 'evil.yaml'
+    config.write_text(f'x: !!python/object/apply:os.system ["touch {marker}"]\nmodel: {{}}\n')
+    return str(config), marker
+
+
+def test_yaml_configs_run_code_without_the_fix(tmp_path, tool_env):
+    config, marker = yaml_payload(tmp_path)
+    proc = python(f'from mmengine.config import Config; Config.fromfile({config!r})', tool_env)
+    assert proc.returncode == 0, proc.stderr
+    assert marker.exists()
+
+
+def test_yaml_configs_are_read_safely_and_name_the_file(tmp_path):
+    from mmengine.config import Config
+    from mmengine.fileio import load
+    config, marker = yaml_payload(tmp_path)
+    with pytest.raises(compat.ConfigFileError, match=r'config .*evil\.yaml: cannot read it as '
+                       r'YAML: could not determine a constructor for the tag .*python/object/'
+                       r'apply:os\.system.* \(line 1, column 4\) \(YAML configs are read with the '
+                       r'safe loader'):
+        Config.fromfile(config)
+    with pytest.raises(Exception, match='python/object/apply'):
+        load(config)
+    assert not marker.exists()
+    plain = tmp_path / 'plain.yml'
+    plain.write_text('model:\n  type: EMTM\n  dim: 32\n  dropout: 0.1\n'
+                     'train_cfg: {max_epochs: 5, by_epoch: true}\nnames: [a, b]\n')
+    cfg = Config.fromfile(str(plain))
+    assert cfg.model == dict(type='EMTM', dim=32, dropout=0.1)
+    assert cfg.train_cfg.max_epochs == 5 and cfg.names == ['a', 'b']
+
+
+def test_the_test_tool_refuses_a_yaml_config_that_runs_code(tmp_path, tool_env):
+    config, marker = yaml_payload(tmp_path)
+    proc = subprocess.run([sys.executable, 'tools/test.py', config, str(tmp_path / 'x.pth')],
+                          cwd=Path(__file__).resolve().parents[1], env=tool_env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    assert re.search(r'ConfigFileError: config .*evil\.yaml: cannot read it as YAML', proc.stderr)
+    assert not marker.exists()
+
