@@ -986,6 +986,55 @@ def yaml_config_that_runs_code(tmp):
     return lambda: Config.fromfile(str(tmp / 'evil.yaml'))
 
 
+
+@case(CheckpointMismatchError, r'checkpoint .*nan\.pth holds NaN or inf in [0-9]+ of the [0-9]+ '
+      r'weights of the EMTM \(e\.g\. encoder\..*\): its scores would be NaN')
+def checkpoint_with_nan_weights(tmp):
+    model = init_grounder(STUDENT_CONFIG, cfg_options=TINY_MODEL)
+    weights = {k: torch.full_like(v, float('nan')) if v.is_floating_point() else v
+               for k, v in model.state_dict().items()}
+    torch.save(dict(meta={}, state_dict=weights), tmp / 'nan.pth')
+    return lambda: init_grounder(STUDENT_CONFIG, str(tmp / 'nan.pth'), cfg_options=TINY_MODEL)
+
+
+def demo_features(tmp: Path, write: Callable) -> Callable:
+    """``VideoGrounder.from_features`` (what ``tools/demo.py --features F`` calls) on ``F``."""
+    from mmemtm.apis import VideoGrounder
+    model = init_grounder(STUDENT_CONFIG, cfg_options=TINY_MODEL)
+    path = tmp / 'video.npy'
+    write(path)
+    return lambda: VideoGrounder.from_features(model, str(path), 30.0)
+
+
+@case(FeatureError, r'features .*video\.npy contain NaN or inf')
+def demo_features_nan(tmp):
+    return demo_features(tmp, lambda p: np.save(p, np.full((15, 1024), np.nan, np.float32)))
+
+
+@case(FeatureError, r'features .*video\.npy hold values up to 1e\+30, beyond \+-1e\+06: not clip '
+      r'features')
+def demo_features_huge_values(tmp):
+    return demo_features(tmp, lambda p: np.save(p, np.full((15, 1024), 1e30, np.float32)))
+
+
+@case(FeatureError, r'cannot read features .*video\.npy: holds Python objects \(dtype object\)')
+def demo_features_object_array(tmp):
+    objects = np.empty((15, 1024), dtype=object)
+    objects[:] = 1.0
+    return demo_features(tmp, lambda p: np.save(p, objects, allow_pickle=True))
+
+
+@case(FeatureError, r'cannot read features .*video\.npy: the file is empty \(0 bytes\)')
+def demo_features_zero_bytes(tmp):
+    return demo_features(tmp, lambda p: p.write_bytes(b''))
+
+
+@case(FeatureError, r'cannot read features .*video\.npy: the header states an array of shape '
+      r'\(1000000000000, 1024\)')
+def demo_features_huge_header(tmp):
+    return demo_features(tmp, lambda p: forged_npy(p, (10 ** 12, 1024)))
+
+
 @pytest.mark.parametrize('build, exc, pattern', CASES)
 def test_bad_input_fails_with_a_clear_error(tmp_path, build, exc, pattern):
     action = build(tmp_path)

@@ -33,10 +33,12 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import CheckpointLoader, load_state_dict
 
 from mmemtm.compat import trusted_checkpoints
+from mmemtm.datasets.feature_store import load_feature_file
 from mmemtm.datasets.transforms import downsample_clips
 from mmemtm.deployment import OnnxRuntimeGrounder, onnx_model_config
 from mmemtm.models.data_preprocessors import length_mask, pad_stack
 from mmemtm.models.grounders import BaseGrounder, spans_to_moments
+from mmemtm.models.utils.decoding import NonFiniteScoresError
 from mmemtm.utils.config_options import merge_cfg_options
 
 
@@ -101,6 +103,15 @@ def check_checkpoint_fits(model: torch.nn.Module, weights: Mapping[str, torch.Te
     reshaped = [f'{k} {tuple(weights[k].shape)} (model: {tuple(v.shape)})'
                 for k, v in expected.items()
                 if k in weights and tuple(getattr(weights[k], 'shape', ())) != tuple(v.shape)]
+    if not missing and not reshaped:
+        broken = [k for k, v in expected.items() if torch.is_tensor(weights[k])
+                  and weights[k].is_floating_point() and not torch.isfinite(weights[k]).all()]
+        if broken:
+            raise CheckpointMismatchError(
+                f'checkpoint {source} holds NaN or inf in {len(broken)} of the '
+                f'{len(expected)} weights of the {type(model).__name__} (e.g. '
+                f'{", ".join(broken[:3])}): its scores would be NaN; did the training diverge '
+                'before it was saved? Use an earlier checkpoint')
     if missing or reshaped:
         fitting = len(expected) - len(missing) - len(reshaped)
         details = [f'{len(missing)} missing, e.g. {", ".join(missing[:5])}'] if missing else []
@@ -174,6 +185,7 @@ def init_grounder(config: Union[str, Config], checkpoint: Optional[str] = None,
             with trusted_checkpoints(trust_checkpoint):
                 load_grounder_checkpoint(model, checkpoint)
     model.cfg = cfg
+    model.checkpoint_file = checkpoint
     return model.to(device).eval()
 
 
@@ -244,7 +256,8 @@ class VideoGrounder:
         """
         if isinstance(features, str):
             kwargs.setdefault('video_id', osp.splitext(osp.basename(features))[0])
-            features = np.load(features)
+            load = _test_transform(model.cfg, 'LoadClipFeatures')
+            features = load_feature_file(features, load.get('feature_dim'))
         if long_video == 'never':
             return cls(model, features, duration, **kwargs)
         from .long_video import grounder_for_features
@@ -302,7 +315,13 @@ class VideoGrounder:
         results = []
         for first in range(0, len(sentences), self.batch_size):
             chunk = sentences[first:first + self.batch_size]
-            out = self.model.predict_one_video(self._query_batch(chunk, first))
+            try:
+                out = self.model.predict_one_video(self._query_batch(chunk, first))
+            except NonFiniteScoresError as exc:
+                source = getattr(self.model, 'checkpoint_file', None) or 'no checkpoint'
+                raise NonFiniteScoresError(
+                    f'{type(self.model).__name__} ({source}), video {self.video_id}, sentences '
+                    f'{first}-{first + len(chunk) - 1}: {exc}') from None
             for b, sentence in enumerate(chunk):
                 moments, scores = spans_to_moments(out['spans'][b], out['scores'][b], self.v_len,
                                                    self.duration)

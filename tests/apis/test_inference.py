@@ -111,3 +111,18 @@ def test_checkpoint_that_runs_code_is_refused_unless_trusted(model, planted_stud
                             trust_checkpoint=True)
     for key, value in model.state_dict().items():
         assert torch.equal(value, trusted.state_dict()[key]), key
+
+
+def test_nan_scores_name_the_model_and_the_video(repo_root):
+    """A model whose weights are NaN failed with 'a query has no valid moment to decode (every
+    score is -inf)', naming neither the model nor the scores' NaN."""
+    from mmemtm.models.utils.decoding import NonFiniteScoresError
+    config = str(repo_root / 'configs' / 'ablations' / 'student_only_tacos_demo.py')
+    model = init_grounder(config, cfg_options=dict(model=dict(dim=32, num_heads=4)))
+    with torch.no_grad():
+        for param in model.parameters():
+            param.fill_(float('nan'))
+    grounder = VideoGrounder(model, np.ones((20, 1024), np.float32), 40.0, video_id='v7')
+    with pytest.raises(NonFiniteScoresError, match=r'EMTM \(no checkpoint\), video v7, sentences '
+                       r'0-1: the scores of 2 of 2 queries .* are NaN'):
+        grounder.ground(['a man opens the door.', 'he sits down.'])

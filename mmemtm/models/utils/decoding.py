@@ -15,6 +15,10 @@ import torch
 NEG_INF = -1e30
 
 
+class NonFiniteScoresError(ValueError):
+    """The scores to decode hold NaN: the model's outputs are NaN (NaN weights or inputs)."""
+
+
 def masked_log_softmax(logits: torch.Tensor, mask: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """Log-softmax of ``logits`` with masked-out positions (``mask == 0``) at probability 0."""
     return torch.log_softmax(logits.masked_fill(mask == 0, torch.finfo(logits.dtype).min),
@@ -287,6 +291,12 @@ def ranked_nms_order(moments: torch.Tensor, scores: torch.Tensor, k: int,
     Raises:
         ValueError: A row has no valid candidate.
     """
+    nan = torch.isnan(scores).any(dim=1)
+    if nan.any():
+        raise NonFiniteScoresError(
+            f'the scores of {int(nan.sum())} of {len(nan)} queries (first: batch row '
+            f'{int(nan.nonzero()[0, 0])}) are NaN: the model\'s outputs hold NaN (are its weights '
+            'or the clip features NaN?)')
     valid = (scores > NEG_INF).cpu().numpy()
     if not valid[:, 0].all():
         raise ValueError('a query has no valid moment to decode (every score is -inf)')

@@ -131,3 +131,13 @@ def test_topk_spans_agrees_with_decoding_every_valid_span():
         moments = torch.stack([spans[:, 0], spans[:, 1] + 1], -1)
         iou = pairwise_moment_iou(moments)
         assert torch.all(iou[~torch.eye(3, dtype=torch.bool)] <= 0.5)
+
+
+def test_nan_scores_are_named_as_such():
+    """NaN logits (a model with NaN weights) used to fail with 'every score is -inf'."""
+    from mmemtm.models.utils.decoding import NonFiniteScoresError
+    logits = torch.zeros(3, 6)
+    logits[1] = float('nan')
+    with pytest.raises(NonFiniteScoresError, match=r'the scores of 1 of 3 queries \(first: batch '
+                       r'row 1\) are NaN: the model.s outputs hold NaN'):
+        decode_spans(logits, logits, torch.ones(3, 6, dtype=torch.bool), k=2)
