@@ -30,7 +30,7 @@ from mmemtm.datasets.planted import PlantedFeatureGenerator
 from mmemtm.models import EMTM, GroundingDataPreprocessor, SpanPriorGrounder
 from mmemtm.models.encoders.query_embedding import QueryEmbedding
 from mmemtm.text import VocabularyError, WordVocabulary, load_word_vocabulary
-from mmemtm.utils import AtomicWriteError, save_npy_atomic
+from mmemtm.utils import AtomicWriteError, UnsafeNameError, save_npy_atomic
 from mmemtm.utils.config_options import ConfigOptionError, merge_cfg_options
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -1033,6 +1033,73 @@ def demo_features_zero_bytes(tmp):
       r'\(1000000000000, 1024\)')
 def demo_features_huge_header(tmp):
     return demo_features(tmp, lambda p: forged_npy(p, (10 ** 12, 1024)))
+
+
+
+class MeanColour(torch.nn.Module):
+    """Stand-in feature network: a clip's feature is its mean RGB."""
+
+    feature_dim = 3
+
+    def forward(self, clips: torch.Tensor) -> torch.Tensor:
+        return clips
+
+
+def extraction_into(tmp: Path, **files: bytes) -> Callable:
+    """``extract_features_to_folder`` of video v1 into a folder holding ``files``."""
+    from mmemtm.apis.feature_extraction import ClipFeatureExtractor, extract_features_to_folder
+    out = tmp / 'features'
+    out.mkdir()
+    for name, data in files.items():
+        (out / name.replace('__', '.')).write_bytes(data)
+    extractor = ClipFeatureExtractor(MeanColour(), channels_last=False)
+    return lambda: extract_features_to_folder(extractor, [('v1', str(tmp / 'v1.mp4'))], str(out))
+
+
+@case(FeatureError, r'features/v1\.npy: the file is empty \(0 bytes\): an existing feature file '
+      r'is unreadable; delete it to write it again')
+def extraction_folder_with_a_zero_byte_npy(tmp):
+    return extraction_into(tmp, v1__npy=b'')
+
+
+@case(FeatureError, r'features/feature_recipe\.json: unreadable recipe of the feature folder '
+      r'\(Unterminated string')
+def extraction_recipe_truncated(tmp):
+    return extraction_into(tmp, feature_recipe__json=b'{"fps": 24.0, "wind')
+
+
+@case(FeatureError, r'features/feature_recipe\.json: the recipe of the feature folder must be a '
+      r'JSON object, got a list')
+def extraction_recipe_not_an_object(tmp):
+    return extraction_into(tmp, feature_recipe__json=b'[24.0, 24]')
+
+
+def planted_again(tmp: Path, shapes_text: str) -> Callable:
+    """Planted generation into a finished folder whose ``feature_shapes.json`` was replaced."""
+    queries = read_queries(write_json(tmp / 'ann.json', RECORDS))[0]
+    generator = PlantedFeatureGenerator(load_word_vocabulary(GLOVE), dim=DIM, seed=0)
+    generator.generate(queries, str(tmp / 'planted'))
+    (tmp / 'planted' / 'feature_shapes.json').write_text(shapes_text)
+    return lambda: generator.generate(queries, str(tmp / 'planted'), skip_existing=True)
+
+
+@case(FeatureError, r'planted/feature_shapes\.json must map video ids to clip counts: Expecting')
+def planted_shapes_json_truncated(tmp):
+    return planted_again(tmp, '{"v1": 1')
+
+
+@case(FeatureError, r"planted/feature_shapes\.json must map video ids to clip counts: key 'v0' "
+      r'appears twice in one object')
+def planted_shapes_json_duplicate_key(tmp):
+    return planted_again(tmp, '{"v0": 8, "v1": 15, "v0": 9}')
+
+
+@case(UnsafeNameError, r"video id 'vvvvvvvvvv.*\.\.\. \(300 characters\) is too long for a file "
+      r"name: .* would make a name of 304 bytes, more than the 255 file systems allow")
+def planted_video_id_too_long(tmp):
+    queries = read_queries(write_json(tmp / 'ann.json', [['v' * 300, 30.0, [2.0, 9.0], 'a']]))[0]
+    generator = PlantedFeatureGenerator(load_word_vocabulary(GLOVE), dim=DIM, seed=0)
+    return lambda: generator.generate(queries, str(tmp / 'planted'))
 
 
 @pytest.mark.parametrize('build, exc, pattern', CASES)

@@ -15,7 +15,6 @@ The recipe (:class:`ClipFeatureRecipe`, defaults) behind ``i3d_k400_selfextracte
 :func:`extract_features_to_folder` writes ``<out>/<video_id>.npy`` ``[n_windows, dim]``,
 ``feature_shapes.json`` and ``feature_recipe.json`` (the layout :class:`NpyFeatureStore` reads).
 """
-import json
 import logging
 import os
 import os.path as osp
@@ -29,10 +28,11 @@ from mmengine.logging import print_log
 from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
 
-from mmemtm.datasets.feature_store import read_shapes_file
+from mmemtm.datasets.feature_store import FeatureError, existing_clip_count, read_shapes_file
 from mmemtm.datasets.video_files import VIDEO_EXTENSIONS
 from mmemtm.models.backbones import InceptionI3D, get_i3d_kinetics400_checkpoint
-from mmemtm.utils import dump_json_atomic, locked_folder, path_in_folder, save_npy_atomic
+from mmemtm.utils import (JsonFileError, dump_json_atomic, locked_folder, path_in_folder,
+                          read_json, save_npy_atomic)
 
 RECIPE_FILE = 'feature_recipe.json'
 SHAPES_FILE = 'feature_shapes.json'
@@ -358,8 +358,15 @@ def _check_recipe(out_dir: str, description: dict) -> None:
     path = osp.join(out_dir, RECIPE_FILE)
     if not osp.isfile(path):
         return
-    with open(path, encoding='utf-8') as f:
-        previous = json.load(f)
+    try:
+        previous = read_json(path)
+    except JsonFileError as exc:
+        raise FeatureError(f'{path}: unreadable recipe of the feature folder ({exc.reason}); '
+                           'restore it or use another output folder') from None
+    if not isinstance(previous, dict):
+        raise FeatureError(f'{path}: the recipe of the feature folder must be a JSON object, '
+                           f'got a {type(previous).__name__}; restore it or use another output '
+                           'folder')
     differing = sorted(k for k in set(previous) | set(description)
                        if previous.get(k) != description.get(k))
     if differing:
@@ -404,13 +411,15 @@ def _extract_locked(extractor: ClipFeatureExtractor, videos: Sequence[Tuple[str,
     _check_recipe(out_dir, description)
     dump_json_atomic(description, osp.join(out_dir, RECIPE_FILE), indent=2)
     shapes = _read_shapes(out_dir)
+    out_paths = {video_id: path_in_folder(out_dir, video_id, '.npy', 'video id')
+                 for video_id, _ in videos}  # every name checked before anything is extracted
     summary: Dict[str, object] = dict(written=[], skipped=[], failed={})
     progress = ProgressBar(len(videos))
     for video_id, path in videos:
-        out_path = path_in_folder(out_dir, video_id, '.npy', 'video id')
+        out_path = out_paths[video_id]
         if skip_existing and osp.isfile(out_path):
             if video_id not in shapes:
-                shapes[video_id] = int(np.load(out_path, mmap_mode='r').shape[0])
+                shapes[video_id] = existing_clip_count(out_path)
             summary['skipped'].append(video_id)
         else:
             try:

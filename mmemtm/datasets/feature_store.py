@@ -239,6 +239,22 @@ def _size(num: float) -> str:
     return f'{num:.2f} TiB'
 
 
+def existing_clip_count(path: str) -> int:
+    """Clips of a feature file a tool found already written (``skip_existing``); an unreadable
+    one (zero bytes, truncated, forged header) is a :class:`FeatureError` naming it, not a
+    count."""
+    try:
+        array = load_npy(path, mmap_mode='r')
+    except (NpyFileError, OSError) as exc:
+        raise FeatureError(f'{exc if isinstance(exc, NpyFileError) else f"{path}: {exc}"}: an '
+                           'existing feature file is unreadable; delete it to write it '
+                           'again') from None
+    if array.ndim != 2 or array.shape[0] < 1:
+        raise FeatureError(f'{path}: an existing feature file holds shape {array.shape}, not '
+                           '[n_clips, dim]; delete it to write it again')
+    return int(array.shape[0])
+
+
 def read_shapes_file(path: str) -> Dict[str, int]:
     """``{video_id: n_clips}`` of a ``feature_shapes.json``; counts must be positive integers."""
     try:

@@ -21,7 +21,6 @@ TACoS, Charades-STA or ActivityNet Captions and must be labelled as synthetic.
 """
 import collections
 import hashlib
-import json
 import math
 import os
 import os.path as osp
@@ -31,7 +30,9 @@ import numpy as np
 from mmengine.utils import ProgressBar
 
 from mmemtm.text import WordVocabulary, tokenize
-from mmemtm.utils import dump_json_atomic, locked_folder, path_in_folder, save_npy_atomic
+from mmemtm.utils import (dump_json_atomic, locked_folder, path_in_folder, read_json,
+                          save_npy_atomic)
+from .feature_store import existing_clip_count, read_shapes_file
 
 PLANTED_META_FILE = 'planted_meta.json'
 
@@ -176,15 +177,13 @@ class PlantedFeatureGenerator:
         shapes_file = osp.join(out_dir, 'feature_shapes.json')
         if not osp.isfile(meta_file):
             return {}
-        with open(meta_file, encoding='utf-8') as f:
-            previous = json.load(f)
+        previous = read_json(meta_file)  # JsonFileError names the file
         if previous != self.recipe():
             raise ValueError(f'{out_dir} holds planted features of another recipe '
                              f'({meta_file}); use a new folder')
         if not osp.isfile(shapes_file):
             return {}
-        with open(shapes_file, encoding='utf-8') as f:
-            return json.load(f)
+        return read_shapes_file(shapes_file)  # strict: a repeated key or bad count is an error
 
     def generate(self, queries: List[dict], out_dir: str, skip_existing: bool = False,
                  idf_sentences: Optional[Iterable[str]] = None) -> Dict[str, int]:
@@ -213,13 +212,15 @@ class PlantedFeatureGenerator:
     def _generate(self, by_video: Dict[str, List[dict]], concepts: 'ConceptSpace', out_dir: str,
                   skip_existing: bool) -> Dict[str, int]:
         shapes = self._previous_shapes(out_dir)
+        paths = {video_id: path_in_folder(out_dir, video_id, '.npy', 'video id')
+                 for video_id in by_video}  # every name checked before anything is written
         # The recipe goes first: a run stopped half-way leaves a folder still tagged with it.
         dump_json_atomic(self.recipe(), osp.join(out_dir, PLANTED_META_FILE), indent=1)
         progress = ProgressBar(len(by_video))
         for video_id, video_queries in by_video.items():
-            path = path_in_folder(out_dir, video_id, '.npy', 'video id')
+            path = paths[video_id]
             if skip_existing and osp.isfile(path):
-                shapes[video_id] = int(np.load(path, mmap_mode='r').shape[0])
+                shapes[video_id] = existing_clip_count(path)
             else:
                 feats = self.video_features(video_id, video_queries[0]['duration'],
                                             video_queries, concepts)

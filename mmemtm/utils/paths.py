@@ -20,6 +20,17 @@ def check_plain_name(name: str, what: str = 'name') -> str:
     return name
 
 
+#: Longest file name (bytes) of common file systems (ext4, XFS, APFS, NTFS in UTF-16 units).
+NAME_MAX = 255
+
+
 def path_in_folder(folder: str, name: str, suffix: str = '', what: str = 'name') -> str:
-    """``<folder>/<name><suffix>``, refusing names that are not plain (:func:`check_plain_name`)."""
-    return osp.join(folder, check_plain_name(name, what) + suffix)
+    """``<folder>/<name><suffix>``, refusing names that are not plain (:func:`check_plain_name`)
+    or whose file name would exceed :data:`NAME_MAX` bytes (no file system could hold it)."""
+    file_name = check_plain_name(name, what) + suffix
+    size = len(os.fsencode(file_name))
+    if size > NAME_MAX:
+        raise UnsafeNameError(f'{what} {name[:40]!r}... ({len(name)} characters) is too long for '
+                              f'a file name: {file_name[-8:]!r} would make a name of {size} bytes, '
+                              f'more than the {NAME_MAX} file systems allow')
+    return osp.join(folder, file_name)
