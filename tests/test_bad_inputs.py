@@ -1102,6 +1102,37 @@ def planted_video_id_too_long(tmp):
     return lambda: generator.generate(queries, str(tmp / 'planted'))
 
 
+
+def onnx_with_metadata(tmp: Path, **changed: str) -> Callable:
+    """A small ONNX graph carrying mmemtm's metadata, with ``changed`` entries (raw strings)."""
+    import onnx
+    from mmemtm.deployment import OnnxRuntimeGrounder
+    from mmemtm.deployment.export import GraphSpec
+    path = tmp / 'model.onnx'
+    torch.onnx.export(torch.nn.Linear(3, 2), (torch.zeros(1, 3), ), str(path), dynamo=False)
+    spec = GraphSpec(model_type='EMTM', kind='span', max_vlen=8, video_dim=DIM, num_words=10,
+                     num_chars=0, min_chars=0, dynamic_batch=True,
+                     decoding=dict(topk=5, nms_thr=0.5, max_span_len=None))
+    graph = onnx.load(str(path))
+    for key, value in dict(spec.metadata(), **changed).items():
+        entry = graph.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(graph, str(path))
+    return lambda: OnnxRuntimeGrounder(str(path))
+
+
+@case(ValueError, r"model\.onnx: metadata mmemtm\.max_vlen is not JSON \('sixty-four': "
+      r'Expecting value')
+def onnx_metadata_not_json(tmp):
+    return onnx_with_metadata(tmp, **{'mmemtm.max_vlen': 'sixty-four'})
+
+
+@case(ValueError, r"model\.onnx: metadata mmemtm\.max_vlen must be a non-negative integer, got "
+      r"'64'; export the file again")
+def onnx_metadata_of_the_wrong_type(tmp):
+    return onnx_with_metadata(tmp, **{'mmemtm.max_vlen': '"64"'})
+
+
 @pytest.mark.parametrize('build, exc, pattern', CASES)
 def test_bad_input_fails_with_a_clear_error(tmp_path, build, exc, pattern):
     action = build(tmp_path)

@@ -20,7 +20,7 @@ import io
 import json
 import warnings
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -92,7 +92,56 @@ class GraphSpec:
             raise ValueError(f'{source} is not an ONNX file exported by mmemtm (metadata '
                              f'{", ".join(META_PREFIX + m for m in missing)} missing); export it '
                              'with tools/deployment/export_onnx.py')
-        return cls(**{name: json.loads(values[name]) for name in names})
+        parsed = {}
+        for name in names:
+            key = META_PREFIX + name
+            try:
+                parsed[name] = json.loads(values[name])
+            except (ValueError, RecursionError) as exc:
+                raise ValueError(f'{source}: metadata {key} is not JSON ({values[name][:60]!r}: '
+                                 f'{exc}); export the file again with '
+                                 'tools/deployment/export_onnx.py') from None
+            problem = _metadata_problem(name, parsed[name])
+            if problem:
+                raise ValueError(f'{source}: metadata {key} must be {problem}, got '
+                                 f'{parsed[name]!r}; export the file again with '
+                                 'tools/deployment/export_onnx.py')
+        return cls(**parsed)
+
+
+def _is_int(value: Any, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _metadata_problem(name: str, value: Any) -> Optional[str]:
+    """What the metadata entry ``name`` must be, if ``value`` is not that (else None)."""
+    if name == 'model_type':
+        return None if isinstance(value, str) and value else 'a class name'
+    if name == 'kind':
+        return None if value in ('span', 'proposals', 'map2d') else "'span', 'proposals' or 'map2d'"
+    if name in ('video_dim', 'num_words', 'opset'):
+        return None if _is_int(value, 1) else 'a positive integer'
+    if name in ('max_vlen', 'num_chars', 'min_chars'):
+        return None if _is_int(value, 0) else 'a non-negative integer'
+    if name == 'dynamic_batch':
+        return None if isinstance(value, bool) else 'true or false'
+    if name == 'parity_max_abs_diff':
+        return None if _is_number(value) else 'a number'
+    if name == 'decoding':
+        if (not isinstance(value, dict) or not _is_int(value.get('topk'), 1)
+                or not {'nms_thr', 'max_span_len'} <= set(value)):
+            return ('an object with "topk" (a positive integer), "nms_thr" and '
+                    '"max_span_len"')
+        nms, span = value.get('nms_thr'), value.get('max_span_len')
+        if nms is not None and not (_is_number(nms) and 0 <= nms <= 1):
+            return 'an object whose "nms_thr" is null or a number in [0, 1]'
+        if span is not None and not _is_int(span, 1):
+            return 'an object whose "max_span_len" is null or a positive integer'
+    return None
 
 
 @dataclass
