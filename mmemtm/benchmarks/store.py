@@ -41,13 +41,20 @@ def fingerprint(settings: Dict[str, Any]) -> str:
     return hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]
 
 
+#: Top-level config fields read only when grounding a raw video (which extractor makes its
+#: features, the sliding windows of long videos): no training or test on stored features reads
+#: them, so they stay out of a run's key.
+RAW_VIDEO_FIELDS = ('feature_backbone', 'long_video')
+
+
 def config_text(cfg: Config) -> str:
     """The resolved config as canonical JSON, without the paths that name the run (work dir,
-    the test evaluator's dump file)."""
+    the test evaluator's dump file) and the fields of :data:`RAW_VIDEO_FIELDS`."""
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = ''
     cfg.test_evaluator = dict(cfg.test_evaluator, dump_file=None)
-    return json.dumps(cfg.to_dict(), sort_keys=True, default=repr)
+    fields = {k: v for k, v in cfg.to_dict().items() if k not in RAW_VIDEO_FIELDS}
+    return json.dumps(fields, sort_keys=True, default=repr)
 
 
 def run_settings(name: str, path: str, cfg: Config, seed: int, device: str,

@@ -1,7 +1,9 @@
 """ResultStore: results keyed by their settings, never reused across settings."""
 import os
 
-from mmemtm.benchmarks.store import ResultStore, file_digest, fingerprint
+from mmengine.config import Config
+
+from mmemtm.benchmarks.store import ResultStore, config_text, file_digest, fingerprint
 
 
 def test_results_are_found_by_exactly_their_settings(tmp_path):
@@ -25,3 +27,15 @@ def test_file_digest_follows_the_content(tmp_path):
     os.utime(path, ns=(1, 1))
     assert file_digest(str(path)) != first
     assert fingerprint({'a': 1, 'b': 2}) == fingerprint({'b': 2, 'a': 1})
+
+
+def test_config_text_ignores_only_what_grounding_a_raw_video_reads():
+    """Naming a config's feature extractor or its long-video windows changes no training or
+    test on stored features, so runs stored before those fields existed keep their keys."""
+    base = dict(model=dict(type='EMTM', drop_rate=0.1), work_dir='a', test_evaluator=dict(type='M'))
+    text = config_text(Config(base))
+    raw_video = dict(base, feature_backbone='clip-vit-l-14', long_video=dict(window=30.6))
+    assert config_text(Config(raw_video)) == text
+    assert config_text(Config(dict(base, work_dir='b'))) == text
+    assert config_text(Config(dict(base, model=dict(type='EMTM', drop_rate=0.4)))) != text
+    assert config_text(Config(dict(base, max_vlen=64))) != text
