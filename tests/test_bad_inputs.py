@@ -26,6 +26,7 @@ from mmemtm.datasets import (AnnotationError, FeatureError, GroundingDataset, HD
                              NpyFeatureStore, TeacherCurveEntry, TeacherCurveError,
                              TeacherCurveFile, read_queries, save_teacher_curves)
 from mmemtm.datasets.annotation_readers import UnsafeVideoIdError
+from mmemtm.apis.feature_extraction import VideoReadError
 from mmemtm.datasets.planted import PlantedFeatureGenerator
 from mmemtm.models import EMTM, GroundingDataPreprocessor, SpanPriorGrounder
 from mmemtm.models.encoders.query_embedding import QueryEmbedding
@@ -1131,6 +1132,40 @@ def onnx_metadata_not_json(tmp):
       r"'64'; export the file again")
 def onnx_metadata_of_the_wrong_type(tmp):
     return onnx_with_metadata(tmp, **{'mmemtm.max_vlen': '"64"'})
+
+
+
+def video_claiming(path: Path, seconds_per_frame: int, frames: int = 10) -> str:
+    """A 1 KB mp4 of ``frames`` frames whose timing (stts, mdhd, mvhd) claims each lasts
+    ``seconds_per_frame`` seconds."""
+    import struct
+    import cv2
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 10.0, (96, 96))
+    for i in range(frames):
+        writer.write(np.full((96, 96, 3), 20 * i, np.uint8))
+    writer.release()
+    data = bytearray(path.read_bytes())
+    at = data.find(b'mdhd')
+    timescale = struct.unpack('>I', data[at + 16:at + 20])[0]
+    data[at + 20:at + 24] = struct.pack('>I', seconds_per_frame * frames * timescale)
+    at = data.find(b'stts')
+    data[at + 16:at + 20] = struct.pack('>I', seconds_per_frame * timescale)
+    at = data.find(b'mvhd')
+    movie_scale = struct.unpack('>I', data[at + 16:at + 20])[0]
+    data[at + 20:at + 24] = struct.pack('>I', seconds_per_frame * frames * movie_scale)
+    path.write_bytes(bytes(data))
+    return str(path)
+
+
+@case(VideoReadError, r'video .*long\.mp4 claims 4000\.0 s but holds only 1 decodable frame\(s\) '
+      r'\(0\.00025 per second, fewer than 1\): its container.s timing is wrong or the file is '
+      r'truncated; refused instead of extracting 4000 clips of repeated frames')
+def video_claiming_4000_s_in_2_kb(tmp):
+    from mmemtm.apis.feature_extraction import ClipFeatureExtractor
+    path = video_claiming(tmp / 'long.mp4', 4000)
+    assert Path(path).stat().st_size < 2048
+    extractor = ClipFeatureExtractor(MeanColour(), channels_last=False)
+    return lambda: extractor.extract(path)
 
 
 @pytest.mark.parametrize('build, exc, pattern', CASES)

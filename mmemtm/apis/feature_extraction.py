@@ -38,6 +38,10 @@ RECIPE_FILE = 'feature_recipe.json'
 SHAPES_FILE = 'feature_shapes.json'
 # Timestamps within this many seconds count as equal (decord reports float32 seconds).
 TIME_TOLERANCE = 1e-4
+#: Fewest decodable frames per second of claimed duration a video must hold: a container whose
+#: timing claims far more time than its frames cover (a 2 KB file claiming 4,000 s) would plan
+#: thousands of clips of one repeated frame.
+MIN_SOURCE_FPS = 1.0
 
 
 class VideoReadError(ValueError):
@@ -216,6 +220,9 @@ class ClipFeatureExtractor:
         weights: Description of the weights, recorded in ``feature_recipe.json``.
         channels_last: Run the network in the ``channels_last_3d`` memory format (about 30%
             faster for I3D on CPU).
+        min_source_fps: Fewest decodable frames per second of the duration the container
+            claims; a video with fewer is refused (:class:`VideoReadError`) before any clip is
+            planned (default :data:`MIN_SOURCE_FPS`; 0 accepts any).
         backbone: Name of the feature backbone (``'i3d'``, see
             :mod:`mmemtm.apis.feature_backbones`) that models trained on these features name in
             their config; None for another network.
@@ -223,7 +230,8 @@ class ClipFeatureExtractor:
 
     def __init__(self, model: torch.nn.Module, recipe: Optional[ClipFeatureRecipe] = None,
                  batch_size: int = 8, device: str = 'cpu', weights: str = 'unspecified',
-                 channels_last: bool = True, backbone: Optional[str] = None) -> None:
+                 channels_last: bool = True, backbone: Optional[str] = None,
+                 min_source_fps: float = MIN_SOURCE_FPS) -> None:
         if batch_size < 1:
             raise ValueError(f'batch_size must be positive, got {batch_size}')
         if not hasattr(model, 'feature_dim'):
@@ -236,6 +244,7 @@ class ClipFeatureExtractor:
         self.weights = weights
         self.feature_dim = int(model.feature_dim)
         self.backbone = backbone
+        self.min_source_fps = min_source_fps
 
     def describe(self) -> dict:
         """Contents of ``feature_recipe.json``: the recipe, the weights and the feature size."""
@@ -248,6 +257,15 @@ class ClipFeatureExtractor:
     def plan(self, video: DecordVideo) -> np.ndarray:
         """Decoded-frame indices ``[n_windows, window]`` of every clip of ``video``."""
         recipe = self.recipe
+        frames = len(video.timestamps)
+        duration = float(video.timestamps[-1] + video.frame_interval) if frames else 0.0
+        if frames and frames < duration * self.min_source_fps:
+            clips = int(np.ceil(np.floor(duration * recipe.fps) / recipe.stride))
+            raise VideoReadError(
+                f'video {video.path} claims {duration:.1f} s but holds only {frames} decodable '
+                f'frame(s) ({frames / duration:.3g} per second, fewer than '
+                f'{self.min_source_fps:g}): its container\'s timing is wrong or the file is '
+                f'truncated; refused instead of extracting {clips} clips of repeated frames')
         try:
             resampled = resample_frame_indices(video.timestamps, recipe.fps,
                                                video.frame_interval)
