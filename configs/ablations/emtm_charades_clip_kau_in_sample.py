@@ -6,8 +6,9 @@
 # dumps into work_dirs/charades_clip/curves/ (or:
 #   python tools/dump_teacher_curves.py configs/teachers/seqpan_charades_clip.py CKPT \
 #       --out work_dirs/charades_clip/curves/seqpan_train.npz).
-# The real-feature EMTM configs inherit this file: the default (configs/emtm_charades_clip.py)
-# fits the KAU on out-of-fold curves instead; the ablations set their own parts.
+# The real-feature EMTM configs inherit this file and set their own parts: the default
+# (configs/emtm_charades_clip.py) replaces the KAU by the teachers' plain average;
+# emtm_charades_clip_kau_out_of_fold.py fits the KAU on out-of-fold curves instead.
 # Dropout 0.1 everywhere (SeqPAN-style parts collapse at 0.4 on these features; see
 # configs/teachers/seqpan_charades_clip.py). loss_kd weight / temperature: chosen on val by the
 # benchmark's sweep (docs/real_benchmark.md). Checkpoint: best val R1@0.5; test once.

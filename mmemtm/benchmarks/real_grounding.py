@@ -66,27 +66,29 @@ class Row(NamedTuple):
 
 
 ABLATIONS = 'configs/ablations/emtm_charades_clip_'
-#: The ladder: each distilling row adds one of EMTM's parts to the row above it; then EMTM's
-#: configs and the rows with cross-fitted curves.
+#: The project's default EMTM config on these features: label KD from the plain average of the
+#: teachers (one teacher's curves: KD from that teacher alone).
+DEFAULT = 'configs/emtm_charades_clip.py'
+#: The ladder: each distilling row adds one of EMTM's parts to the row above it; then the KAU's
+#: variants and the rows with cross-fitted curves.
 ROWS: Dict[str, Row] = {
     'student alone': Row(ABLATIONS + 'student_only.py', swept=False),
-    'KD: SeqPAN': Row(ABLATIONS + 'label_kd.py', ('SeqPAN', )),
-    'KD: 2D-TAN': Row(ABLATIONS + 'label_kd.py', ('2D-TAN', )),
-    'KD: SCDM': Row(ABLATIONS + 'label_kd.py', ('SCDM', )),
-    'KD: plain average': Row(ABLATIONS + 'label_kd.py', ALL),
+    'KD: SeqPAN': Row(DEFAULT, ('SeqPAN', )),
+    'KD: 2D-TAN': Row(DEFAULT, ('2D-TAN', )),
+    'KD: SCDM': Row(DEFAULT, ('SCDM', )),
+    'KD: plain average (default)': Row(DEFAULT, ALL),
     '+ KAU': Row(ABLATIONS + 'kau.py', ALL),
     '+ co-trained branch (published EMTM)': Row(ABLATIONS + 'published.py', ALL),
     'co-trained branch alone': Row(ABLATIONS + 'cotrained_only.py', swept=False),
     'EMTM, previous default': Row(ABLATIONS + 'previous_default.py', ALL, swept=False),
-    'EMTM (default)': Row('configs/emtm_charades_clip.py', ALL, aggregator_curves='out-of-fold'),
-    'EMTM (default), KAU fitted in-sample': Row(ABLATIONS + 'kau_in_sample.py', ALL),
-    'KD: SeqPAN, out-of-fold': Row(ABLATIONS + 'label_kd.py', ('SeqPAN', ),
-                                   kd_curves='out-of-fold'),
-    'KD: plain average, out-of-fold': Row(ABLATIONS + 'label_kd.py', ALL,
-                                          kd_curves='out-of-fold'),
+    'KAU fitted out of fold': Row(ABLATIONS + 'kau_out_of_fold.py', ALL,
+                                  aggregator_curves='out-of-fold'),
+    'KAU fitted in-sample, detached': Row(ABLATIONS + 'kau_in_sample.py', ALL),
+    'KD: SeqPAN, out-of-fold': Row(DEFAULT, ('SeqPAN', ), kd_curves='out-of-fold'),
+    'KD: plain average, out-of-fold': Row(DEFAULT, ALL, kd_curves='out-of-fold'),
 }
 #: The row the KD setting is swept on.
-SWEEP_ROW = 'KD: plain average'
+SWEEP_ROW = 'KD: plain average (default)'
 BASELINE = 'student alone'
 #: Decoded mixtures of the teachers' test curves (from each run with a KAU).
 MIXTURES = ('plain average of teachers', 'KAU mixture')
@@ -159,7 +161,7 @@ class RealBenchmark:
     def run(self, name: str, cfg: Config, settings: dict, test: bool = True) -> dict:
         """Train ``cfg`` (resuming an interrupted run), then test its best val checkpoint once
         (``test=False``: train only, e.g. sweep candidates); store the result."""
-        done = self.store.get(name, settings)
+        done = self.store.find(name, settings)
         if done is not None:
             return done
         cfg.work_dir = self.run_dir(name, settings)
@@ -263,7 +265,7 @@ class RealBenchmark:
             except FileNotFoundError:
                 scores[kd] = None
                 continue
-            result = self.store.get(f'sweep {SWEEP_ROW}', settings)
+            result = self.store.find(f'sweep {SWEEP_ROW}', settings)
             scores[kd] = None if result is None else result['best_val']
         return scores
 
@@ -288,7 +290,7 @@ class RealBenchmark:
     def decode_mixtures(self, row: str, cfg: Config, settings: dict, result: dict) -> None:
         """The teachers' test curves decoded alone, averaged and mixed by the run's KAU."""
         name = f'mixtures of {row}'
-        if self.store.get(name, settings) is not None:
+        if self.store.find(name, settings) is not None:
             return
         model = self._load(cfg, result['checkpoint'])
         folder = osp.dirname(result['checkpoint'])
@@ -331,11 +333,11 @@ class RealBenchmark:
         gradient with the student's own hard losses' (mean over ``batches`` training batches,
         dropout off). None until the run has finished."""
         cfg, settings = self.student(row, seed, kd)
-        result = self.store.get(row, settings)
+        result = self.store.find(row, settings)
         if result is None:
             return None
         name = f'encoder gradients of {row}'
-        done = self.store.get(name, settings)
+        done = self.store.find(name, settings)
         if done is not None:
             return done
         model = self._load(cfg, result['checkpoint']).eval()
@@ -363,10 +365,10 @@ class RealBenchmark:
                     cfg, settings = self.student(row, seed, kd)
                 except (ValueError, FileNotFoundError):
                     continue
-                result = self.store.get(row, settings)
+                result = self.store.find(row, settings)
                 if result is not None:
                     found.setdefault(row, {})[seed] = result
-                mixtures = self.store.get(f'mixtures of {row}', settings)
+                mixtures = self.store.find(f'mixtures of {row}', settings)
                 for mixture, value in (mixtures or {}).items():
                     found.setdefault(f'{mixture} ({row})', {})[seed] = value
         return found

@@ -80,6 +80,15 @@ def run_settings(name: str, path: str, cfg: Config, seed: int, device: str,
                 inputs={p: file_digest(p) for p in inputs if isinstance(p, str)})
 
 
+#: Settings that label a run without changing it: the row it is shown as and the file its config
+#: was read from (the resolved config itself is ``config_text``).
+LABELS = ('row', 'config')
+
+
+def _unlabelled(settings: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: v for k, v in settings.items() if k not in LABELS}
+
+
 def _slug(name: str) -> str:
     return re.sub(r'[^A-Za-z0-9_.-]+', '_', name).strip('_') or 'result'
 
@@ -105,6 +114,22 @@ class ResultStore:
         """The result of ``name`` run with exactly ``settings`` (None if there is none)."""
         path = self.path(name, settings)
         return read_json(path)['result'] if osp.isfile(path) else None
+
+    def find(self, name: str, settings: Dict[str, Any]) -> Optional[dict]:
+        """:meth:`get`; failing that, the same run stored under other labels (:data:`LABELS`:
+        another row name, another config file resolving to the same config), so an identical
+        run is never trained twice. ``name`` is the run's row (``settings['row']``) or a result
+        derived from it (``'mixtures of ' + row``...), matched with results derived alike."""
+        found = self.get(name, settings)
+        row = settings.get('row')
+        if found is not None or not isinstance(row, str) or not name.endswith(row):
+            return found
+        prefix, target = name[:len(name) - len(row)], _unlabelled(settings)
+        for entry in self.entries():
+            if (entry['name'] == prefix + str(entry['settings'].get('row'))
+                    and _unlabelled(entry['settings']) == target):
+                return entry['result']
+        return None
 
     def put(self, name: str, settings: Dict[str, Any], result: dict) -> dict:
         """Store ``result`` of ``name`` with its ``settings`` (atomically); returns it."""

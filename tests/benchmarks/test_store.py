@@ -39,3 +39,19 @@ def test_config_text_ignores_only_what_grounding_a_raw_video_reads():
     assert config_text(Config(dict(base, work_dir='b'))) == text
     assert config_text(Config(dict(base, model=dict(type='EMTM', drop_rate=0.4)))) != text
     assert config_text(Config(dict(base, max_vlen=64))) != text
+
+
+def test_a_run_is_found_under_another_row_name_or_config_file_but_nothing_else(tmp_path):
+    """Renaming a row or moving its config to another file (same resolved config) finds the
+    runs already made; a result derived from a run is found only as that kind of result."""
+    store = ResultStore(str(tmp_path / 'results'))
+    old = dict(row='EMTM (default)', config='configs/a.py', config_text='{}', seed=0)
+    store.put('EMTM (default)', old, dict(score=40.1))
+    store.put('mixtures of EMTM (default)', old, dict(mixture=35.6))
+    new = dict(old, row='KAU fitted out of fold', config='configs/ablations/b.py')
+    assert store.get('KAU fitted out of fold', new) is None
+    assert store.find('KAU fitted out of fold', new) == dict(score=40.1)
+    assert store.find('mixtures of KAU fitted out of fold', new) == dict(mixture=35.6)
+    assert store.find('encoder gradients of KAU fitted out of fold', new) is None
+    for changed in (dict(new, seed=1), dict(new, config_text='{"a": 1}')):
+        assert store.find('KAU fitted out of fold', changed) is None

@@ -34,7 +34,7 @@ LABEL = ('Charades-STA test videos, re-split by video (CLIP ViT-L/14); test spli
 ROWS_SWEPT = 'label KD from the plain average of the teachers'
 #: Rows whose extra loss terms may pull the shared encoder: their gradients are reported.
 GRADIENT_ROWS = ('+ KAU', '+ co-trained branch (published EMTM)', 'co-trained branch alone',
-                 'EMTM (default)')
+                 'KAU fitted out of fold')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
