@@ -1,11 +1,14 @@
 """File helpers: every file mmemtm writes is written to a temporary file and renamed into place.
 
-Temporary files are named ``.<name>.mmemtm-<host>-<pid>-<random>.tmp`` next to their target. A
+Temporary files are named ``.<name>.mmemtm-<host>-<pid>-<random>.tmp`` next to their target (a
+long ``<name>`` is shortened to its start and a hash, so any name that fits its folder has a
+temporary file that fits too). A
 writer that is killed (``SIGKILL``, power loss) cannot remove its own; the next atomic write into
 the same folder removes those whose process is gone (:func:`remove_stale_temporaries`).
 """
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import os.path as osp
@@ -18,6 +21,20 @@ import numpy as np
 
 _HOST = re.sub(r'[^A-Za-z0-9_]', '_', socket.gethostname()) or 'host'
 _TEMPORARY = re.compile(r'^\..+\.mmemtm-(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[^.]+\.tmp$')
+
+
+#: Bytes of a target's name kept in its temporary file's name; longer names are shortened.
+TEMPORARY_NAME_BYTES = 100
+
+
+def _temporary_stem(name: str) -> str:
+    """``name``, or its first characters and a hash of it when it is longer than
+    :data:`TEMPORARY_NAME_BYTES` bytes (file names are limited to 255 bytes)."""
+    if len(name.encode('utf-8')) <= TEMPORARY_NAME_BYTES:
+        return name
+    digest = hashlib.sha1(name.encode('utf-8')).hexdigest()[:16]
+    start = name.encode('utf-8')[:TEMPORARY_NAME_BYTES - 17].decode('utf-8', 'ignore')
+    return f'{start}~{digest}'
 
 
 class AtomicWriteError(OSError):
@@ -118,7 +135,8 @@ def atomic_write(path: str, mode: str = 'w', **open_kwargs: Any) -> Iterator[Any
     os.makedirs(folder, exist_ok=True)
     remove_stale_temporaries(folder)
     fd, tmp_path = tempfile.mkstemp(
-        prefix=f'.{osp.basename(path)}.mmemtm-{_HOST}-{os.getpid()}-', suffix='.tmp',
+        prefix=f'.{_temporary_stem(osp.basename(path))}.mmemtm-{_HOST}-{os.getpid()}-',
+        suffix='.tmp',
         dir=folder)
     try:
         with os.fdopen(fd, mode, **open_kwargs) as f:

@@ -68,3 +68,17 @@ def test_a_write_error_names_the_file_and_keeps_the_old_one(tmp_path, monkeypatc
     monkeypatch.undo()
     assert np.load(target).tolist() == [0, 0, 0]
     assert [p.name for p in tmp_path.iterdir()] == ['v1.npy']
+
+
+@pytest.mark.parametrize('length', [200, 250, 255])
+def test_any_name_that_fits_its_folder_is_written_atomically(tmp_path, length):
+    """The temporary file's name adds about 40 bytes to the target's: long names are shortened
+    there (with a hash), and a killed writer's temporary is still recognised and removed."""
+    target = tmp_path / ('v' * (length - 4) + '.npy')
+    with atomic_write(str(target)) as f:
+        f.write('x')
+    assert target.read_text() == 'x'
+    killed_write(target)
+    assert len(list(tmp_path.iterdir())) == 2
+    assert remove_stale_temporaries(str(tmp_path)) != []
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
