@@ -31,7 +31,7 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 
-from .feature_extraction import TIME_TOLERANCE, VideoReadError, _frame_interval
+from .feature_extraction import TIME_TOLERANCE, NativeVideo, VideoReadError
 
 #: The Hugging Face id of OpenAI's CLIP ViT-L/14 (224 px) weights.
 CLIP_VIT_L14 = 'openai/clip-vit-large-patch14'
@@ -115,46 +115,6 @@ def bins_for_duration(duration: float, seconds_per_bin: float) -> int:
     if not seconds_per_bin > 0:
         raise ValueError(f'seconds_per_bin must be positive, got {seconds_per_bin}')
     return max(1, int(np.floor(duration / seconds_per_bin + 0.5)))
-
-
-class NativeVideo:
-    """A video opened with decord at its own resolution (frames as the CLIP processor wants).
-
-    Args:
-        path: Video file.
-    """
-
-    def __init__(self, path: str) -> None:
-        import decord
-        self.path = path
-        try:
-            self.reader = decord.VideoReader(path, num_threads=1)
-            self.timestamps = self.reader.get_frame_timestamp(
-                np.arange(len(self.reader)))[:, 0].astype(np.float64)
-            fps = self.reader.get_avg_fps()
-        except (RuntimeError, AssertionError, decord.DECORDError, IndexError) as exc:
-            raise VideoReadError(f'cannot open video {path}: {exc}') from exc
-        if len(self.timestamps) == 0:
-            raise VideoReadError(f'video {path} has no frames')
-        self.frame_interval = _frame_interval(fps, self.timestamps)
-        if not self.frame_interval > 0:
-            raise VideoReadError(f'video {path}: cannot tell its frame rate (average fps {fps})')
-
-    def __len__(self) -> int:
-        return len(self.timestamps)
-
-    @property
-    def duration(self) -> float:
-        """Seconds the video lasts: last frame's timestamp plus one frame interval."""
-        return float(self.timestamps[-1] + self.frame_interval)
-
-    def frames(self, indices: np.ndarray) -> np.ndarray:
-        """uint8 RGB frames ``[len(indices), H, W, 3]`` of decoded frames ``indices``."""
-        import decord
-        try:
-            return self.reader.get_batch([int(i) for i in indices]).asnumpy()
-        except (RuntimeError, AssertionError, decord.DECORDError, IndexError) as exc:
-            raise VideoReadError(f'cannot decode frames of video {self.path}: {exc}') from exc
 
 
 def clip_backbone_name(config) -> str:

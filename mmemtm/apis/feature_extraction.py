@@ -157,37 +157,28 @@ def _frame_interval(avg_fps: float, timestamps: np.ndarray) -> float:
     return 0.0
 
 
-class DecordVideo:
-    """A video opened with decord, decoded at the recipe's scale and centre-cropped.
+class NativeVideo:
+    """A video opened with decord at its own resolution.
 
     Args:
         path: Video file.
-        short_side: Frames are scaled (by FFmpeg, bilinear) so their short side has this length.
-        crop_size: Side of the centre crop returned by :meth:`frames`.
     """
 
-    def __init__(self, path: str, short_side: int, crop_size: int) -> None:
+    def __init__(self, path: str) -> None:
         import decord
         self.path = path
         try:
-            probe = decord.VideoReader(path, num_threads=1)
-            height, width = probe[0].shape[:2]
-            self.timestamps = probe.get_frame_timestamp(np.arange(len(probe)))[:, 0].astype(
-                np.float64)
-            fps = probe.get_avg_fps()
-            del probe
-            self.size = scaled_size(height, width, short_side)
-            self.reader = decord.VideoReader(path, width=self.size[1], height=self.size[0])
+            self.reader = decord.VideoReader(path, num_threads=1)
+            self.timestamps = self.reader.get_frame_timestamp(
+                np.arange(len(self.reader)))[:, 0].astype(np.float64)
+            fps = self.reader.get_avg_fps()
         except (RuntimeError, AssertionError, decord.DECORDError, IndexError) as exc:
             raise VideoReadError(f'cannot open video {path}: {exc}') from exc
-        if len(self.reader) != len(self.timestamps):
-            raise VideoReadError(f'video {path}: {len(self.reader)} frames at the working scale '
-                                 f'but {len(self.timestamps)} at full size')
+        if len(self.timestamps) == 0:
+            raise VideoReadError(f'video {path} has no frames')
         self.frame_interval = _frame_interval(fps, self.timestamps)
         if not self.frame_interval > 0:
             raise VideoReadError(f'video {path}: cannot tell its frame rate (average fps {fps})')
-        self.crop_size = crop_size
-        self.offset = ((self.size[0] - crop_size) // 2, (self.size[1] - crop_size) // 2)
 
     def __len__(self) -> int:
         return len(self.timestamps)
@@ -198,14 +189,42 @@ class DecordVideo:
         return float(self.timestamps[-1] + self.frame_interval)
 
     def frames(self, indices: np.ndarray) -> np.ndarray:
-        """Centre-cropped uint8 RGB frames ``[len(indices), crop, crop, 3]`` of decoded frames."""
+        """uint8 RGB frames ``[len(indices), H, W, 3]`` of decoded frames ``indices``."""
         import decord
         try:
-            frames = self.reader.get_batch([int(i) for i in indices]).asnumpy()
+            return self.reader.get_batch([int(i) for i in indices]).asnumpy()
         except (RuntimeError, AssertionError, decord.DECORDError, IndexError) as exc:
             raise VideoReadError(f'cannot decode frames of video {self.path}: {exc}') from exc
+
+
+class DecordVideo(NativeVideo):
+    """A video opened with decord, decoded at the recipe's scale and centre-cropped.
+
+    Args:
+        path: Video file.
+        short_side: Frames are scaled (by FFmpeg, bilinear) so their short side has this length.
+        crop_size: Side of the centre crop returned by :meth:`frames`.
+    """
+
+    def __init__(self, path: str, short_side: int, crop_size: int) -> None:
+        import decord
+        super().__init__(path)
+        try:
+            height, width = self.reader[0].shape[:2]
+            self.size = scaled_size(height, width, short_side)
+            self.reader = decord.VideoReader(path, width=self.size[1], height=self.size[0])
+        except (RuntimeError, AssertionError, decord.DECORDError, IndexError) as exc:
+            raise VideoReadError(f'cannot open video {path}: {exc}') from exc
+        if len(self.reader) != len(self.timestamps):
+            raise VideoReadError(f'video {path}: {len(self.reader)} frames at the working scale '
+                                 f'but {len(self.timestamps)} at full size')
+        self.crop_size = crop_size
+        self.offset = ((self.size[0] - crop_size) // 2, (self.size[1] - crop_size) // 2)
+
+    def frames(self, indices: np.ndarray) -> np.ndarray:
+        """Centre-cropped uint8 RGB frames ``[len(indices), crop, crop, 3]`` of decoded frames."""
         y, x = self.offset
-        return frames[:, y:y + self.crop_size, x:x + self.crop_size]
+        return super().frames(indices)[:, y:y + self.crop_size, x:x + self.crop_size]
 
 
 class ClipFeatureExtractor:
