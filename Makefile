@@ -7,6 +7,8 @@ PKG_STAMP := $(VENV)/.mmemtm-installed
 PACKAGE_FILES := setup.py README.md $(shell find mmemtm tools configs -type f \
 	-not -path '*/__pycache__/*' -not -path 'mmemtm/.mim/*' 2>/dev/null)
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist; one torch thread each): one per core by default.
+TEST_WORKERS ?= auto
 
 .PHONY: install test demo quickstart clean
 
@@ -27,7 +29,7 @@ $(PKG_STAMP): $(DEPS_STAMP) $(PACKAGE_FILES)
 install: $(PKG_STAMP)
 
 test: install
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 demo: install
 	$(PY) tools/demo_pipeline.py

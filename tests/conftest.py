@@ -14,6 +14,15 @@ SHARED_DATA = (REPO_ROOT.parent / 'shared' / 'data').resolve()
 DEMO_ROOT = REPO_ROOT / 'demo' / 'data' / 'tacos_subset'
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker runs one torch thread, and so do the tools it starts: two
+    workers of two threads each on two cores would spin in OpenMP's barriers."""
+    if os.environ.get('PYTEST_XDIST_WORKER'):
+        os.environ['OMP_NUM_THREADS'] = os.environ['MKL_NUM_THREADS'] = '1'
+        import torch
+        torch.set_num_threads(1)
+
+
 @pytest.fixture(scope='session', autouse=True)
 def mmaction_scope() -> None:
     """Build components from config outside a Runner as configs do: in mmaction's scope."""
