@@ -34,6 +34,18 @@ def clip_centres(num_clips: int, clip_seconds: float) -> np.ndarray:
     return (np.arange(num_clips) + 0.5) * clip_seconds
 
 
+def draw_frame_strip(ax: plt.Axes, duration: float, frames: Sequence[np.ndarray],
+                     frame_times: Sequence[float]) -> None:
+    """Frames side by side along a ``[0, duration]`` second axis, each centred on its time."""
+    ax.set_xlim(0, duration)
+    ax.set_ylim(0, 1)
+    ax.axis('off')
+    width = duration / max(len(frames), 1)
+    for frame, t in zip(frames, frame_times):
+        ax.imshow(frame, extent=(t - width / 2, t + width / 2, 0, 1), aspect='auto')
+    ax.set_xlim(0, duration)
+
+
 def draw_moments(ax: plt.Axes, duration: float, pred: Optional[Span] = None,
                  gt: Optional[Span] = None) -> None:
     """Predicted and true moments as bars on a ``[0, duration]`` second axis."""
@@ -82,14 +94,7 @@ def video_grounding_figure(sentence: str, duration: float, pred: Span,
                              gridspec_kw=dict(height_ratios=[1.4] * (rows - 2) + [0.8, 1.4]))
     axes = np.atleast_1d(axes)
     if len(frames):
-        strip = axes[0]
-        strip.set_xlim(0, duration)
-        strip.set_ylim(0, 1)
-        strip.axis('off')
-        width = duration / max(len(frames), 1)
-        for frame, t in zip(frames, frame_times):
-            strip.imshow(frame, extent=(t - width / 2, t + width / 2, 0, 1), aspect='auto')
-        strip.set_xlim(0, duration)
+        draw_frame_strip(axes[0], duration, frames, frame_times)
     draw_moments(axes[-2], duration, pred, gt)
     draw_boundaries(axes[-1], start_prob, end_prob, clip_seconds)
     axes[-1].set_xlim(0, duration)

@@ -8,7 +8,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .grounding_figures import PRED_COLOR, draw_boundaries  # noqa: E402
+from .grounding_figures import PRED_COLOR, draw_boundaries, draw_frame_strip  # noqa: E402
 
 Span = Tuple[float, float]
 
@@ -20,18 +20,6 @@ def figure_to_array(fig: plt.Figure, dpi: int = 100) -> np.ndarray:
     image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
     plt.close(fig)
     return image
-
-
-def draw_frame_strip(ax: plt.Axes, duration: float, frames: Sequence[np.ndarray],
-                     frame_times: Sequence[float]) -> None:
-    """Frames side by side along a ``[0, duration]`` second axis, each centred on its time."""
-    ax.set_xlim(0, duration)
-    ax.set_ylim(0, 1)
-    ax.axis('off')
-    width = duration / max(len(frames), 1)
-    for frame, t in zip(frames, frame_times):
-        ax.imshow(frame, extent=(t - width / 2, t + width / 2, 0, 1), aspect='auto')
-    ax.set_xlim(0, duration)
 
 
 def draw_sentence_moments(ax: plt.Axes, duration: float, sentences: Sequence[str],
