@@ -102,6 +102,9 @@ class ResultStore:
 
     def __init__(self, folder: str) -> None:
         self.folder = folder
+        # Stored files already parsed, by path and modification time: :meth:`find` scans the
+        # store on every miss, and a report looks up every row and seed.
+        self._parsed: Dict[Tuple[str, int], dict] = {}
 
     def key(self, name: str, settings: Dict[str, Any]) -> str:
         """``<name>/<fingerprint>``: the key of a result (also names its run's folder)."""
@@ -146,4 +149,10 @@ class ResultStore:
             if osp.isdir(folder):
                 for file in sorted(os.listdir(folder)):
                     if file.endswith('.json'):
-                        yield read_json(osp.join(folder, file))
+                        yield self._read(osp.join(folder, file))
+
+    def _read(self, path: str) -> dict:
+        key = (path, os.stat(path).st_mtime_ns)
+        if key not in self._parsed:
+            self._parsed[key] = read_json(path)
+        return self._parsed[key]
