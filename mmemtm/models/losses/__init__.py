@@ -7,6 +7,8 @@ from .proposal_losses import AnchorRegressionLoss, ScaledIoULoss, scaled_iou_tar
 from .recognition_kd_losses import (CVAELoss, FeatureDistributionLoss, FeatureMSELoss,
                                     LogitKDLoss, RampedMSELoss, SubstageCorrelationLoss,
                                     batch_similarity, energy_map, gaussian_kl, linear_ramp)
+from .weak_distillation_losses import (BoundaryDistillLoss, MapDivergenceLoss, masked_kl,
+                                       moment_iou)
 
 __all__ = [
     'SoftBoundaryLoss', 'HiddenAlignmentLoss', 'LabelKDLoss', 'masked_soft_cross_entropy',
@@ -14,5 +16,6 @@ __all__ = [
     'standard_label_kd', 'label_orthogonality_loss', 'masked_tag_cross_entropy', 'CVAELoss',
     'FeatureDistributionLoss', 'FeatureMSELoss', 'LogitKDLoss', 'RampedMSELoss',
     'SubstageCorrelationLoss', 'batch_similarity', 'energy_map', 'gaussian_kl', 'linear_ramp',
-    'AnchorRegressionLoss', 'ScaledIoULoss', 'scaled_iou_targets'
+    'AnchorRegressionLoss', 'ScaledIoULoss', 'scaled_iou_targets', 'BoundaryDistillLoss',
+    'MapDivergenceLoss', 'masked_kl', 'moment_iou'
 ]

@@ -11,6 +11,8 @@ from typing import Tuple
 
 import torch
 
+from ..utils.decoding import fractions_to_clip_spans  # noqa: F401  (re-exported)
+
 
 def _ceil_div(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
     return torch.div(num + den - 1, den, rounding_mode='floor')
@@ -98,20 +100,3 @@ def grid_candidate_moments(grid_len: torch.Tensor, v_len: torch.Tensor, duration
     clip_sec = (duration.double() / v_len.double().clamp(min=1))[:, None]
     moments = torch.stack([clips[..., 0] * clip_sec, (clips[..., 1] + 1) * clip_sec], dim=-1)
     return moments.reshape(len(grid_len), num_cells, num_cells, 2)
-
-
-def fractions_to_clip_spans(moments: torch.Tensor, v_len: torch.Tensor) -> torch.Tensor:
-    """Inclusive clip spans ``[B, K, 2]`` (long) nearest to moments given as fractions.
-
-    Args:
-        moments: ``[B, K, 2]`` (start, end) as fractions of the video, ``0 <= start <= end <= 1``.
-        v_len: ``[B]`` valid clips of each video.
-
-    Returns:
-        torch.Tensor: ``start = round(s * v_len)`` and ``end = round(e * v_len) - 1``, clamped to
-        ``0 <= start <= end < v_len``.
-    """
-    v = v_len.long().clamp(min=1)[:, None]
-    start = torch.minimum(torch.round(moments[..., 0] * v).long().clamp(min=0), v - 1)
-    end = torch.minimum(torch.round(moments[..., 1] * v).long() - 1, v - 1)
-    return torch.stack([start, torch.maximum(end, start)], dim=-1)

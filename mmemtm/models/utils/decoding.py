@@ -344,3 +344,20 @@ def topk_moments(moments: torch.Tensor, scores: torch.Tensor, k: int = 5,
     order = ranked_nms_order(top_moments, top_scores, k, nms_thr)
     return (torch.gather(top_moments, 1, order[..., None].expand(-1, -1, 2)),
             torch.gather(top_scores, 1, order))
+
+
+def fractions_to_clip_spans(moments: torch.Tensor, v_len: torch.Tensor) -> torch.Tensor:
+    """Inclusive clip spans ``[B, K, 2]`` (long) nearest to moments given as fractions.
+
+    Args:
+        moments: ``[B, K, 2]`` (start, end) as fractions of the video, ``0 <= start <= end <= 1``.
+        v_len: ``[B]`` valid clips of each video.
+
+    Returns:
+        torch.Tensor: ``start = round(s * v_len)`` and ``end = round(e * v_len) - 1``, clamped to
+        ``0 <= start <= end < v_len``.
+    """
+    v = v_len.long().clamp(min=1)[:, None]
+    start = torch.minimum(torch.round(moments[..., 0] * v).long().clamp(min=0), v - 1)
+    end = torch.minimum(torch.round(moments[..., 1] * v).long() - 1, v - 1)
+    return torch.stack([start, torch.maximum(end, start)], dim=-1)
