@@ -1,6 +1,8 @@
 from .annotation_readers import (ActivityNetCaptionsReader, AnnotationError, CharadesSTAReader,
                                  CSVReader, JsonListReader, TACoS2DTANReader, default_reader,
                                  read_queries)
+from .charades_actions import (ActionAnnotationError, ActionInstance, CharadesActionDataset,
+                               parse_actions)
 from .feature_store import (ClipFeatureStore, FeatureError, HDF5FeatureStore, NpyFeatureStore,
                             get_feature_store)
 from .grounding_dataset import GroundingDataset
@@ -15,6 +17,7 @@ __all__ = [
     'JsonListReader', 'TACoS2DTANReader', 'default_reader', 'read_queries', 'ClipFeatureStore', 'FeatureError', 'HDF5FeatureStore',
     'NpyFeatureStore', 'get_feature_store', 'GroundingDataset', 'TeacherCurveEntry',
     'TeacherCurveError', 'TeacherCurveFile', 'open_teacher_curves', 'save_teacher_curves',
+    'ActionAnnotationError', 'ActionInstance', 'CharadesActionDataset', 'parse_actions',
     'MOTION_CLASSES', 'SyntheticMotionConfig',
     'SyntheticMotionError', 'generate_synthetic_motion', 'read_true_labels'
 ]

@@ -1,5 +1,6 @@
 from .formatting import PackGroundingInputs
 from .loading import LoadClipFeatures, LoadTeacherCurves
+from .span_features import LoadSpanFeatures, resample_span
 from .sampling import DownsampleClips, downsample_clips
 from .streams import LoadFeatureStreams
 from .targets import BuildGroundingTargets, match_labels, soft_boundary_label, span_targets
@@ -8,5 +9,5 @@ from .text import TokenizeQuery
 __all__ = [
     'PackGroundingInputs', 'LoadClipFeatures', 'DownsampleClips', 'downsample_clips',
     'BuildGroundingTargets', 'match_labels', 'soft_boundary_label', 'span_targets',
-    'LoadFeatureStreams', 'TokenizeQuery', 'LoadTeacherCurves'
+    'LoadFeatureStreams', 'TokenizeQuery', 'LoadTeacherCurves', 'LoadSpanFeatures', 'resample_span'
 ]
