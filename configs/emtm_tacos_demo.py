@@ -6,23 +6,14 @@ _base_ = [
     './_base_/models/emtm.py', './_base_/schedules/cpu_demo.py'
 ]
 
-max_vlen = _base_.max_vlen
 teacher_curves = [
     'work_dirs/demo/curves/seqpan_train.npz',
     'work_dirs/demo/curves/tan2d_train.npz',
     'work_dirs/demo/curves/scdm_train.npz',
 ]
-train_pipeline = [
-    *_base_.train_pipeline[:-1],
-    dict(type='LoadTeacherCurves', files=teacher_curves),
-    _base_.train_pipeline[-1],
-]
+train_pipeline = [*_base_.train_pipeline[:-1], dict(type='LoadTeacherCurves', files=teacher_curves),
+                  _base_.train_pipeline[-1]]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
-model = dict(
-    vocab=_base_.glove,
-    max_vlen=max_vlen,
-    encoder=dict(char_dim=50),
-    drop_rate=0.2,
-    num_teachers=len(teacher_curves),
-    loss_kd=dict(temperature=3.0))
+model = dict(vocab=_base_.glove, max_vlen=_base_.max_vlen, encoder=dict(char_dim=50),
+             drop_rate=0.2, loss_kd=dict(temperature=3.0))
