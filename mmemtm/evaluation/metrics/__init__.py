@@ -1,3 +1,4 @@
 from .grounding_metric import GroundingMetric
+from .multi_label_acc_metric import MultiLabelAccMetric, multi_label_accuracy
 
-__all__ = ['GroundingMetric']
+__all__ = ['GroundingMetric', 'MultiLabelAccMetric', 'multi_label_accuracy']

@@ -1,0 +1,394 @@
+"""The recognition distillation benchmark on real video: Charades action instances over the CLIP
+ViT-L/14 features of the Charades-STA test videos (``configs/_base_/datasets/
+charades_actions_clip.py``), teacher, student alone, logit KD, GKD and staged KD.
+
+Protocol (what ``tools/analysis/benchmark_recognition_kd_charades.py`` runs):
+
+1. the transformer teacher is trained once (``teacher_seed``); its best-on-val checkpoint
+   (val mAP) is every distiller's teacher;
+2. the student alone on every seed;
+3. every distiller's settings (:data:`SWEEPS`, the config's first) are trained on the sweep seed
+   and the one with the best val mAP is kept (the choice is made on val only); the kept setting
+   is trained on the other seeds;
+4. every kept run (teacher, student alone, each distiller's kept setting) is tested once: its
+   best-on-val checkpoint, a distiller's stripped to its student, scores the test spans;
+5. mAP, top-1 and top-5 mean and sd over seeds; each row against the student alone with a
+   two-level bootstrap (seeds, then test *videos* with all their spans: the spans of a video
+   are not independent) and the per-seed differences; params and FLOPs of teacher and student
+   (mmengine's ``get_model_complexity_info``, one span, the head included).
+
+A seed gives every student row the same initial weights and data order (paired rows). Every run
+is stored with everything that changes it (resolved config, options, seed, epochs, device,
+digests of the annotation, split and feature-shape files and of the teacher checkpoint), so an
+interrupted benchmark resumes where it stopped and a changed setting never reuses a run.
+"""
+import copy
+import os
+import os.path as osp
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmaction.registry import DATASETS, MODELS
+from mmengine.config import Config
+from mmengine.runner import Runner, load_checkpoint
+
+from mmemtm.apis.recognition_kd import strip_distiller_checkpoint, student_config
+from mmemtm.engine import set_epochs
+from mmemtm.evaluation.metrics import multi_label_accuracy
+from mmemtm.utils import dump_json_atomic, save_npy_atomic
+from mmemtm.utils.config_options import merge_cfg_options
+from .recognition_kd import complexity
+from .statistics import cluster_draws, two_level_from_draws
+from .store import ResultStore, file_digest, run_settings
+
+CONFIG_DIR = 'configs/recognition_kd'
+TEACHER = 'teacher: transformer'
+BASELINE = 'student alone'
+#: Row name -> config (the teacher first).
+ROWS = {
+    TEACHER: f'{CONFIG_DIR}/transformer_teacher_charades_actions_clip.py',
+    BASELINE: f'{CONFIG_DIR}/conv_student_charades_actions_clip.py',
+    'logit KD': f'{CONFIG_DIR}/logit_kd_charades_actions_clip.py',
+    'GKD': f'{CONFIG_DIR}/gkd_charades_actions_clip.py',
+    'staged KD': f'{CONFIG_DIR}/staged_kd_charades_actions_clip.py',
+}
+DISTILLERS = ('logit KD', 'GKD', 'staged KD')
+#: Settings of each distiller tried on val (``--cfg-options`` of its config; ``{}``: the config).
+SWEEPS: Dict[str, List[dict]] = {
+    'logit KD': [{}, {'model.loss_kd.temperature': 1.0}],
+    'GKD': [{}, {'model.loss_reconstruction.loss_weight': 0.05,
+                 'model.loss_attention.loss_weight': 1.0}],
+    'staged KD': [{}, {'model.loss_substage.loss_weight': 1.0,
+                       'model.loss_kd.loss_weight': 1.0}],
+}
+METRICS = ('mAP', 'top1', 'top5')
+#: The input of one span: ``[C, T, H, W]``.
+INPUT_SHAPE = (768, 8, 1, 1)
+
+
+def options_label(options: dict) -> str:
+    """``key=value, ...`` of ``options`` without the ``model.`` prefix (``'config'`` if none)."""
+    return ', '.join(f'{k.replace("model.", "")}={v}' for k, v in sorted(options.items())) \
+        or 'config'
+
+
+def predict_split(model: nn.Module, dataloader_cfg: dict
+                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, List[str]]:
+    """Class probabilities ``[N, C]``, classes ``[N]``, 0/1 multi-label targets ``[N, C]`` and
+    video ids of a split, in dataset order."""
+    loader = Runner.build_dataloader(copy.deepcopy(dataloader_cfg))
+    scores, labels, targets, videos = [], [], [], []
+    with torch.no_grad():
+        for batch in loader:
+            for sample in model.test_step(batch):
+                scores.append(sample.pred_score.cpu().numpy())
+                labels.append(int(sample.gt_label))
+                targets.append(np.asarray(sample.multi_label, np.float32))
+                videos.append(sample.video_id)
+    return np.stack(scores), np.array(labels), np.stack(targets), videos
+
+
+class CharadesRecognitionKDBenchmark:
+    """State and runs of one benchmark folder (see the module docstring).
+
+    Args:
+        work_dir: Folder of the runs, the store and ``results.json``.
+        seeds: Seeds of the student rows.
+        sweep_seed: Seed on which each distiller's settings are compared on val.
+        epochs: Epochs of every student run (None: the configs').
+        teacher_epochs: Epochs of the teacher (None: its config's).
+        device: ``'cpu'`` or ``'cuda'``.
+        teacher_seed: Seed of the teacher's training.
+        sweeps: Settings tried per distiller (default :data:`SWEEPS`).
+    """
+
+    def __init__(self, work_dir: str, seeds: Sequence[int] = (0, 1, 2), sweep_seed: int = 0,
+                 epochs: Optional[int] = None, teacher_epochs: Optional[int] = None,
+                 device: str = 'cpu', teacher_seed: int = 0,
+                 sweeps: Optional[Dict[str, List[dict]]] = None) -> None:
+        self.work_dir, self.seeds, self.sweep_seed = work_dir, list(seeds), sweep_seed
+        self.epochs, self.teacher_epochs = epochs, teacher_epochs
+        self.device, self.teacher_seed = device, teacher_seed
+        self.sweeps = sweeps or SWEEPS
+        self.store = ResultStore(osp.join(work_dir, 'results'))
+        self.path = osp.join(work_dir, 'results.json')
+        self.results: Dict[str, dict] = {}
+        self._num_train: Optional[int] = None
+
+    def save(self) -> None:
+        dump_json_atomic(self.results, self.path, indent=1)
+
+    def config(self, row: str, seed: int, options: dict) -> Config:
+        """``row``'s config for one run: seed, epochs, device, teacher, options."""
+        cfg = Config.fromfile(ROWS[row])
+        cfg.randomness = dict(seed=seed, deterministic=False)
+        cfg.device = self.device
+        epochs = self.teacher_epochs if row == TEACHER else self.epochs
+        if epochs is not None:
+            set_epochs(cfg, epochs)
+        if row != TEACHER and row != BASELINE:
+            cfg.model.teacher_ckpt = self.teacher()['checkpoint']
+            if cfg.model.get('pseudo_label'):
+                cfg.model.pseudo_label.num_samples = self.num_train(cfg)
+        return merge_cfg_options(cfg, options)
+
+    def num_train(self, cfg: Config) -> int:
+        """Training spans (for staged KD's pseudo-label bank)."""
+        if self._num_train is None:
+            dataset = dict(cfg.train_dataloader.dataset, pipeline=[], lazy_init=False)
+            self._num_train = len(DATASETS.build(dataset))
+        return self._num_train
+
+    def settings(self, row: str, seed: int, cfg: Config, options: dict) -> dict:
+        """Everything that changes the result of ``row``'s run of ``cfg``."""
+        inputs = [cfg.train_dataloader.dataset.ann_file]
+        inputs += [cfg[f'{s}_dataloader'].dataset.split_file for s in ('train', 'val', 'test')]
+        inputs.append(osp.join(cfg.train_dataloader.dataset.data_prefix.features,
+                               'feature_shapes.json'))
+        inputs.append(cfg.model.get('teacher_ckpt'))
+        return run_settings(row, ROWS[row], cfg, seed, self.device, inputs, options=options)
+
+    def run(self, row: str, seed: int, options: Optional[dict] = None, test: bool = False,
+            train: bool = True) -> Optional[dict]:
+        """Train one run (or resume it) and evaluate its best-on-val checkpoint on val; with
+        ``test``, also on test (once: a stored test result is kept). A run stored with the same
+        settings is not trained again. Returns the stored result (None if not stored and not
+        ``train``)."""
+        options = dict(options or {})
+        cfg = self.config(row, seed, options)
+        settings = self.settings(row, seed, cfg, options)
+        result = self.store.get(row, settings)
+        if result is None and not train:
+            return None
+        if result is None:
+            result = self.store.put(row, settings, self.train(cfg, row, settings))
+        if test and 'test' not in result:
+            result = self.store.put(row, settings, dict(result, **self.test(cfg, result)))
+        return dict(result, options=options, key=self.store.key(row, settings))
+
+    def train(self, cfg: Config, row: str, settings: dict) -> dict:
+        """Train ``cfg`` in ``runs/<row>/<fingerprint>`` (resuming an interrupted run); the
+        best-on-val checkpoint (a distiller's stripped to its student) and its val metrics."""
+        cfg.work_dir = osp.join(self.work_dir, 'runs', self.store.key(row, settings))
+        if osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint')):
+            cfg.resume = True
+        start, load = time.time(), os.getloadavg()[0]
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        best = runner.message_hub.get_info('best_ckpt')
+        minutes = (time.time() - start) / 60
+        del runner
+        student_ckpt = best
+        if 'student' in cfg.model:
+            student_ckpt = osp.join(cfg.work_dir, 'student.pth')
+            strip_distiller_checkpoint(best, student_ckpt)
+        scores, labels, targets, _ = predict_split(self.model(cfg, student_ckpt),
+                                                   cfg.val_dataloader)
+        return dict(checkpoint=best, student_checkpoint=student_ckpt, minutes=minutes,
+                    load_average=[load, os.getloadavg()[0]],
+                    val=multi_label_accuracy(scores, labels, targets))
+
+    def model(self, cfg: Config, checkpoint: str) -> nn.Module:
+        """The recognizer of ``cfg`` (a distiller's student) with ``checkpoint``'s weights."""
+        model_cfg = student_config(cfg).model if 'student' in cfg.model else cfg.model
+        model = MODELS.build(model_cfg)
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+        return model.to(self.device).eval()
+
+    def test(self, cfg: Config, result: dict) -> dict:
+        """Test metrics of a trained run; its test scores ``[N, C]`` go to ``test_scores.npy``
+        beside its checkpoint."""
+        model = self.model(cfg, result['student_checkpoint'])
+        scores, labels, targets, _ = predict_split(model, cfg.test_dataloader)
+        path = osp.join(osp.dirname(result['checkpoint']), 'test_scores.npy')
+        save_npy_atomic(scores.astype(np.float32), path)
+        return dict(test=multi_label_accuracy(scores, labels, targets), test_scores=path)
+
+    def teacher(self, train: bool = True) -> Optional[dict]:
+        """The teacher's run (trained and tested once)."""
+        if TEACHER not in self.results:
+            result = self.run(TEACHER, self.teacher_seed, test=True, train=train)
+            if result is None:
+                return None
+            self.results[TEACHER] = result
+            self.save()
+        return self.results[TEACHER]
+
+    def chosen(self, row: str, train: bool = True) -> Optional[dict]:
+        """The setting of ``row`` with the best val mAP on the sweep seed (every setting trained
+        on it first); None if some setting is not stored and not ``train``."""
+        runs = [self.run(row, self.sweep_seed, options, train=train)
+                for options in self.sweeps[row]]
+        if any(r is None for r in runs):
+            return None
+        sweep = [dict(options=r['options'], val=r['val']) for r in runs]
+        self.results[f'{row}/sweep'] = dict(runs=sweep)
+        self.save()
+        return max(runs, key=lambda r: r['val']['mAP'])['options']
+
+    def run_student_row(self, row: str, options: dict, train: bool = True) -> None:
+        """Every seed of ``row`` with ``options``, tested."""
+        for seed in self.seeds:
+            result = self.run(row, seed, options, test=True, train=train)
+            if result is not None:
+                self.results[f'{row}/seed{seed}'] = result
+                self.save()
+
+    def run_all(self, train: bool = True) -> None:
+        """Teacher, student alone, each distiller's sweep, choice and seeds (``train=False``:
+        collect what is stored, training nothing)."""
+        if self.teacher(train) is None:
+            return
+        self.complexity()
+        self.run_student_row(BASELINE, {}, train)
+        choices = {}
+        for row in DISTILLERS:
+            choices[row] = self.chosen(row, train)
+        for row, options in choices.items():
+            if options is not None:
+                self.run_student_row(row, options, train)
+
+    def complexity(self) -> None:
+        """Params and FLOPs of teacher and student (one span)."""
+        teacher = Config.fromfile(ROWS[TEACHER]).model
+        student = Config.fromfile(ROWS[BASELINE]).model
+        settings = dict(teacher=teacher.to_dict(), student=student.to_dict(),
+                        input=list(INPUT_SHAPE))
+        result = self.store.get('complexity', settings)
+        if result is None:
+            result = self.store.put('complexity', settings, dict(
+                teacher=complexity(teacher, INPUT_SHAPE), student=complexity(student, INPUT_SHAPE),
+                input=list(INPUT_SHAPE)))
+        self.results['complexity'] = result
+        self.save()
+
+    def test_targets(self) -> Tuple[np.ndarray, np.ndarray, List[str]]:
+        """Classes ``[N]``, multi-label targets ``[N, C]`` and video ids of the test spans."""
+        cfg = Config.fromfile(ROWS[BASELINE])
+        dataset = DATASETS.build(dict(cfg.test_dataloader.dataset, pipeline=[]))
+        infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+        return (np.array([i['label'] for i in infos]), np.stack([i['multi_label'] for i in infos]),
+                [i['video_id'] for i in infos])
+
+
+def row_runs(results: Dict[str, dict], row: str, seeds: Sequence[int]) -> Dict[int, dict]:
+    """``{seed: run}`` of ``row``'s tested runs."""
+    runs = {s: results.get(f'{row}/seed{s}') for s in seeds}
+    return {s: r for s, r in runs.items() if r and 'test' in r}
+
+
+def bootstrap_rows(results: Dict[str, dict], seeds: Sequence[int], targets: tuple,
+                   num: int = 1000, seed: int = 0) -> Dict[str, Dict[str, tuple]]:
+    """Per distiller row and metric: the two-level 95% CI (points) of its difference to the
+    student alone over the seeds both finished, resampling test videos
+    (:func:`~mmemtm.benchmarks.statistics.cluster_draws`) and seeds."""
+    labels, multi_labels, videos = targets
+    draws = cluster_draws(videos, num, seed)
+    base = row_runs(results, BASELINE, seeds)
+    out = {}
+    for row in DISTILLERS:
+        runs = row_runs(results, row, seeds)
+        paired = [s for s in runs if s in base]
+        if not paired:
+            continue
+        values = {}
+        for name, source in ((row, runs), (BASELINE, base)):
+            scores = [np.load(source[s]['test_scores']).astype(np.float64) for s in paired]
+            values[name] = np.array([[[multi_label_accuracy(sc[d], labels[d], multi_labels[d])[m]
+                                       for d in draws] for sc in scores] for m in METRICS])
+        out[row] = {}
+        for i, metric in enumerate(METRICS):
+            point = float(np.mean([runs[s]['test'][metric] - base[s]['test'][metric]
+                                   for s in paired]))
+            out[row][metric] = two_level_from_draws(values[row][i], values[BASELINE][i], point,
+                                                    seed)
+        out[row]['seed_deltas'] = [runs[s]['test']['mAP'] - base[s]['test']['mAP']
+                                   for s in paired]
+    return out
+
+
+def summary_rows(results: Dict[str, dict], seeds: Sequence[int],
+                 cis: Dict[str, Dict[str, tuple]]) -> List[dict]:
+    """Table rows: mean/sd over seeds of every metric and of val mAP, the setting, the CIs and
+    the share of the teacher-student mAP gap closed."""
+    rows = []
+    if TEACHER in results:
+        t = results[TEACHER]
+        rows.append(dict(row=TEACHER, seeds=1, options={}, minutes=t['minutes'],
+                         val_mAP=(t['val']['mAP'], 0.0),
+                         **{m: (t['test'][m], 0.0) for m in METRICS}))
+    for row in (BASELINE, ) + DISTILLERS:
+        runs = list(row_runs(results, row, seeds).values())
+        if not runs:
+            continue
+        entry = dict(row=row, seeds=len(runs), options=runs[0]['options'],
+                     minutes=float(np.mean([r['minutes'] for r in runs])))
+        for name, values in [('val_mAP', [r['val']['mAP'] for r in runs])] + [
+                (m, [r['test'][m] for r in runs]) for m in METRICS]:
+            entry[name] = (float(np.mean(values)),
+                           float(np.std(values, ddof=1)) if len(values) > 1 else 0.0)
+        if row in cis:
+            entry.update(ci=cis[row]['mAP'], ci_top1=cis[row]['top1'],
+                         ci_top5=cis[row]['top5'], seed_deltas=cis[row]['seed_deltas'])
+        rows.append(entry)
+    by_row = {r['row']: r for r in rows}
+    if TEACHER in by_row and BASELINE in by_row:
+        gap = by_row[TEACHER]['mAP'][0] - by_row[BASELINE]['mAP'][0]
+        for r in rows:
+            if r['row'] in DISTILLERS and gap:
+                r['gap_closed'] = (r['mAP'][0] - by_row[BASELINE]['mAP'][0]) / gap
+    return rows
+
+
+def _ci(ci: Optional[tuple]) -> str:
+    return f'{ci[0]:+.1f} [{ci[1]:+.1f}, {ci[2]:+.1f}]' if ci else '—'
+
+
+def markdown_table(rows: List[dict], complexity_info: Optional[dict] = None) -> str:
+    """The summary as a markdown table (test metrics; val mAP of the kept checkpoints)."""
+    lines = ['| row | setting (chosen on val) | seeds | val mAP | mAP | top-1 | top-5 | '
+             'Δ mAP vs student alone [95% CI] | per-seed Δ mAP | Δ top-1 [95% CI] | '
+             'gap closed | params | MFLOPs | min/run |',
+             '| --- ' * 14 + '|']
+    for r in rows:
+        cells = [f'{r[m][0]:.1f} ± {r[m][1]:.1f}' if r['seeds'] > 1 else f'{r[m][0]:.1f}'
+                 for m in ('val_mAP',) + METRICS]
+        per_seed = ' / '.join(f'{d:+.1f}' for d in r.get('seed_deltas', [])) or '—'
+        gap = f'{100 * r["gap_closed"]:.0f} %' if 'gap_closed' in r else '—'
+        cost = (complexity_info or {}).get('teacher' if r['row'] == TEACHER else 'student')
+        size = [f'{cost["params"] / 1e6:.2f} M', f'{cost["flops"] / 1e6:.1f}'] if cost \
+            else ['—', '—']
+        setting = '—' if r['row'] in (TEACHER, BASELINE) else options_label(r['options'])
+        lines.append('| ' + ' | '.join(
+            [r['row'], setting, str(r['seeds'])] + cells
+            + [_ci(r.get('ci')), per_seed, _ci(r.get('ci_top1')), gap] + size
+            + [f'{r["minutes"]:.1f}']) + ' |')
+    return '\n'.join(lines)
+
+
+def sweep_table(results: Dict[str, dict]) -> str:
+    """Val mAP / top-1 of every setting tried per distiller on the sweep seed."""
+    lines = ['| row | setting | val mAP | val top-1 |', '| --- | --- | --- | --- |']
+    for row in DISTILLERS:
+        for run in results.get(f'{row}/sweep', {}).get('runs', []):
+            lines.append(f'| {row} | {options_label(run["options"])} | '
+                         f'{run["val"]["mAP"]:.1f} | {run["val"]["top1"]:.1f} |')
+    return '\n'.join(lines)
+
+
+def bootstrap(bench: CharadesRecognitionKDBenchmark, num: int = 1000, seed: int = 0
+              ) -> Dict[str, Dict[str, tuple]]:
+    """:func:`bootstrap_rows` of the benchmark's tested runs, stored keyed by the digests of
+    their test scores (a report of unchanged runs does not resample again)."""
+    scores = sorted({r['test_scores'] for r in bench.results.values()
+                     if isinstance(r, dict) and 'test_scores' in r})
+    settings = dict(scores={p: file_digest(p) for p in scores}, num=num, seed=seed,
+                    seeds=bench.seeds)
+    cis = bench.store.get('bootstrap', settings)
+    if cis is None:
+        cis = bench.store.put('bootstrap', settings, bootstrap_rows(
+            bench.results, bench.seeds, bench.test_targets(), num, seed))
+    return cis
