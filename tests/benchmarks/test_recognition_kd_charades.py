@@ -1,0 +1,78 @@
+"""The real-video recognition distillation benchmark: cluster bootstrap, rows, table, configs."""
+import numpy as np
+import pytest
+from mmaction.registry import MODELS
+from mmengine.config import Config
+
+from mmemtm.benchmarks.recognition_kd_charades import (BASELINE, DISTILLERS, ROWS, TEACHER,
+                                                       bootstrap_rows, markdown_table,
+                                                       options_label, summary_rows,
+                                                       sweep_table)
+from mmemtm.benchmarks.statistics import cluster_draws, two_level_from_draws
+
+
+def test_cluster_draws_take_whole_clusters():
+    groups = ['a', 'a', 'b', 'c', 'c', 'c']
+    for draw in cluster_draws(groups, num=20, seed=1):
+        picked = [groups[i] for i in draw]
+        for name, size in (('a', 2), ('b', 1), ('c', 3)):
+            assert picked.count(name) % size == 0
+        assert len({groups[i] for i in draw}) <= 3
+
+
+def test_two_level_from_draws_covers_the_seed_spread():
+    base = np.zeros((3, 500))
+    same = two_level_from_draws(base + 2.0, base, 2.0)
+    assert same == (2.0, 2.0, 2.0)
+    spread = two_level_from_draws(base + np.array([[0.0], [2.0], [4.0]]), base, 2.0)
+    assert spread[1] < 2.0 < spread[2]
+
+
+def _results(tmp_path, seeds=(0, 1)):
+    """Two videos of two spans each, 3 classes; the distillers rank the true class first on
+    every span, the student alone on half."""
+    good = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [0.8, 0.1, 0.1]])
+    bad = good[[1, 0, 2, 3]]
+    targets = (np.array([0, 1, 2, 0]), np.eye(3)[[0, 1, 2, 0]], ['v1', 'v1', 'v2', 'v2'])
+    results = {TEACHER: dict(val=dict(mAP=90.0), test=dict(mAP=100.0, top1=100.0, top5=100.0),
+                             minutes=3.0)}
+    for row in (BASELINE, ) + DISTILLERS:
+        scores = bad if row == BASELINE else good
+        for seed in seeds:
+            path = str(tmp_path / f'{row}{seed}.npy')
+            np.save(path, scores)
+            test = dict(mAP=100.0, top1=100.0, top5=100.0) if row != BASELINE else \
+                dict(mAP=50.0, top1=50.0, top5=100.0)
+            results[f'{row}/seed{seed}'] = dict(
+                val=dict(mAP=test['mAP'] - 1), test=test, test_scores=path, minutes=1.0,
+                options={} if row == BASELINE else {'model.loss_kd.temperature': 1.0})
+    return results, targets
+
+
+def test_rows_pair_the_distillers_with_the_student_alone(tmp_path):
+    results, targets = _results(tmp_path)
+    cis = bootstrap_rows(results, [0, 1], targets, num=50)
+    assert cis['GKD']['top1'][0] == 50.0
+    assert cis['GKD']['seed_deltas'] == [50.0, 50.0]
+    rows = summary_rows(results, [0, 1], cis)
+    by_row = {r['row']: r for r in rows}
+    assert by_row['staged KD']['gap_closed'] == 1.0
+    assert by_row[BASELINE]['mAP'] == (50.0, 0.0)
+    table = markdown_table(rows, dict(teacher=dict(params=2e6, flops=15e6),
+                                      student=dict(params=1e5, flops=5e5)))
+    assert '| logit KD | loss_kd.temperature=1.0 | 2 |' in table
+    assert '| 100 % | 0.10 M | 0.5 |' in table
+
+
+def test_sweep_table_and_option_labels():
+    results = {'GKD/sweep': dict(runs=[dict(options={}, val=dict(mAP=30.0, top1=20.0))])}
+    assert '| GKD | config | 30.0 | 20.0 |' in sweep_table(results)
+    assert options_label({'model.a': 1, 'model.b.c': 2}) == 'a=1, b.c=2'
+
+
+@pytest.mark.parametrize('row', list(ROWS))
+def test_configs_build_their_recognizers(row):
+    cfg = Config.fromfile(ROWS[row])
+    model = cfg.model if cfg.model.type == 'Recognizer3D' else cfg.model.student
+    assert MODELS.build(model).backbone.num_steps == 8
+    assert cfg.default_hooks.checkpoint.save_best == 'acc/mAP'
