@@ -9,11 +9,12 @@ import copy
 from typing import Dict, List, Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 from mmemtm.evaluation import GroundingMetric
-from mmemtm.models.distillers import aggregate_curves, curves_to_logits
+from mmemtm.models.distillers import aggregate_curves, curves_to_logits, fit_mixture_weights
 from mmemtm.models.grounders import spans_to_moments
 from mmemtm.models.utils import decode_spans
 from .curve_dumping import build_split_dataloader
@@ -87,6 +88,53 @@ def evaluate_teacher_curves(model: torch.nn.Module, cfg: Config, curve_files: Se
     results['KAU mixture'].update({f'top_teacher_share/{name}': float(share)
                                    for name, share in zip(teacher_names, shares)})
     return results
+
+
+def _weight_fit_pipeline(cfg: Config, curve_files: Sequence[str]) -> List[dict]:
+    """The test pipeline plus the train pipeline's targets and teacher-curve loading (the same
+    grid change as the curves that are distilled), reading ``curve_files``."""
+    train = cfg.train_dataloader.dataset.pipeline
+    targets = next((t for t in train if t['type'] == 'BuildGroundingTargets'),
+                   dict(type='BuildGroundingTargets'))
+    load = next((t for t in train if t['type'] == 'LoadTeacherCurves'),
+                dict(type='LoadTeacherCurves'))
+    load = {k: v for k, v in load.items() if k != 'aggregator_files'}
+    pipeline = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
+    pack = next(i for i, t in enumerate(pipeline) if t['type'] == 'PackGroundingInputs')
+    pipeline[pack:pack] = [copy.deepcopy(targets), dict(load, files=list(curve_files))]
+    return pipeline
+
+
+@torch.no_grad()
+def fit_teacher_weights(model: torch.nn.Module, cfg: Config, curve_files: Sequence[str],
+                        split: str = 'val', batch_size: Optional[int] = None) -> torch.Tensor:
+    """Teacher weights fitted on the teachers' curves of ``split`` (val: videos no teacher trained
+    on), by :func:`~mmemtm.models.distillers.fit_mixture_weights` against the ground truth's
+    soft start/end labels; the curves are moved onto the student's grid as for distillation.
+
+    Args:
+        model: A model of ``cfg`` (its data preprocessor batches the split).
+        cfg: An EMTM config (train pipeline: targets and curve loading; ``split``'s dataset).
+        curve_files: The teachers' curve files of ``split``, in teacher order.
+        split: ``'val'`` (default), ``'test'`` or ``'train'``.
+        batch_size: Batch size (default: the split's).
+
+    Returns:
+        torch.Tensor: ``[T, 2]`` start/end weights, each column summing to 1.
+    """
+    cfg = copy.deepcopy(cfg)
+    cfg.test_dataloader.dataset.pipeline = _weight_fit_pipeline(cfg, curve_files)
+    dataloader = build_split_dataloader(cfg, split, batch_size, 0)
+    curves, labels = [], []
+    for data in dataloader:
+        inputs = model.data_preprocessor(data, False)['inputs']
+        targets = inputs['targets']
+        curves.append(inputs['teacher_curves'])
+        labels.append(torch.stack([targets['start_label'], targets['end_label']], 1))
+    length = max(c.shape[-1] for c in curves)
+    curves = torch.cat([F.pad(c, (0, length - c.shape[-1])) for c in curves])
+    labels = torch.cat([F.pad(y, (0, length - y.shape[-1])) for y in labels])
+    return fit_mixture_weights(curves, labels)
 
 
 def _predictions(out: dict, video_mask: torch.Tensor, samples: list) -> List[dict]:

@@ -37,7 +37,7 @@ from mmengine.runner import Runner, load_checkpoint
 
 from mmemtm.apis.cross_fitting import cross_fit_teacher_curves
 from mmemtm.apis.curve_dumping import dump_teacher_curves
-from mmemtm.apis.teacher_ensembles import evaluate_teacher_curves
+from mmemtm.apis.teacher_ensembles import evaluate_teacher_curves, fit_teacher_weights
 from mmemtm.engine import set_epochs
 from .experiments import (aggregator_curve_files, set_aggregator_curves, set_teacher_curves,
                           teacher_curve_files, train_and_test)
@@ -57,12 +57,14 @@ class Row(NamedTuple):
     """A student-side row: its config, the teachers it distils from, whether it takes the swept
     KD setting, and which curves it distils (``kd_curves``) and fits its KAU on
     (``aggregator_curves``, None: the distilled ones): ``'in-sample'`` (the teachers' curves of
-    their own training split) or ``'out-of-fold'`` (cross-fitted)."""
+    their own training split) or ``'out-of-fold'`` (cross-fitted). ``val_weights``: the row's
+    aggregator is ``FixedTeacherWeights`` fitted on the teachers' val curves."""
     config: str
     teachers: Tuple[str, ...] = ()
     swept: bool = True
     kd_curves: str = 'in-sample'
     aggregator_curves: Optional[str] = None
+    val_weights: bool = False
 
 
 ABLATIONS = 'configs/ablations/emtm_charades_clip_'
@@ -86,11 +88,15 @@ ROWS: Dict[str, Row] = {
     'KAU fitted in-sample, detached': Row(ABLATIONS + 'kau_in_sample.py', ALL),
     'KD: SeqPAN, out-of-fold': Row(DEFAULT, ('SeqPAN', ), kd_curves='out-of-fold'),
     'KD: plain average, out-of-fold': Row(DEFAULT, ALL, kd_curves='out-of-fold'),
+    'KD: teacher weights fitted on val': Row(ABLATIONS + 'val_weights.py', ALL,
+                                             val_weights=True),
 }
 #: The row the KD setting is swept on.
 SWEEP_ROW = 'KD: plain average (default)'
 BASELINE = 'student alone'
-#: Decoded mixtures of the teachers' test curves (from each run with a KAU).
+#: Aggregators whose runs also decode the teachers' test curves with their weights.
+WEIGHING_AGGREGATORS = ('KnowledgeAggregationUnit', 'FixedTeacherWeights')
+#: Decoded mixtures of the teachers' test curves (from each run with a weighing aggregator).
 MIXTURES = ('plain average of teachers', 'KAU mixture')
 METRICS = ('R1@0.3', 'R1@0.5', 'R1@0.7', 'mIoU')
 METRIC = 'R1@0.5'
@@ -187,20 +193,42 @@ class RealBenchmark:
         return self.store.put(name, settings, result)
 
     def train_teachers(self, names: Sequence[str] = ALL) -> None:
-        """Train the teachers and dump their train/test curves (skipping what is done)."""
+        """Train the teachers and dump their train/val/test curves (skipping what is done)."""
         for name in names:
             path = TEACHERS[name]
             cfg = self.config(path, self.teacher_seed, student=False)
             settings = self.settings(f'teacher {name}', path, cfg, self.teacher_seed)
-            files = {s: self.curve_file(name, s) for s in ('train', 'test')}
+            missing = {s: self.curve_file(name, s) for s in ('train', 'val', 'test')
+                       if not osp.isfile(self.curve_file(name, s))}
             result = self.store.get(f'teacher {name}', settings)
-            if result is not None and all(osp.isfile(f) for f in files.values()):
+            if result is not None and not missing:
                 continue
             model = (self._load(cfg, result['checkpoint']) if result
                      else self._trained(f'teacher {name}', cfg, settings))
-            for split, out in files.items():
+            for split, out in missing.items():
                 dump_teacher_curves(model, cfg, out, split, name=name,
                                     extra_meta=dict(teacher_run=settings['config']))
+
+    def val_weights(self, teachers: Sequence[str], cfg: Config) -> List[List[float]]:
+        """``[T, 2]`` teacher weights fitted on the teachers' val curves (stored, keyed by the
+        curves, the annotations and the curve loading of ``cfg``)."""
+        files = [self.curve_file(t, 'val') for t in teachers]
+        missing = [f for f in files if not osp.isfile(f)]
+        if missing:
+            raise FileNotFoundError(f'teacher weights are fitted on val curves that are not '
+                                    f'there yet: {missing} (run the teachers stage)')
+        loading = [t for t in cfg.train_dataloader.dataset.pipeline
+                   if t['type'] in ('LoadTeacherCurves', 'BuildGroundingTargets')]
+        settings = dict(teachers=list(teachers), curves=[file_digest(f) for f in files],
+                        ann_file=file_digest(cfg.val_dataloader.dataset.ann_file),
+                        loading=repr([{k: v for k, v in t.items() if 'files' not in k}
+                                      for t in loading]))
+        result = self.store.get('teacher weights fitted on val', settings)
+        if result is None:
+            weights = fit_teacher_weights(MODELS.build(cfg.model), cfg, files)
+            result = self.store.put('teacher weights fitted on val', settings,
+                                    dict(weights=weights.tolist()))
+        return result['weights']
 
     def cross_fit_teachers(self, names: Sequence[str] = ALL) -> None:
         """The teachers' out-of-fold train curves (``K`` = ``folds`` trainings per teacher, on
@@ -241,6 +269,9 @@ class RealBenchmark:
             set_aggregator_curves(cfg, None if spec.aggregator_curves is None else [
                 self.curve_file(t, split[spec.aggregator_curves]) for t in teachers])
             cfg.model.num_teachers = len(teachers)
+            if spec.val_weights:
+                cfg.model.aggregator = dict(type='FixedTeacherWeights',
+                                            weights=self.val_weights(teachers, cfg))
             if spec.swept:
                 if kd is None:
                     raise ValueError(f'row {row!r} distils at the swept KD setting: run the '
@@ -279,12 +310,13 @@ class RealBenchmark:
 
     def run_rows(self, rows: Sequence[str], seeds: Optional[Sequence[int]] = None,
                  kd: Optional[Tuple[float, float]] = None) -> None:
-        """``rows`` for every seed, seed by seed; rows with a KAU also decode the teachers."""
+        """``rows`` for every seed, seed by seed; rows that weigh the teachers also decode the
+        teachers' test curves with their weights."""
         for seed in seeds or self.seeds:
             for row in rows:
                 cfg, settings = self.student(row, seed, kd)
                 result = self.run(row, cfg, settings)
-                if (cfg.model.get('aggregator') or {}).get('type') == 'KnowledgeAggregationUnit':
+                if (cfg.model.get('aggregator') or {}).get('type') in WEIGHING_AGGREGATORS:
                     self.decode_mixtures(row, cfg, settings, result)
 
     def decode_mixtures(self, row: str, cfg: Config, settings: dict, result: dict) -> None:

@@ -5,6 +5,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
@@ -18,13 +19,14 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 @pytest.fixture
 def bench(tmp_path, monkeypatch):
     """A benchmark over the repository's configs, with empty stand-ins of the teachers' curves
-    (settings only digest them) and small stand-ins of the annotation files."""
+    (settings only digest them), small stand-ins of the annotation files and a stand-in of the
+    fit of teacher weights on val curves (its calls in ``bench.fits``)."""
     monkeypatch.chdir(REPO)
     init_default_scope('mmaction')
     bench = RealBenchmark(str(tmp_path), seeds=[0, 1], kd_grid=((1.0, 1.0), (3.0, 1.0)), epochs=3)
     os.makedirs(osp.dirname(bench.curve_file('SCDM', 'train')))
     for teacher in TEACHERS:
-        for split in ('train', 'train-oof'):
+        for split in ('train', 'train-oof', 'val'):
             with open(bench.curve_file(teacher, split), 'w') as f:
                 f.write(teacher + split)
     data = tmp_path / 'data'
@@ -40,6 +42,13 @@ def bench(tmp_path, monkeypatch):
         return cfg
 
     monkeypatch.setattr(bench, 'config', config)
+    bench.fits = []
+
+    def fit(model, cfg, files):
+        bench.fits.append(files)
+        return torch.tensor([[0.5, 0.2], [0.3, 0.3], [0.2, 0.5]])
+
+    monkeypatch.setattr('mmemtm.benchmarks.real_grounding.fit_teacher_weights', fit)
     return bench
 
 
@@ -122,6 +131,24 @@ def test_distilling_rows_take_their_teachers_curves_and_the_swept_setting(bench)
         assert cfg.model.loss_kd.loss_weight == (3.0 if spec.swept else 0.1)
     with pytest.raises(ValueError, match='swept KD setting'):
         bench.student('KD: plain average (default)', 0, None)
+
+
+def test_val_weighted_rows_fit_the_weights_on_val_curves_once_and_key_them(bench):
+    row = 'KD: teacher weights fitted on val'
+    cfg, settings = bench.student(row, 0, (3.0, 1.0))
+    assert cfg.model.aggregator.type == 'FixedTeacherWeights'
+    np.testing.assert_allclose(cfg.model.aggregator.weights,
+                               [[0.5, 0.2], [0.3, 0.3], [0.2, 0.5]])
+    assert bench.fits == [[bench.curve_file(t, 'val') for t in ALL]]
+    bench.student(row, 1, (3.0, 1.0))
+    assert len(bench.fits) == 1  # stored, not refitted for another seed
+    with open(bench.curve_file('SCDM', 'val'), 'a') as f:
+        f.write('changed')
+    bench.student(row, 0, (3.0, 1.0))
+    assert len(bench.fits) == 2  # other val curves: fitted again
+    os.remove(bench.curve_file('SCDM', 'val'))
+    with pytest.raises(FileNotFoundError, match='SCDM_val'):
+        bench.student(row, 0, (3.0, 1.0))
 
 
 def test_the_sweep_never_tests_and_never_uses_a_row_seed(bench, monkeypatch):

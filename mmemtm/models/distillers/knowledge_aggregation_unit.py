@@ -1,5 +1,6 @@
-"""Teacher aggregation: the Knowledge Aggregation Unit (KAU) and a plain average."""
-from typing import Sequence
+"""Teacher aggregation: the Knowledge Aggregation Unit (KAU), a plain average and fixed weights
+fitted on held-out curves."""
+from typing import Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -160,6 +161,76 @@ class AverageTeacherAggregator(nn.Module):
                 word_mask: torch.Tensor) -> torch.Tensor:
         """``[B, T, 2]`` weights, all ``1 / T`` (inputs as :class:`KnowledgeAggregationUnit`)."""
         return video.new_full((video.shape[0], self.num_teachers, 2), 1.0 / self.num_teachers)
+
+
+@MODELS.register_module()
+class FixedTeacherWeights(nn.Module):
+    """The same teacher weights for every query, e.g. fitted on the teachers' curves of a split
+    none of them trained on (:func:`fit_mixture_weights` on val curves), where a teacher that
+    memorised its training split cannot look better than it is.
+
+    Args:
+        num_teachers: Number of teachers ``T``.
+        weights: ``[T]`` (start and end alike) or ``[T, 2]`` (start, end) non-negative weights;
+            each side is normalised to sum to 1.
+    """
+
+    def __init__(self, num_teachers: int,
+                 weights: Sequence[Union[float, Sequence[float]]]) -> None:
+        super().__init__()
+        table = torch.as_tensor(weights, dtype=torch.float32)
+        if table.dim() == 1:
+            table = table[:, None].expand(-1, 2)
+        if table.shape != (num_teachers, 2):
+            raise ValueError(f'FixedTeacherWeights: weights of shape {tuple(table.shape)} for '
+                             f'{num_teachers} teachers (expected [{num_teachers}] or '
+                             f'[{num_teachers}, 2])')
+        if not torch.isfinite(table).all() or (table < 0).any() or (table.sum(0) <= 0).any():
+            raise ValueError('FixedTeacherWeights: weights must be finite, non-negative and '
+                             f'not all zero on a side, got {table.tolist()}')
+        self.num_teachers = num_teachers
+        self.register_buffer('weights', table / table.sum(0, keepdim=True))
+
+    def forward(self, video: torch.Tensor, query: torch.Tensor, video_mask: torch.Tensor,
+                word_mask: torch.Tensor) -> torch.Tensor:
+        """``[B, T, 2]``: the fixed weights for every query (inputs as
+        :class:`KnowledgeAggregationUnit`)."""
+        return self.weights.to(video.dtype).expand(video.shape[0], -1, -1)
+
+
+def fit_mixture_weights(curves: torch.Tensor, labels: torch.Tensor, iters: int = 500,
+                        tol: float = 1e-9) -> torch.Tensor:
+    """Teacher weights maximising the soft-label log-likelihood of the mixture, per side.
+
+    Maximises ``sum_n sum_l y[n, s, l] * log(sum_t w[t, s] * p[n, t, s, l])`` over the simplex for
+    each side ``s`` (start, end) by expectation-maximisation, which never decreases it: the loss
+    the KAU minimises, with one weight per teacher instead of one per query.
+
+    Args:
+        curves: ``[N, T, 2, L]`` teacher curves, each a distribution over its query's valid
+            clips (zero-padded).
+        labels: ``[N, 2, L]`` soft start/end labels of the ground truth (zero-padded).
+        iters: Most EM steps.
+        tol: Stop when no weight moves more than this.
+
+    Returns:
+        torch.Tensor: ``[T, 2]`` weights, each column summing to 1.
+    """
+    if curves.dim() != 4 or labels.shape != (curves.shape[0], *curves.shape[2:]):
+        raise ValueError(f'curves [N, T, 2, L] and labels [N, 2, L] expected, got '
+                         f'{tuple(curves.shape)} and {tuple(labels.shape)}')
+    curves, labels = curves.double(), labels.double()
+    weights = curves.new_full(curves.shape[1:3], 1.0 / curves.shape[1])
+    for _ in range(iters):
+        parts = weights[None, :, :, None] * curves  # [N, T, 2, L]
+        resp = parts / parts.sum(1, keepdim=True).clamp(min=1e-300)
+        updated = (resp * labels[:, None]).sum((0, 3))
+        updated = updated / updated.sum(0, keepdim=True)
+        done = (updated - weights).abs().max() < tol
+        weights = updated
+        if done:
+            break
+    return weights.float()
 
 
 def aggregate_curves(weights: torch.Tensor, curves: torch.Tensor) -> torch.Tensor:

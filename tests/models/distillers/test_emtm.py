@@ -149,6 +149,21 @@ def test_average_aggregator_ablation():
     assert not list(model.aggregator.parameters())
 
 
+def test_fixed_teacher_weights_mix_the_curves_with_the_same_weights_for_every_query():
+    model = build(aggregator=dict(type='FixedTeacherWeights', weights=[[2, 1], [1, 1], [1, 2]]),
+                  cotrained=None)
+    data = batch()
+    weights, mixture = model.teacher_mixture(data, *model.encoder.encode_inputs(data))
+    curves = data['teacher_curves']
+    torch.testing.assert_close(mixture[:, 0], (2 * curves[:, 0, 0] + curves[:, 1, 0]
+                                               + curves[:, 2, 0]) / 4)
+    torch.testing.assert_close(mixture[:, 1], (curves[:, 0, 1] + curves[:, 1, 1]
+                                               + 2 * curves[:, 2, 1]) / 4)
+    losses = model.loss(data, None)
+    assert grads(model, losses['loss_kd'], model.student) > 0
+    assert 'aggregator.weights' in model.state_dict()
+
+
 def test_curves_to_logits():
     curves = torch.tensor([[0.5, 0.25, 0.0]])
     logits = curves_to_logits(curves, 'log')
@@ -209,6 +224,7 @@ def test_init_weights_reaches_the_cotrained_branch(shared):
     dict(num_teachers=0, cotrained=None),
     dict(num_teachers=0),
     dict(aggregator=dict(type='AverageTeacherAggregator')),
+    dict(aggregator=dict(type='FixedTeacherWeights', weights=[1.0, 2.0, 3.0])),
     dict(cotrained=SEPARATE),
 ])
 def test_one_seed_gives_every_ablation_the_same_student_initialisation(variant):
