@@ -26,7 +26,7 @@ import copy
 import os
 import os.path as osp
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -103,16 +103,21 @@ class CharadesRecognitionKDBenchmark:
         device: ``'cpu'`` or ``'cuda'``.
         teacher_seed: Seed of the teacher's training.
         sweeps: Settings tried per distiller (default :data:`SWEEPS`).
+        resamples: Bootstrap resamples of the test videos (each tested run's metrics on them
+            are computed once, right after its test, and stored).
     """
 
     def __init__(self, work_dir: str, seeds: Sequence[int] = (0, 1, 2), sweep_seed: int = 0,
                  epochs: Optional[int] = None, teacher_epochs: Optional[int] = None,
                  device: str = 'cpu', teacher_seed: int = 0,
-                 sweeps: Optional[Dict[str, List[dict]]] = None) -> None:
+                 sweeps: Optional[Dict[str, List[dict]]] = None, resamples: int = 1000
+                 ) -> None:
         self.work_dir, self.seeds, self.sweep_seed = work_dir, list(seeds), sweep_seed
         self.epochs, self.teacher_epochs = epochs, teacher_epochs
         self.device, self.teacher_seed = device, teacher_seed
         self.sweeps = sweeps or SWEEPS
+        self.resamples = resamples
+        self._targets: Optional[tuple] = None
         self.store = ResultStore(osp.join(work_dir, 'results'))
         self.path = osp.join(work_dir, 'results.json')
         self.results: Dict[str, dict] = {}
@@ -167,6 +172,8 @@ class CharadesRecognitionKDBenchmark:
             result = self.store.put(row, settings, self.train(cfg, row, settings))
         if test and 'test' not in result:
             result = self.store.put(row, settings, dict(result, **self.test(cfg, result)))
+        if test:
+            self.draw_values(result)
         return dict(result, options=options, key=self.store.key(row, settings))
 
     def train(self, cfg: Config, row: str, settings: dict) -> dict:
@@ -206,6 +213,19 @@ class CharadesRecognitionKDBenchmark:
         path = osp.join(osp.dirname(result['checkpoint']), 'test_scores.npy')
         save_npy_atomic(scores.astype(np.float32), path)
         return dict(test=multi_label_accuracy(scores, labels, targets), test_scores=path)
+
+    def draw_values(self, run: dict) -> np.ndarray:
+        """``[M, B]``: :func:`metrics_on_draws` of a tested run on the benchmark's resamples of
+        the test videos (stored, keyed by the digest of its test scores)."""
+        settings = dict(scores=file_digest(run['test_scores']), resamples=self.resamples)
+        cached = self.store.get('bootstrap draws', settings)
+        if cached is None:
+            targets = self.test_targets()
+            draws = cluster_draws(targets[2], self.resamples, seed=0)
+            values = metrics_on_draws(np.load(run['test_scores']).astype(np.float64), targets,
+                                      draws)
+            cached = self.store.put('bootstrap draws', settings, dict(values=values.tolist()))
+        return np.array(cached['values'])
 
     def teacher(self, train: bool = True) -> Optional[dict]:
         """The teacher's run (trained and tested once)."""
@@ -267,11 +287,14 @@ class CharadesRecognitionKDBenchmark:
 
     def test_targets(self) -> Tuple[np.ndarray, np.ndarray, List[str]]:
         """Classes ``[N]``, multi-label targets ``[N, C]`` and video ids of the test spans."""
-        cfg = Config.fromfile(ROWS[BASELINE])
-        dataset = DATASETS.build(dict(cfg.test_dataloader.dataset, pipeline=[]))
-        infos = [dataset.get_data_info(i) for i in range(len(dataset))]
-        return (np.array([i['label'] for i in infos]), np.stack([i['multi_label'] for i in infos]),
-                [i['video_id'] for i in infos])
+        if self._targets is None:
+            cfg = Config.fromfile(ROWS[BASELINE])
+            dataset = DATASETS.build(dict(cfg.test_dataloader.dataset, pipeline=[]))
+            infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+            self._targets = (np.array([i['label'] for i in infos]),
+                             np.stack([i['multi_label'] for i in infos]),
+                             [i['video_id'] for i in infos])
+        return self._targets
 
 
 def row_runs(results: Dict[str, dict], row: str, seeds: Sequence[int]) -> Dict[int, dict]:
@@ -280,13 +303,23 @@ def row_runs(results: Dict[str, dict], row: str, seeds: Sequence[int]) -> Dict[i
     return {s: r for s, r in runs.items() if r and 'test' in r}
 
 
-def bootstrap_rows(results: Dict[str, dict], seeds: Sequence[int], targets: tuple,
-                   num: int = 1000, seed: int = 0) -> Dict[str, Dict[str, tuple]]:
+def metrics_on_draws(scores: np.ndarray, targets: tuple, draws: Sequence[np.ndarray]
+                     ) -> np.ndarray:
+    """``[M, B]``: each of :data:`METRICS` (points) of test scores ``[N, C]`` on each resample
+    of test spans (``targets``: classes ``[N]``, multi-label targets ``[N, C]``, video ids)."""
+    labels, multi_labels = targets[0], targets[1]
+    per_draw = [multi_label_accuracy(scores[d], labels[d], multi_labels[d]) for d in draws]
+    return np.array([[values[m] for values in per_draw] for m in METRICS])
+
+
+def bootstrap_rows(results: Dict[str, dict], seeds: Sequence[int],
+                   values_of: Callable[[dict], np.ndarray], seed: int = 0
+                   ) -> Dict[str, Dict[str, tuple]]:
     """Per distiller row and metric: the two-level 95% CI (points) of its difference to the
-    student alone over the seeds both finished, resampling test videos
-    (:func:`~mmemtm.benchmarks.statistics.cluster_draws`) and seeds."""
-    labels, multi_labels, videos = targets
-    draws = cluster_draws(videos, num, seed)
+    student alone over the seeds both finished, from each run's metrics on the same resamples
+    of test videos (``values_of(run)``: ``[M, B]``, :func:`metrics_on_draws`), resampling seeds
+    too (:func:`~mmemtm.benchmarks.statistics.two_level_from_draws`); and the per-seed mAP
+    differences."""
     base = row_runs(results, BASELINE, seeds)
     out = {}
     for row in DISTILLERS:
@@ -294,17 +327,13 @@ def bootstrap_rows(results: Dict[str, dict], seeds: Sequence[int], targets: tupl
         paired = [s for s in runs if s in base]
         if not paired:
             continue
-        values = {}
-        for name, source in ((row, runs), (BASELINE, base)):
-            scores = [np.load(source[s]['test_scores']).astype(np.float64) for s in paired]
-            values[name] = np.array([[[multi_label_accuracy(sc[d], labels[d], multi_labels[d])[m]
-                                       for d in draws] for sc in scores] for m in METRICS])
+        row_values = np.stack([values_of(runs[s]) for s in paired], 1)      # [M, S, B]
+        base_values = np.stack([values_of(base[s]) for s in paired], 1)
         out[row] = {}
         for i, metric in enumerate(METRICS):
             point = float(np.mean([runs[s]['test'][metric] - base[s]['test'][metric]
                                    for s in paired]))
-            out[row][metric] = two_level_from_draws(values[row][i], values[BASELINE][i], point,
-                                                    seed)
+            out[row][metric] = two_level_from_draws(row_values[i], base_values[i], point, seed)
         out[row]['seed_deltas'] = [runs[s]['test']['mAP'] - base[s]['test']['mAP']
                                    for s in paired]
     return out
@@ -377,18 +406,3 @@ def sweep_table(results: Dict[str, dict]) -> str:
             lines.append(f'| {row} | {options_label(run["options"])} | '
                          f'{run["val"]["mAP"]:.1f} | {run["val"]["top1"]:.1f} |')
     return '\n'.join(lines)
-
-
-def bootstrap(bench: CharadesRecognitionKDBenchmark, num: int = 1000, seed: int = 0
-              ) -> Dict[str, Dict[str, tuple]]:
-    """:func:`bootstrap_rows` of the benchmark's tested runs, stored keyed by the digests of
-    their test scores (a report of unchanged runs does not resample again)."""
-    scores = sorted({r['test_scores'] for r in bench.results.values()
-                     if isinstance(r, dict) and 'test_scores' in r})
-    settings = dict(scores={p: file_digest(p) for p in scores}, num=num, seed=seed,
-                    seeds=bench.seeds)
-    cis = bench.store.get('bootstrap', settings)
-    if cis is None:
-        cis = bench.store.put('bootstrap', settings, bootstrap_rows(
-            bench.results, bench.seeds, bench.test_targets(), num, seed))
-    return cis

@@ -6,8 +6,8 @@ from mmengine.config import Config
 
 from mmemtm.benchmarks.recognition_kd_charades import (BASELINE, DISTILLERS, ROWS, TEACHER,
                                                        bootstrap_rows, markdown_table,
-                                                       options_label, summary_rows,
-                                                       sweep_table)
+                                                       metrics_on_draws, options_label,
+                                                       summary_rows, sweep_table)
 from mmemtm.benchmarks.statistics import cluster_draws, two_level_from_draws
 
 
@@ -51,7 +51,9 @@ def _results(tmp_path, seeds=(0, 1)):
 
 def test_rows_pair_the_distillers_with_the_student_alone(tmp_path):
     results, targets = _results(tmp_path)
-    cis = bootstrap_rows(results, [0, 1], targets, num=50)
+    draws = cluster_draws(targets[2], num=50)
+    cis = bootstrap_rows(results, [0, 1],
+                         lambda run: metrics_on_draws(np.load(run['test_scores']), targets, draws))
     assert cis['GKD']['top1'][0] == 50.0
     assert cis['GKD']['seed_deltas'] == [50.0, 50.0]
     rows = summary_rows(results, [0, 1], cis)
