@@ -14,8 +14,9 @@ student encodes that video once (its video encoding does not depend on the query
 Kinds of output (:data:`OUTPUTS`):
 
 * ``span`` (EMTM's student, SeqPAN): ``start_logits``, ``end_logits`` ``[B, L]``;
-* ``proposals`` (SCDM): ``scores`` ``[B, M]`` (overlap probabilities of the ``M`` anchors) and
-  ``moments`` ``[B, M, 2]`` (refined anchors, fractions of the video);
+* ``proposals`` (SCDM, the weakly-supervised Gaussian-proposal grounders and their distilled
+  students): ``scores`` ``[B, M]`` (overlap probabilities of the ``M`` anchors; proposal scores)
+  and ``moments`` ``[B, M, 2]`` (refined anchors; proposals; fractions of the video);
 * ``map2d`` (2D-TAN): ``score_map`` ``[B, T, T]`` (sigmoid scores, :data:`NEG_INF` outside the
   candidates), ``grid_len`` ``[B]`` (valid cells) and the sentence encoder's ``word_features``
   ``[B, N, H]``, unused by decoding: without a consumer of the packed LSTM's output the
@@ -28,7 +29,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmemtm.models.distillers import EMTM
-from mmemtm.models.grounders import BaseGrounder
+from mmemtm.models.grounders import BaseGrounder, WeakGaussianGrounder
 from mmemtm.models.layers.map2d_layers import sparse_span_mask
 from mmemtm.models.teachers import SCDMGrounder, SeqPANGrounder, TAN2DGrounder
 from mmemtm.models.teachers.anchors import decode_offsets
@@ -108,6 +109,24 @@ class ProposalTeacherNetwork(nn.Module):
         return torch.sigmoid(logits), decode_offsets(self.model.anchors, offsets)
 
 
+class WeakProposalNetwork(nn.Module):
+    """A :class:`WeakGaussianGrounder` (or a distilled student, which runs alone) -> proposal
+    scores ``[B, K]`` and moments ``[B, K, 2]`` (fractions of the video): the proposals and their
+    reconstruction-based scores of :meth:`WeakGaussianGrounder.scored_proposals`, words masked at
+    their fixed eval positions. Batch 1, as :class:`ProposalTeacherNetwork` (its sentence
+    encoder's trace fixes the batch size)."""
+    kind = 'proposals'
+    dynamic_batch = False
+
+    def __init__(self, model: WeakGaussianGrounder) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, *tensors: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        moments, scores = self.model.scored_proposals(_inputs(*tensors))
+        return scores, moments
+
+
 def span_feature_map_gather(feats: torch.Tensor, mode: str = 'max') -> torch.Tensor:
     """:func:`mmemtm.models.layers.map2d_layers.span_feature_map` without indexed assignment
     (which the ONNX exporter cannot convert): the pooled spans of each length are stacked as
@@ -174,6 +193,7 @@ NETWORKS = {
     SeqPANGrounder: SpanTeacherNetwork,
     SCDMGrounder: ProposalTeacherNetwork,
     TAN2DGrounder: MapTeacherNetwork,
+    WeakGaussianGrounder: WeakProposalNetwork,
 }
 
 
@@ -208,4 +228,7 @@ def reference_outputs(model: BaseGrounder, inputs: Dict[str, torch.Tensor]
             scores, mask, grid_len = model.score_map(inputs)
             words, _ = model.sentence_encoder(inputs['words'], inputs['word_mask'])
             return scores.masked_fill(~mask, NEG_INF), grid_len, words
+        if isinstance(model, WeakGaussianGrounder):
+            moments, scores = model.scored_proposals(inputs)
+            return scores, moments
     raise TypeError(f'{type(model).__name__} cannot be exported to ONNX')

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 
 from mmemtm.structures import GroundingDataSample
+from ..layers.packed_attention import PackedMultiheadAttention, PackedTransformerEncoderLayer
 from ..losses.weak_distillation_losses import moment_iou
 from ..utils import build_part
 from ..utils.decoding import fractions_to_clip_spans, topk_moments
@@ -158,11 +159,10 @@ class WeakGaussianGrounder(WeaklySupervisedGrounder):
         self.sentence_encoder = build_part(
             sentence_encoder, dict(vocab=vocab, hidden_dim=hidden_dim, dropout=dropout),
             'sentence_encoder')
-        self.clip_to_words = nn.MultiheadAttention(hidden_dim, num_heads, batch_first=True)
-        self.clip_mixer = nn.TransformerEncoderLayer(hidden_dim, num_heads, 2 * hidden_dim,
-                                                     0.0, batch_first=True)
+        self.clip_to_words = PackedMultiheadAttention(hidden_dim, num_heads)
+        self.clip_mixer = PackedTransformerEncoderLayer(hidden_dim, num_heads, 2 * hidden_dim)
         self.proposal_queries = nn.Parameter(torch.randn(num_proposals, hidden_dim) * 0.02)
-        self.proposal_attn = nn.MultiheadAttention(hidden_dim, num_heads, batch_first=True)
+        self.proposal_attn = PackedMultiheadAttention(hidden_dim, num_heads)
         self.proposal_head = nn.Sequential(nn.Linear(hidden_dim, hidden_dim), nn.ReLU(),
                                            nn.Linear(hidden_dim, 2))
         # Proposals start spread over the video (centres (k + 0.5) / K, width 1 / 4) instead of
@@ -174,8 +174,7 @@ class WeakGaussianGrounder(WeaklySupervisedGrounder):
         self.mask_vector = nn.Parameter(torch.zeros(glove.shape[1]))
         self.word_proj = nn.Linear(glove.shape[1], hidden_dim)
         self.word_pos = nn.Parameter(torch.randn(max_words, hidden_dim) * 0.02)
-        self.word_mixer = nn.TransformerEncoderLayer(hidden_dim, num_heads, 2 * hidden_dim,
-                                                     0.0, batch_first=True)
+        self.word_mixer = PackedTransformerEncoderLayer(hidden_dim, num_heads, 2 * hidden_dim)
         self.rec_query = nn.Linear(hidden_dim, hidden_dim)
         self.rec_key = nn.Linear(hidden_dim, hidden_dim)
         self.rec_value = nn.Linear(hidden_dim, hidden_dim)
@@ -192,6 +191,10 @@ class WeakGaussianGrounder(WeaklySupervisedGrounder):
             raise ValueError(f'{type(self).__name__} takes clip features of size '
                              f'{self.video_dim} (streams {list(self.input_streams)}), got '
                              f'{video.shape[-1]}')
+        if video.shape[1] > len(self.clip_pos) or words.shape[1] > len(self.word_pos):
+            raise ValueError(f'{video.shape[1]} clips and {words.shape[1]} words exceed the '
+                             f'position tables ({len(self.clip_pos)} clips: max_vlen, '
+                             f'{len(self.word_pos)} words: max_words)')
         clips = self.video_proj(video) + self.clip_pos[:video.shape[1]]
         word_feats, _ = self.sentence_encoder(words, word_mask)
         attended, _ = self.clip_to_words(clips, word_feats, word_feats,
@@ -230,14 +233,18 @@ class WeakGaussianGrounder(WeaklySupervisedGrounder):
                               words: torch.Tensor, word_mask: torch.Tensor,
                               masked: torch.Tensor, log_weights: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy (nats) of the masked words ``[B, P]`` from each of ``P`` clip
-        weightings ``log_weights`` ``[B, P, L]`` (log of non-negative weights). Only the masked
-        positions (``M`` at most per query) go through the reconstructor's clip attention."""
+        weightings ``log_weights`` ``[B, P, L]`` (log of non-negative weights). In training only
+        the masked positions (``M`` at most per query) go through the reconstructor's clip
+        attention; in eval mode all ``N`` do, the others weighted 0 (the same losses)."""
         embed = self.sentence_encoder.embed(words)
         embed = torch.where(masked[..., None], self.mask_vector.expand_as(embed), embed)
         text = self.word_proj(embed) + self.word_pos[:words.shape[1]]
         text = self.word_mixer(text, src_key_padding_mask=word_mask == 0)  # [B, N, H]
-        order = torch.argsort((~masked).long(), dim=1, stable=True)
-        slots = order[:, :int(masked.sum(1).max())]  # [B, M] the masked positions first
+        if self.training:  # only the masked positions: a third of the work
+            order = torch.argsort((~masked).long(), dim=1, stable=True)
+            slots = order[:, :int(masked.sum(1).max())]  # [B, M] the masked positions first
+        else:  # every position, the others weighted 0 (a graph ONNX can express)
+            slots = torch.arange(words.shape[1], device=words.device).expand_as(words)
         slot_mask = torch.gather(masked, 1, slots).float()
         text = torch.gather(text, 1, slots[..., None].expand(-1, -1, text.shape[-1]))
         query, key, value = self.rec_query(text), self.rec_key(clips), self.rec_value(clips)
