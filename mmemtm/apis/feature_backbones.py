@@ -60,13 +60,33 @@ class ModelFeatures:
         return f'{name} ({self.feature_dim or "any"}-d)'
 
 
-def _test_feature_dim(cfg: Config) -> Optional[int]:
+def test_feature_loader(cfg: Config) -> Optional[dict]:
+    """The transform of ``cfg``'s test pipeline that loads a video's features from one array:
+    ``LoadClipFeatures``, or ``LoadFeatureStreams`` of one stream (a weakly-supervised student);
+    None if there is none.
+
+    Raises:
+        ValueError: The test pipeline loads several feature streams (the model needs them all,
+            one array of features cannot feed it).
+    """
     pipeline = cfg.get('test_dataloader', {}).get('dataset', {}).get('pipeline', [])
     for transform in pipeline:
         if transform.get('type') == 'LoadClipFeatures':
-            dim = transform.get('feature_dim')
-            return None if dim is None else int(dim)
+            return dict(transform)
+        if transform.get('type') == 'LoadFeatureStreams':
+            names = [s['name'] for s in transform['streams']]
+            if len(names) != 1:
+                raise ValueError(f'{cfg.filename or "the config"} tests on the feature streams '
+                                 f'{names}: grounding one array of features needs a model of '
+                                 'one stream (e.g. the distilled student)')
+            return dict(transform)
     return None
+
+
+def _test_feature_dim(cfg: Config) -> Optional[int]:
+    loader = test_feature_loader(cfg)
+    dim = None if loader is None else loader.get('feature_dim')
+    return None if dim is None else int(dim)
 
 
 def backbone_for_dim(feature_dim: Optional[int]) -> Optional[str]:

@@ -40,6 +40,7 @@ from mmemtm.models.data_preprocessors import length_mask, pad_stack
 from mmemtm.models.grounders import BaseGrounder, spans_to_moments
 from mmemtm.models.utils.decoding import NonFiniteScoresError
 from mmemtm.utils.config_options import merge_cfg_options
+from .feature_backbones import test_feature_loader
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,14 @@ def _test_transform(cfg: Config, name: str) -> dict:
     raise ValueError(f'the test pipeline of the config has no {name}')
 
 
+def _feature_loader(cfg: Config) -> dict:
+    """The test pipeline's feature loader (:func:`test_feature_loader`), which must exist."""
+    loader = test_feature_loader(cfg)
+    if loader is None:
+        raise ValueError('the test pipeline of the config has no LoadClipFeatures')
+    return loader
+
+
 class VideoGrounder:
     """Ground any number of sentences in one video.
 
@@ -223,7 +232,7 @@ class VideoGrounder:
                              f'{features.shape}')
         if not duration > 0:
             raise ValueError(f'duration of {video_id} must be positive, got {duration}')
-        load = _test_transform(model.cfg, 'LoadClipFeatures')
+        load = _feature_loader(model.cfg)
         if load.get('feature_dim') not in (None, features.shape[1]):
             raise ValueError(f'features of {video_id} have dim {features.shape[1]}, the model '
                              f'expects {load["feature_dim"]}')
@@ -256,7 +265,7 @@ class VideoGrounder:
         """
         if isinstance(features, str):
             kwargs.setdefault('video_id', osp.splitext(osp.basename(features))[0])
-            load = _test_transform(model.cfg, 'LoadClipFeatures')
+            load = _feature_loader(model.cfg)
             features = load_feature_file(features, load.get('feature_dim'))
         if long_video == 'never':
             return cls(model, features, duration, **kwargs)
