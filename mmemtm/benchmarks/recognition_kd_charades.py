@@ -7,11 +7,12 @@ Protocol (what ``tools/analysis/benchmark_recognition_kd_charades.py`` runs):
 1. the transformer teacher is trained once (``teacher_seed``); its best-on-val checkpoint
    (val mAP) is every distiller's teacher;
 2. the student alone on every seed;
-3. every distiller's settings (:data:`SWEEPS`, the config's first) are trained on the sweep seed
-   and the one with the best val mAP is kept (the choice is made on val only); the kept setting
-   is trained on the other seeds;
-4. every kept run (teacher, student alone, each distiller's kept setting) is tested once: its
-   best-on-val checkpoint, a distiller's stripped to its student, scores the test spans;
+3. every distiller with its config's setting on every seed, seed by seed (so partial results
+   are paired); then its other settings (:data:`SWEEPS`) on the sweep seed, and the setting
+   with the best val mAP is kept (the choice is made on val only) and trained on every seed;
+4. every run of a kept setting (teacher, student alone, each distiller's setting) is tested
+   once: its best-on-val checkpoint, a distiller's stripped to its student, scores the test
+   spans (the config's setting is tested before the choice, which reads val only);
 5. mAP, top-1 and top-5 mean and sd over seeds; each row against the student alone with a
    two-level bootstrap (seeds, then test *videos* with all their spans: the spans of a video
    are not independent) and the per-seed differences; params and FLOPs of teacher and student
@@ -104,7 +105,7 @@ class CharadesRecognitionKDBenchmark:
         teacher_seed: Seed of the teacher's training.
         sweeps: Settings tried per distiller (default :data:`SWEEPS`).
         resamples: Bootstrap resamples of the test videos (each tested run's metrics on them
-            are computed once, right after its test, and stored).
+            are computed once, when first reported, and stored).
     """
 
     def __init__(self, work_dir: str, seeds: Sequence[int] = (0, 1, 2), sweep_seed: int = 0,
@@ -172,8 +173,6 @@ class CharadesRecognitionKDBenchmark:
             result = self.store.put(row, settings, self.train(cfg, row, settings))
         if test and 'test' not in result:
             result = self.store.put(row, settings, dict(result, **self.test(cfg, result)))
-        if test:
-            self.draw_values(result)
         return dict(result, options=options, key=self.store.key(row, settings))
 
     def train(self, cfg: Config, row: str, settings: dict) -> dict:
@@ -237,39 +236,43 @@ class CharadesRecognitionKDBenchmark:
             self.save()
         return self.results[TEACHER]
 
-    def chosen(self, row: str, train: bool = True) -> Optional[dict]:
-        """The setting of ``row`` with the best val mAP on the sweep seed (every setting trained
-        on it first); None if some setting is not stored and not ``train``."""
-        runs = [self.run(row, self.sweep_seed, options, train=train)
-                for options in self.sweeps[row]]
-        if any(r is None for r in runs):
-            return None
-        sweep = [dict(options=r['options'], val=r['val']) for r in runs]
-        self.results[f'{row}/sweep'] = dict(runs=sweep)
+    def chosen(self, row: str, train: bool = True) -> dict:
+        """The setting of ``row`` with the best val mAP on the sweep seed among those of
+        :attr:`sweeps` that are trained (all of them with ``train``; the config's first)."""
+        runs = [self.run(row, self.sweep_seed, options, train=train and i > 0)
+                for i, options in enumerate(self.sweeps[row])]
+        runs = [r for r in runs if r is not None]
+        if not runs:
+            return {}
+        self.results[f'{row}/sweep'] = dict(runs=[dict(options=r['options'], val=r['val'])
+                                                  for r in runs])
         self.save()
         return max(runs, key=lambda r: r['val']['mAP'])['options']
 
-    def run_student_row(self, row: str, options: dict, train: bool = True) -> None:
-        """Every seed of ``row`` with ``options``, tested."""
-        for seed in self.seeds:
-            result = self.run(row, seed, options, test=True, train=train)
-            if result is not None:
-                self.results[f'{row}/seed{seed}'] = result
-                self.save()
+    def run_seed(self, row: str, seed: int, options: dict, train: bool = True) -> None:
+        """One seed of ``row`` with ``options``, tested, into :attr:`results`."""
+        result = self.run(row, seed, options, test=True, train=train)
+        if result is not None:
+            self.results[f'{row}/seed{seed}'] = result
+            self.save()
 
     def run_all(self, train: bool = True) -> None:
-        """Teacher, student alone, each distiller's sweep, choice and seeds (``train=False``:
-        collect what is stored, training nothing)."""
+        """Teacher; then seed by seed the student alone and every distiller with its config's
+        setting (so partial results are paired); then each distiller's other settings on the
+        sweep seed, and a setting better on val than the config's on every seed
+        (``train=False``: collect what is stored, training nothing)."""
         if self.teacher(train) is None:
             return
         self.complexity()
-        self.run_student_row(BASELINE, {}, train)
-        choices = {}
+        for seed in self.seeds:
+            self.run_seed(BASELINE, seed, {}, train)
+            for row in DISTILLERS:
+                self.run_seed(row, seed, self.sweeps[row][0], train)
         for row in DISTILLERS:
-            choices[row] = self.chosen(row, train)
-        for row, options in choices.items():
-            if options is not None:
-                self.run_student_row(row, options, train)
+            options = self.chosen(row, train)
+            if options != self.sweeps[row][0]:
+                for seed in self.seeds:
+                    self.run_seed(row, seed, options, train)
 
     def complexity(self) -> None:
         """Params and FLOPs of teacher and student (one span)."""
