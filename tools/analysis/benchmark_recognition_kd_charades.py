@@ -33,7 +33,7 @@ def parse_args() -> argparse.Namespace:
                                      'Charades action instances (real CLIP features)')
     parser.add_argument('--work-dir', default='work_dirs/recognition_kd_charades')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--epochs', type=int, default=6, help='epochs of the student runs')
+    parser.add_argument('--epochs', type=int, default=5, help='epochs of the student runs')
     parser.add_argument('--teacher-epochs', type=int, default=20, help='epochs of the teacher')
     parser.add_argument('--device', default='cpu', help='cpu or cuda')
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
