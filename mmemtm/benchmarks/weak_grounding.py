@@ -8,12 +8,13 @@ Protocol (what ``tools/analysis/benchmark_weak.py`` runs):
 1. every model trains from video-sentence pairs only (the weak train pipelines pack no
    timestamp, and the weak models refuse a batch that has one), ``epochs`` epochs, keeps its best
    val R1@0.5 checkpoint and is tested once, with per-query IoUs kept;
-2. a distilling row of seed ``s`` distils the teacher row's run of the same seed (trained first
-   if missing); the teacher's model config, streams and checkpoint are put into the student's;
-3. the distillation weights ``(local, global)`` are chosen on val only: the
-   "student + local + global" row at each pair of the grid, with a student seed of its own
-   (distilling the first row seed's teacher), ranked by best val R1@0.5; no candidate is tested;
-   the distilling rows then use the winner;
+2. the teachers train once, with the teacher seed (CPU budget; the real-feature benchmark's
+   teachers also have one seed); a distilling row of every seed distils that run (trained first
+   if missing): the teacher's model config, streams and checkpoint are put into the student's.
+   The paired CIs of the student rows therefore cover the students' seeds, not the teachers';
+3. the distillation weights ``(local, global)``: with a grid of several pairs, chosen on val
+   only (the "student + local + global" row at each pair with a seed of its own, ranked by best
+   val R1@0.5; no candidate is tested); with one pair, that pair (not swept);
 4. each two-modality teacher's checkpoint is also tested with each branch alone
    (``predict_with='branch<i>'``); the branches of the teacher without mutual learning, each
    trained on its own weak loss only, are the "teacher branch alone" rows;
@@ -49,11 +50,13 @@ METRIC = 'R1@0.5'
 
 class WeakRow(NamedTuple):
     """A row: its config, the teacher row it distils (None: no teacher), whether it takes the
-    distillation weights chosen on val, and, for a teacher, the branches tested alone."""
+    distillation weights chosen on val, the branches tested alone (a two-modality teacher), and
+    whether it is a teacher, trained once with the teacher seed (``once``)."""
     config: str
     teacher: Optional[str] = None
     swept: bool = False
     branches: Tuple[str, ...] = ()
+    once: bool = False
 
 
 PRIOR = 'median-span prior'
@@ -69,11 +72,12 @@ CONTROL_STUDENT = 'control: student + local + global from the appearance x 2 tea
 ROWS: Dict[str, WeakRow] = {
     BASELINE: WeakRow(CONFIGS + 'weak_student_charades_clip.py'),
     NO_MUTUAL: WeakRow(CONFIGS + 'mutual_teacher_no_mutual_charades_clip.py',
-                       branches=('appearance', 'motion')),
+                       branches=('appearance', 'motion'), once=True),
     TEACHER: WeakRow(CONFIGS + 'mutual_teacher_charades_clip.py',
-                     branches=('appearance', 'motion')),
+                     branches=('appearance', 'motion'), once=True),
     DISTILLED: WeakRow(CONFIGS + 'lgd_student_charades_clip.py', TEACHER, True),
-    CONTROL_TEACHER: WeakRow(CONFIGS + 'mutual_teacher_appearance_x2_charades_clip.py'),
+    CONTROL_TEACHER: WeakRow(CONFIGS + 'mutual_teacher_appearance_x2_charades_clip.py',
+                             once=True),
     CONTROL_STUDENT: WeakRow(CONFIGS + 'lgd_student_from_appearance_x2_charades_clip.py',
                              CONTROL_TEACHER, True),
     'student + local': WeakRow(CONFIGS + 'lgd_student_local_charades_clip.py', TEACHER, True),
@@ -84,7 +88,7 @@ ROWS: Dict[str, WeakRow] = {
         CONFIGS + 'weak_motion_charades_clip.py'),
 }
 #: The rows the verdict needs, run first (the others are ablations).
-DEFAULT_ROWS = (BASELINE, TEACHER, DISTILLED, CONTROL_TEACHER, CONTROL_STUDENT, NO_MUTUAL)
+DEFAULT_ROWS = (BASELINE, TEACHER, DISTILLED, CONTROL_TEACHER, CONTROL_STUDENT)
 #: The row the distillation weights are swept on.
 SWEEP_ROW = DISTILLED
 #: Paired comparisons of the verdict (row, reference row).
@@ -137,15 +141,17 @@ class WeakBenchmark:
         epochs: Epochs of every run.
         device: ``'cpu'`` or ``'cuda'``.
         weight_grid: ``(local loss_weight, global loss_weight)`` pairs swept on val.
-        sweep_seed: Seed of the sweep's runs and their teacher (kept apart from ``seeds``).
+        sweep_seed: Seed of the sweep's students (kept apart from ``seeds``).
+        teacher_seed: Seed of the teachers (default: the first row seed).
     """
 
     def __init__(self, work_dir: str, seeds: Sequence[int] = (0, 1, 2), epochs: int = 3,
                  device: str = 'cpu',
-                 weight_grid: Sequence[Tuple[float, float]] = ((1.0, 1.0), (0.3, 3.0)),
-                 sweep_seed: int = 100) -> None:
+                 weight_grid: Sequence[Tuple[float, float]] = ((1.0, 1.0), ),
+                 sweep_seed: int = 100, teacher_seed: Optional[int] = None) -> None:
         if sweep_seed in seeds:
             raise ValueError(f'the sweep seed {sweep_seed} is also a row seed')
+        self.teacher_seed = seeds[0] if teacher_seed is None else teacher_seed
         self.work_dir, self.seeds, self.epochs, self.device = work_dir, list(seeds), epochs, device
         self.weight_grid = [tuple(map(float, w)) for w in weight_grid]
         self.sweep_seed = sweep_seed
@@ -166,16 +172,15 @@ class WeakBenchmark:
         return cfg
 
     def row_config(self, row: str, seed: int, weights: Optional[Tuple[float, float]] = None,
-                   teacher_seed: Optional[int] = None,
                    train: bool = True) -> Tuple[Config, dict]:
         """Config and settings of one run of ``row`` (a distilling row gets its teacher's run of
-        ``teacher_seed``, default ``seed``, and ``weights``; a missing teacher run is trained
-        first, or with ``train=False`` is a :class:`LookupError`)."""
+        the teacher seed and ``weights``; a missing teacher run is trained first, or with
+        ``train=False`` is a :class:`LookupError`)."""
         spec = ROWS[row]
         cfg = self.config(spec.config, seed)
         inputs = [cfg[f'{s}_dataloader'].dataset.ann_file for s in ('train', 'val', 'test')]
         if spec.teacher:
-            teacher_seed = seed if teacher_seed is None else teacher_seed
+            teacher_seed = self.teacher_seed
             teacher = (self.run_row(spec.teacher, teacher_seed) if train
                        else self._stored(spec.teacher, teacher_seed))
             if teacher is None:
@@ -253,10 +258,11 @@ class WeakBenchmark:
                               dict(test=metrics, ious=top1_ious(cfg.test_evaluator.dump_file)))
 
     def run_rows(self, rows: Sequence[str], seeds: Optional[Sequence[int]] = None) -> None:
-        """``rows`` for every seed, seed by seed."""
+        """``rows`` for every seed, seed by seed (teachers with the teacher seed only)."""
         for seed in seeds or self.seeds:
             for row in rows:
-                self.run_row(row, seed)
+                if not ROWS[row].once or seed == self.teacher_seed:
+                    self.run_row(row, seed)
 
     def prior(self) -> dict:
         """The median-span prior's test result (computed once, keyed by the annotations)."""
@@ -271,29 +277,35 @@ class WeakBenchmark:
 
     # -- the sweep on val ----------------------------------------------------------------------
     def sweep(self) -> Dict[Tuple[float, float], Optional[float]]:
-        """The sweep row at every weight pair of the grid (val only): the student of the sweep
-        seed distils the teacher of the first row seed (no teacher of its own: CPU budget)."""
+        """The sweep row at every weight pair of a grid of several (val only; the students of
+        the sweep seed distil the teacher-seed teacher). A grid of one pair is not swept."""
+        if len(self.weight_grid) == 1:
+            return {self.weight_grid[0]: None}
         for weights in self.weight_grid:
-            cfg, settings = self.row_config(SWEEP_ROW, self.sweep_seed, weights, self.seeds[0])
+            cfg, settings = self.row_config(SWEEP_ROW, self.sweep_seed, weights)
             self.run(f'sweep {SWEEP_ROW}', cfg, settings, test=False)
         return self.sweep_scores()
 
     def sweep_scores(self) -> Dict[Tuple[float, float], Optional[float]]:
-        """Best val R1@0.5 of every weight pair run so far (None: not run)."""
+        """Best val R1@0.5 of every weight pair run so far (None: not run, or not swept)."""
         scores: Dict[Tuple[float, float], Optional[float]] = {}
-        teacher = self._stored(ROWS[SWEEP_ROW].teacher, self.seeds[0])
+        if len(self.weight_grid) == 1:
+            return {self.weight_grid[0]: None}
+        teacher = self._stored(ROWS[SWEEP_ROW].teacher, self.teacher_seed)
         for weights in self.weight_grid:
             if teacher is None:
                 scores[weights] = None
                 continue
-            cfg, settings = self.row_config(SWEEP_ROW, self.sweep_seed, weights, self.seeds[0],
-                                            train=False)
+            cfg, settings = self.row_config(SWEEP_ROW, self.sweep_seed, weights, train=False)
             result = self.store.find(f'sweep {SWEEP_ROW}', settings)
             scores[weights] = None if result is None else result['best_val']
         return scores
 
     def chosen_weights(self) -> Tuple[float, float]:
-        """The sweep's winner by best val R1@0.5 (the whole grid must have run)."""
+        """The sweep's winner by best val R1@0.5 (the whole grid must have run); the pair of a
+        grid of one."""
+        if len(self.weight_grid) == 1:
+            return self.weight_grid[0]
         scores = self.sweep_scores()
         missing = [w for w, s in scores.items() if s is None]
         if missing:
@@ -317,7 +329,7 @@ class WeakBenchmark:
         prior = self.prior()
         found[PRIOR] = {seed: prior for seed in self.seeds}
         for row in rows:
-            for seed in self.seeds:
+            for seed in ([self.teacher_seed] if ROWS[row].once else self.seeds):
                 result = self._stored(row, seed)
                 if result is None:
                     continue
@@ -408,5 +420,6 @@ def sweep_table(scores: Dict[Tuple[float, float], Optional[float]]) -> str:
     lines = ['| local weight, global weight | best val R1@0.5 |', '| --- | --- |']
     for (local, glob), score in scores.items():
         lines.append(f'| {local:g}, {glob:g} | '
-                     + ('not run' if score is None else f'{score:.1f}') + ' |')
+                     + ('not swept' if len(scores) == 1 else 'not run' if score is None
+                        else f'{score:.1f}') + ' |')
     return '\n'.join(lines)

@@ -83,3 +83,12 @@ def test_reporting_never_trains_a_missing_teacher(shared_data, tmp_path, monkeyp
         bench.row_config(DISTILLED, 0, (1.0, 1.0), train=False)
     _, settings = bench.row_config(BASELINE, 0)
     assert settings['epochs'] == 1 and settings['seed'] == 0
+
+
+def test_teachers_train_once_and_a_single_weight_pair_is_not_swept(tmp_path, monkeypatch):
+    bench = WeakBenchmark(str(tmp_path), seeds=(3, 4), epochs=1)
+    calls = []
+    monkeypatch.setattr(bench, 'run_row', lambda row, seed: calls.append((row, seed)))
+    bench.run_rows([BASELINE, TEACHER, DISTILLED])
+    assert calls == [(BASELINE, 3), (TEACHER, 3), (DISTILLED, 3), (BASELINE, 4), (DISTILLED, 4)]
+    assert bench.chosen_weights() == (1.0, 1.0) and bench.sweep() == {(1.0, 1.0): None}
