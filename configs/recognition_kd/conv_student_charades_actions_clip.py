@@ -1,5 +1,6 @@
-# The student alone on the Charades action set: 3 temporal convolution stages at width 32
-# (about 1/30 of the teacher's FLOPs), trained on the labels; checkpoint chosen by val mAP.
+# The student alone on the Charades action set: 3 temporal convolution stages at width 32 (1/26
+# of the teacher's FLOPs: 0.57 M against 14.9 M multiply-adds per span), trained on the labels;
+# checkpoint chosen by val mAP.
 _base_ = [
     '../_base_/models/recognition_kd_charades_clip.py',
     '../_base_/datasets/charades_actions_clip.py',

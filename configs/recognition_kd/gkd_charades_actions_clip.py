@@ -2,8 +2,8 @@
 # teacher's attention and CVAE, two passes per epoch (the CVAE pass, then the student pass) with
 # one optimiser each, as in gkd_synthetic_motion.py (published loss weights; the ramp over 3
 # epochs, CVAE Adam 1e-3, the student the schedule of every row). The reconstruction and
-# attention weights of the benchmark's row are chosen on val
-# (mmemtm/benchmarks/recognition_kd_charades.py).
+# attention weights of the other setting tried on val:
+# mmemtm/benchmarks/recognition_kd_charades.py (SWEEPS).
 _base_ = [
     '../_base_/models/recognition_kd_charades_clip.py',
     '../_base_/datasets/charades_actions_clip.py',

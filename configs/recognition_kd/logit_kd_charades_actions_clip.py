@@ -2,9 +2,9 @@
 # frozen transformer teacher's logits (CE + KD). Train the teacher first:
 #   python tools/train.py configs/recognition_kd/transformer_teacher_charades_actions_clip.py
 #   python tools/train.py configs/recognition_kd/logit_kd_charades_actions_clip.py \
-#       --cfg-options model.teacher_ckpt=work_dirs/transformer_teacher_charades_actions_clip/best_acc_mAP_epoch_N.pth
-# The temperature and weight of the benchmark's row are chosen on val
-# (mmemtm/benchmarks/recognition_kd_charades.py).
+#       --cfg-options model.teacher_ckpt=$TEACHER   # best_acc_mAP_epoch_N.pth of the teacher
+# The other temperature tried on val:
+# mmemtm/benchmarks/recognition_kd_charades.py (SWEEPS).
 _base_ = [
     '../_base_/models/recognition_kd_charades_clip.py',
     '../_base_/datasets/charades_actions_clip.py',

@@ -21,8 +21,8 @@ pipeline = [
 ]
 
 
-dataset = dict(type=dataset_type, ann_file=ann_file, pipeline=pipeline, num_classes=num_action_classes,
-               data_prefix=dict(features=split_root + 'features'))
+dataset = dict(type=dataset_type, ann_file=ann_file, pipeline=pipeline,
+               num_classes=num_action_classes, data_prefix=dict(features=split_root + 'features'))
 loader = dict(batch_size=64, num_workers=0, persistent_workers=False,
               sampler=dict(type='DefaultSampler', shuffle=False))
 train_dataloader = dict(loader, sampler=dict(type='DefaultSampler', shuffle=True),

@@ -6,7 +6,7 @@
 #            teacher's 256 channels (GKD's teacher CVAE reconstructs the student's features);
 # both with GKD's attention head over [256, 8, 1, 1] (the teacher's also trains GKD's CVAE).
 # Their stages are backbone.stages.0-2 (outputs [N, width, 8]) for the substage distillers.
-# Params and FLOPs: docs/recognition_kd.md (the student costs about 1/30 of the teacher).
+# Params and FLOPs (one span): teacher 1.89 M and 14.9 M, student 0.10 M and 0.57 M (1/26).
 num_classes = 157
 feature_dim = 768
 num_steps = 8
