@@ -43,7 +43,7 @@ from mmemtm.utils import dump_json_atomic, save_npy_atomic
 from mmemtm.utils.config_options import merge_cfg_options
 from .recognition_kd import complexity
 from .statistics import cluster_draws, two_level_from_draws
-from .store import ResultStore, file_digest, run_settings
+from .store import ResultStore, config_text, file_digest, run_settings
 
 CONFIG_DIR = 'configs/recognition_kd'
 TEACHER = 'teacher: transformer'
@@ -104,6 +104,8 @@ class CharadesRecognitionKDBenchmark:
         device: ``'cpu'`` or ``'cuda'``.
         teacher_seed: Seed of the teacher's training.
         sweeps: Settings tried per distiller (default :data:`SWEEPS`).
+        teacher_checkpoint: A trained teacher (a checkpoint of the teacher config's model) to
+            use instead of training one.
         resamples: Bootstrap resamples of the test videos (each tested run's metrics on them
             are computed once, when first reported, and stored).
     """
@@ -111,13 +113,13 @@ class CharadesRecognitionKDBenchmark:
     def __init__(self, work_dir: str, seeds: Sequence[int] = (0, 1, 2), sweep_seed: int = 0,
                  epochs: Optional[int] = None, teacher_epochs: Optional[int] = None,
                  device: str = 'cpu', teacher_seed: int = 0,
-                 sweeps: Optional[Dict[str, List[dict]]] = None, resamples: int = 1000
-                 ) -> None:
+                 sweeps: Optional[Dict[str, List[dict]]] = None, resamples: int = 1000,
+                 teacher_checkpoint: Optional[str] = None) -> None:
         self.work_dir, self.seeds, self.sweep_seed = work_dir, list(seeds), sweep_seed
         self.epochs, self.teacher_epochs = epochs, teacher_epochs
         self.device, self.teacher_seed = device, teacher_seed
         self.sweeps = sweeps or SWEEPS
-        self.resamples = resamples
+        self.resamples, self.teacher_checkpoint = resamples, teacher_checkpoint
         self._targets: Optional[tuple] = None
         self.store = ResultStore(osp.join(work_dir, 'results'))
         self.path = osp.join(work_dir, 'results.json')
@@ -227,14 +229,34 @@ class CharadesRecognitionKDBenchmark:
         return np.array(cached['values'])
 
     def teacher(self, train: bool = True) -> Optional[dict]:
-        """The teacher's run (trained and tested once)."""
+        """The teacher's run (trained and tested once), or the given
+        :attr:`teacher_checkpoint` (evaluated on val and test once)."""
         if TEACHER not in self.results:
-            result = self.run(TEACHER, self.teacher_seed, test=True, train=train)
+            if self.teacher_checkpoint:
+                result = self.given_teacher()
+            else:
+                result = self.run(TEACHER, self.teacher_seed, test=True, train=train)
             if result is None:
                 return None
             self.results[TEACHER] = result
             self.save()
         return self.results[TEACHER]
+
+    def given_teacher(self) -> dict:
+        """Val and test metrics of :attr:`teacher_checkpoint` (a checkpoint of the teacher
+        config's model), stored keyed by its digest and the config."""
+        cfg = Config.fromfile(ROWS[TEACHER])
+        path = self.teacher_checkpoint
+        settings = dict(checkpoint=file_digest(path), config_text=config_text(cfg),
+                        device=self.device)
+        result = self.store.get('given teacher', settings)
+        if result is None:
+            scores, labels, targets, _ = predict_split(self.model(cfg, path), cfg.val_dataloader)
+            result = dict(checkpoint=path, student_checkpoint=path, minutes=None,
+                          val=multi_label_accuracy(scores, labels, targets))
+            result.update(self.test(cfg, result))
+            self.store.put('given teacher', settings, result)
+        return dict(result, options={})
 
     def chosen(self, row: str, train: bool = True) -> dict:
         """The setting of ``row`` with the best val mAP on the sweep seed among those of
@@ -397,7 +419,7 @@ def markdown_table(rows: List[dict], complexity_info: Optional[dict] = None) -> 
         lines.append('| ' + ' | '.join(
             [r['row'], setting, str(r['seeds'])] + cells
             + [_ci(r.get('ci')), per_seed, _ci(r.get('ci_top1')), gap] + size
-            + [f'{r["minutes"]:.1f}']) + ' |')
+            + [f'{r["minutes"]:.1f}' if r['minutes'] is not None else '—']) + ' |')
     return '\n'.join(lines)
 
 

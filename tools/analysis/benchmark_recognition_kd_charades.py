@@ -35,6 +35,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--epochs', type=int, default=5, help='epochs of the student runs')
     parser.add_argument('--teacher-epochs', type=int, default=20, help='epochs of the teacher')
+    parser.add_argument('--teacher-checkpoint', help='a trained teacher (checkpoint of the '
+                        'teacher config\'s model) to use instead of training one')
     parser.add_argument('--device', default='cpu', help='cpu or cuda')
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     parser.add_argument('--resamples', type=int, default=200, help='bootstrap resamples')
@@ -47,7 +49,7 @@ def report(bench: CharadesRecognitionKDBenchmark) -> str:
     bench.run_all(train=False)
     cis = bootstrap_rows(bench.results, bench.seeds, bench.draw_values)
     rows = summary_rows(bench.results, bench.seeds, cis)
-    runs = [r for r in bench.store.entries() if 'minutes' in r['result']]
+    runs = [r for r in bench.store.entries() if r['result'].get('minutes') is not None]
     minutes = sum(r['result']['minutes'] for r in runs)
     loads = [load for r in runs for load in r['result'].get('load_average', [])]
     lines = [markdown_table(rows, bench.results.get('complexity')), '',
@@ -71,7 +73,8 @@ def main() -> None:
     init_default_scope('mmaction')
     bench = CharadesRecognitionKDBenchmark(args.work_dir, args.seeds, epochs=args.epochs,
                                            teacher_epochs=args.teacher_epochs,
-                                           device=args.device, resamples=args.resamples)
+                                           device=args.device, resamples=args.resamples,
+                                           teacher_checkpoint=args.teacher_checkpoint)
     if not args.report_only:
         dump_json_atomic(machine_info(), osp.join(args.work_dir, 'machine.json'), indent=1)
         bench.run_all()
