@@ -52,6 +52,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='queries per batch (default: the split\'s dataloader batch size)')
     parser.add_argument('--num-workers', type=int, default=None,
                         help='data-loader workers (default: the split\'s dataloader setting)')
+    parser.add_argument('--dropout-samples', type=int, default=1,
+                        help='average each query\'s curves over this many forward passes with '
+                        'dropout active (Monte-Carlo dropout; default 1: one eval-mode pass)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu',
                         help='device of the model')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -71,7 +74,8 @@ def dump(args: argparse.Namespace) -> int:
     name = args.name or osp.splitext(osp.basename(args.config))[0]
     meta = dict(config=osp.abspath(args.config), checkpoint=osp.abspath(args.checkpoint))
     written = dump_teacher_curves(model, cfg, args.out, args.split, name, args.converter,
-                                  args.grid_len, args.batch_size, args.num_workers, meta)
+                                  args.grid_len, args.batch_size, args.num_workers, meta,
+                                  dropout_samples=args.dropout_samples)
     kind = TeacherCurveFile(args.out).kind
     print(f'\n{written} {kind} teacher curves of {name} ({args.split} split) written to '
           f'{args.out}')

@@ -1,4 +1,5 @@
 """Running a trained teacher over a split and storing its unified curves."""
+import contextlib
 import copy
 import warnings
 from typing import Any, Iterator, List, Optional, Tuple
@@ -34,20 +35,44 @@ def build_split_dataloader(cfg: Config, split: str, batch_size: Optional[int],
         dataset=dataset))
 
 
-def teacher_batches(model: torch.nn.Module, dataloader: torch.utils.data.DataLoader
-                    ) -> Iterator[Tuple[dict, dict, list]]:
-    """``(teacher outputs, batch inputs, data samples)`` of every batch, without gradients."""
+@contextlib.contextmanager
+def dropout_sampling(model: torch.nn.Module, seed: int = 0) -> Iterator[None]:
+    """Within the block, ``model``'s dropout layers drop (everything else stays in eval mode,
+    e.g. batch norm) and draw from a generator seeded with ``seed``; the global random state is
+    restored afterwards."""
+    layers = [m for m in model.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd)]
+    if not layers:
+        raise ValueError(f'{type(model).__name__} has no dropout layer to sample curves with')
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        for layer in layers:
+            layer.train()
+        try:
+            yield
+        finally:
+            for layer in layers:
+                layer.eval()
+
+
+def teacher_batches(model: torch.nn.Module, dataloader: torch.utils.data.DataLoader,
+                    passes: int = 1) -> Iterator[Tuple[List[dict], dict, list]]:
+    """``(teacher outputs of each of ``passes`` forward passes, batch inputs, data samples)`` of
+    every batch, without gradients (more than one pass: under :func:`dropout_sampling`)."""
     with torch.no_grad():
         for data in dataloader:
             data = model.data_preprocessor(data, False)
-            yield model.teacher_outputs(data['inputs']), data['inputs'], data['data_samples']
+            outputs = [model.teacher_outputs(data['inputs']) for _ in range(passes)]
+            yield outputs, data['inputs'], data['data_samples']
 
 
-def batch_entries(converter: BaseCurveConverter, outputs: dict, inputs: dict, samples: list,
-                  grid_len: Optional[int]) -> List[TeacherCurveEntry]:
-    """One entry per query of the batch: its curves on the teacher's valid grid."""
+def batch_entries(converter: BaseCurveConverter, passes: List[dict], inputs: dict,
+                  samples: list, grid_len: Optional[int]) -> List[TeacherCurveEntry]:
+    """One entry per query of the batch: its curves on the teacher's valid grid, averaged over
+    the forward ``passes`` (each pass's curves are distributions: the average is their
+    mixture)."""
     grid = grid_len if grid_len is not None else inputs['video_mask'].sum(1).long()
-    curves = converter.curves_on_teacher_grid(outputs, grid)
+    per_pass = [converter.curves_on_teacher_grid(outputs, grid) for outputs in passes]
+    curves = [torch.stack(sample).mean(0) for sample in zip(*per_pass)]
     return [TeacherCurveEntry(s.query_id, s.video_id, s.sentence, c.cpu().numpy())
             for s, c in zip(samples, curves)]
 
@@ -75,7 +100,7 @@ def dump_teacher_curves(model: torch.nn.Module, cfg: Config, out: str, split: st
                         name: str = 'teacher', converter: Optional[dict] = None,
                         grid_len: Optional[int] = None, batch_size: Optional[int] = None,
                         num_workers: Optional[int] = None, extra_meta: Optional[dict] = None,
-                        *, head: Optional[dict] = None) -> int:
+                        dropout_samples: int = 1, *, head: Optional[dict] = None) -> int:
     """Run ``model`` (in eval mode, on its device) over ``split`` and write its curve file.
 
     Args:
@@ -90,6 +115,10 @@ def dump_teacher_curves(model: torch.nn.Module, cfg: Config, out: str, split: st
         batch_size: Batch size (default: the split's).
         num_workers: Data-loading workers (default: the split's).
         extra_meta: More facts stored in the file's meta information.
+        dropout_samples: Forward passes per query; above 1, each query's curves are the mean of
+            that many passes with the model's dropout active (Monte-Carlo dropout, seed 0),
+            which softens what a teacher has memorised of its training queries. Stored as the
+            file's ``dropout_samples`` meta information.
         head: Old name of ``converter`` (deprecated).
 
     Returns:
@@ -105,16 +134,21 @@ def dump_teacher_curves(model: torch.nn.Module, cfg: Config, out: str, split: st
     entries: List[TeacherCurveEntry] = []
     device = next(model.parameters()).device
     progress = ProgressBar(len(dataset))
-    for outputs, inputs, samples in teacher_batches(model.eval(), dataloader):
-        if unified is None:
-            unified = build_curve_converter(outputs.get('kind'), converter).to(device)
-        entries += batch_entries(unified, outputs, inputs, samples, grid_len)
-        progress.update(len(samples))
+    if dropout_samples < 1:
+        raise ValueError(f'dropout_samples must be at least 1, got {dropout_samples}')
+    model.eval()
+    sampling = dropout_sampling(model) if dropout_samples > 1 else contextlib.nullcontext()
+    with sampling:
+        for passes, inputs, samples in teacher_batches(model, dataloader, dropout_samples):
+            if unified is None:
+                unified = build_curve_converter(passes[0].get('kind'), converter).to(device)
+            entries += batch_entries(unified, passes, inputs, samples, grid_len)
+            progress.update(len(samples))
     expected = [dataset.get_data_info(i)['query_id'] for i in range(len(dataset))]
     missing = sorted(set(expected) - {e.query_id for e in entries})
     if missing or len(entries) != len(expected):
         raise RuntimeError(f'{len(entries)} queries dumped, {len(expected)} in the '
                            f'{split} split; missing e.g. {missing[:5]}')
     meta = dict(extra_meta or {}, split=split, ann_file=dataset.ann_file,
-                converter=repr(unified))
+                converter=repr(unified), dropout_samples=dropout_samples)
     return save_teacher_curves(out, entries, teacher=name, kind=unified.kind, extra_meta=meta)

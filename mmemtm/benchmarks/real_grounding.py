@@ -56,8 +56,9 @@ ALL = tuple(TEACHERS)
 class Row(NamedTuple):
     """A student-side row: its config, the teachers it distils from, whether it takes the swept
     KD setting, and which curves it distils (``kd_curves``) and fits its KAU on
-    (``aggregator_curves``, None: the distilled ones): ``'in-sample'`` (the teachers' curves of
-    their own training split) or ``'out-of-fold'`` (cross-fitted). ``val_weights``: the row's
+    (``aggregator_curves``, None: the distilled ones), one of :data:`CURVE_KINDS`:
+    ``'in-sample'`` (the teachers' curves of their own training split), ``'out-of-fold'``
+    (cross-fitted) or ``'mc-dropout'`` (in-sample, averaged over dropout samples). ``val_weights``: the row's
     aggregator is ``FixedTeacherWeights`` fitted on the teachers' val curves."""
     config: str
     teachers: Tuple[str, ...] = ()
@@ -67,6 +68,8 @@ class Row(NamedTuple):
     val_weights: bool = False
 
 
+#: Kinds of train curves a row distils or fits its aggregator on -> curve-file split.
+CURVE_KINDS = {'in-sample': 'train', 'out-of-fold': 'train-oof', 'mc-dropout': 'train-mc'}
 ABLATIONS = 'configs/ablations/emtm_charades_clip_'
 #: The project's default EMTM config on these features: label KD from the plain average of the
 #: teachers (one teacher's curves: KD from that teacher alone).
@@ -88,6 +91,7 @@ ROWS: Dict[str, Row] = {
     'KAU fitted in-sample, detached': Row(ABLATIONS + 'kau_in_sample.py', ALL),
     'KD: SeqPAN, out-of-fold': Row(DEFAULT, ('SeqPAN', ), kd_curves='out-of-fold'),
     'KD: plain average, out-of-fold': Row(DEFAULT, ALL, kd_curves='out-of-fold'),
+    'KD: plain average, MC-dropout curves': Row(DEFAULT, ALL, kd_curves='mc-dropout'),
     'KD: teacher weights fitted on val': Row(ABLATIONS + 'val_weights.py', ALL,
                                              val_weights=True),
 }
@@ -114,13 +118,14 @@ class RealBenchmark:
         teacher_seed: Seed of the teachers' training.
         sweep_seed: Seed of the sweep's runs (kept apart from ``seeds``).
         folds: Folds ``K`` of the teachers' cross-fitted train curves.
+        dropout_samples: Dropout samples averaged in the teachers' MC-dropout train curves.
     """
 
     def __init__(self, work_dir: str, seeds: Sequence[int] = (0, 1, 2),
                  kd_grid: Sequence[Tuple[float, float]] = ((0.1, 1.0), (1.0, 1.0), (1.0, 3.0),
                                                            (3.0, 1.0)),
                  epochs: Optional[int] = None, device: str = 'cpu', teacher_seed: int = 0,
-                 sweep_seed: int = 100, folds: int = 2) -> None:
+                 sweep_seed: int = 100, folds: int = 2, dropout_samples: int = 8) -> None:
         if sweep_seed in seeds:
             raise ValueError(f'the sweep seed {sweep_seed} is also a row seed: the chosen '
                              'setting would be tested on the run it was chosen with')
@@ -132,6 +137,7 @@ class RealBenchmark:
         self.teacher_seed = teacher_seed
         self.sweep_seed = sweep_seed
         self.folds = folds
+        self.dropout_samples = dropout_samples
         self._parsed: Dict[str, Config] = {}
         self.store = ResultStore(osp.join(work_dir, 'results'))
 
@@ -159,8 +165,10 @@ class RealBenchmark:
         return osp.join(self.work_dir, 'runs', self.store.key(name, settings))
 
     def curve_file(self, teacher: str, split: str) -> str:
-        """The teacher's curves of ``split`` (``'train-oof'``: its cross-fitted train curves)."""
-        suffix = f'train_oof{self.folds}' if split == 'train-oof' else split
+        """The teacher's curves of ``split`` (``'train-oof'``: its cross-fitted train curves;
+        ``'train-mc'``: its train curves averaged over dropout samples)."""
+        suffix = {'train-oof': f'train_oof{self.folds}',
+                  'train-mc': f'train_mc{self.dropout_samples}'}.get(split, split)
         return osp.join(self.work_dir, 'curves', f'{teacher}_{suffix}.npz')
 
     # -- runs ----------------------------------------------------------------------------------
@@ -193,12 +201,13 @@ class RealBenchmark:
         return self.store.put(name, settings, result)
 
     def train_teachers(self, names: Sequence[str] = ALL) -> None:
-        """Train the teachers and dump their train/val/test curves (skipping what is done)."""
+        """Train the teachers and dump their train/val/test curves and their MC-dropout train
+        curves (skipping what is done)."""
         for name in names:
             path = TEACHERS[name]
             cfg = self.config(path, self.teacher_seed, student=False)
             settings = self.settings(f'teacher {name}', path, cfg, self.teacher_seed)
-            missing = {s: self.curve_file(name, s) for s in ('train', 'val', 'test')
+            missing = {s: self.curve_file(name, s) for s in ('train', 'val', 'test', 'train-mc')
                        if not osp.isfile(self.curve_file(name, s))}
             result = self.store.get(f'teacher {name}', settings)
             if result is not None and not missing:
@@ -206,8 +215,10 @@ class RealBenchmark:
             model = (self._load(cfg, result['checkpoint']) if result
                      else self._trained(f'teacher {name}', cfg, settings))
             for split, out in missing.items():
-                dump_teacher_curves(model, cfg, out, split, name=name,
-                                    extra_meta=dict(teacher_run=settings['config']))
+                samples = self.dropout_samples if split == 'train-mc' else 1
+                dump_teacher_curves(model, cfg, out, split.split('-')[0], name=name,
+                                    extra_meta=dict(teacher_run=settings['config']),
+                                    dropout_samples=samples)
 
     def val_weights(self, teachers: Sequence[str], cfg: Config) -> List[List[float]]:
         """``[T, 2]`` teacher weights fitted on the teachers' val curves (stored, keyed by the
@@ -258,7 +269,7 @@ class RealBenchmark:
         path, teachers = spec.config, spec.teachers
         cfg = self.config(path, seed, student=True)
         if teachers:
-            split = {'in-sample': 'train', 'out-of-fold': 'train-oof'}
+            split = CURVE_KINDS
             needed = {split[kind] for kind in (spec.kd_curves, spec.aggregator_curves) if kind}
             missing = [self.curve_file(t, s) for t in teachers for s in sorted(needed)
                        if not osp.isfile(self.curve_file(t, s))]

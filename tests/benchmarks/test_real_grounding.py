@@ -9,9 +9,9 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from mmemtm.benchmarks.real_grounding import (ALL, BASELINE, ROWS, SWEEP_ROW, TEACHERS,
-                                              RealBenchmark, markdown_table, summary_rows,
-                                              sweep_table)
+from mmemtm.benchmarks.real_grounding import (ALL, BASELINE, CURVE_KINDS, ROWS, SWEEP_ROW,
+                                              TEACHERS, RealBenchmark, markdown_table,
+                                              summary_rows, sweep_table)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -26,7 +26,7 @@ def bench(tmp_path, monkeypatch):
     bench = RealBenchmark(str(tmp_path), seeds=[0, 1], kd_grid=((1.0, 1.0), (3.0, 1.0)), epochs=3)
     os.makedirs(osp.dirname(bench.curve_file('SCDM', 'train')))
     for teacher in TEACHERS:
-        for split in ('train', 'train-oof', 'val'):
+        for split in ('train', 'train-oof', 'train-mc', 'val'):
             with open(bench.curve_file(teacher, split), 'w') as f:
                 f.write(teacher + split)
     data = tmp_path / 'data'
@@ -113,7 +113,7 @@ def test_the_key_of_a_stored_result_is_unchanged(tmp_path, monkeypatch):
 
 
 def test_distilling_rows_take_their_teachers_curves_and_the_swept_setting(bench):
-    split = {'in-sample': 'train', 'out-of-fold': 'train-oof'}
+    split = CURVE_KINDS
     for row, spec in ROWS.items():
         cfg, settings = bench.student(row, 0, (3.0, 1.0))
         assert cfg.model.num_teachers == len(spec.teachers)

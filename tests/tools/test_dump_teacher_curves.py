@@ -133,7 +133,7 @@ def teacher_outputs_by_query(teacher) -> dict:
     model.eval()
     loader = curve_dumping.build_split_dataloader(cfg, 'train', 7, 0)
     found = {}
-    for outputs, _, samples in curve_dumping.teacher_batches(model, loader):
+    for (outputs, ), _, samples in curve_dumping.teacher_batches(model, loader):
         for b, sample in enumerate(samples):
             found[sample.query_id] = dict(
                 start=outputs['start_logits'][b].numpy(), end=outputs['end_logits'][b].numpy(),
@@ -201,3 +201,11 @@ def test_dump_refuses_a_checkpoint_that_runs_code(tmp_path, payload):
         load_tool('dump_teacher_curves').main([str(config), str(evil), '--out',
                                                str(tmp_path / 'x.npz')])
     assert not payload.marker.exists() and not (tmp_path / 'x.npz').exists()
+
+
+def test_dropout_samples_need_a_teacher_with_dropout(teacher, tmp_path):
+    dump_tool = load_tool('dump_teacher_curves')
+    with pytest.raises(ValueError, match='no dropout layer'):
+        dump_tool.main([str(teacher['config']), str(teacher['checkpoint']), '--out',
+                        str(tmp_path / 'mc.npz'), '--dropout-samples', '4'])
+    assert not (tmp_path / 'mc.npz').exists()

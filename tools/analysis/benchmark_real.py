@@ -60,6 +60,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='student-side rows to run and report')
     parser.add_argument('--folds', type=int, default=2,
                         help="folds K of the teachers' cross-fitted train curves")
+    parser.add_argument('--dropout-samples', type=int, default=8,
+                        help="dropout samples averaged in the teachers' MC-dropout train curves")
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     parser.add_argument('--stage', default='all',
                         choices=['teachers', 'cross-fit', 'sweep', 'rows', 'report', 'all'])
@@ -76,7 +78,7 @@ def main(argv: Optional[List[str]] = None) -> str:
     init_default_scope('mmaction')
     bench = RealBenchmark(args.work_dir, args.seeds, [_pair(kd) for kd in args.kd_grid],
                           args.epochs, args.device, sweep_seed=args.sweep_seed,
-                          folds=args.folds)
+                          folds=args.folds, dropout_samples=args.dropout_samples)
     if args.stage in ('teachers', 'all'):
         bench.train_teachers(args.teachers)
     if args.stage in ('cross-fit', 'all'):
