@@ -2,6 +2,7 @@
 every model receives the streams it states, and the distilled student receives the appearance
 stream alone outside training."""
 import copy
+import functools
 import json
 from pathlib import Path
 
@@ -21,8 +22,14 @@ DEMO_GLOVE = str(REPO / 'demo' / 'data' / 'tacos_subset' / 'glove')
 STUDENT = 'configs/weakly_supervised/lgd_student_charades_clip.py'
 
 
-def load(path: str) -> Config:
+@functools.lru_cache(maxsize=None)
+def _load(path: str) -> Config:
     return Config.fromfile(str(REPO / path))
+
+
+def load(path: str) -> Config:
+    """The resolved config (parsed once per session; a copy the caller may change)."""
+    return copy.deepcopy(_load(path))
 
 
 def streams_of(pipeline) -> list:

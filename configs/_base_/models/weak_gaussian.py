@@ -12,6 +12,7 @@ model = dict(
     num_heads=4,
     max_vlen=64,
     sigma=9.0,                   # CPL's Gaussian sharpness
+    min_width=0.2,               # ours: without a floor the widths collapse on CLIP bins
     mask_ratio=1 / 3,            # CPL masks a third of the words
     margins=(0.1, 0.15),         # CPL's margins: vs the whole video, vs the complement
     ivc_weight=1.0,

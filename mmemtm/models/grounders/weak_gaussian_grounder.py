@@ -82,8 +82,8 @@ class WeakGaussianGrounder(WeaklySupervisedGrounder):
        Transformer layer mixes the clips;
     2. ``K`` learned queries attend to the clips and give centres and widths ``[B, K]``
        (sigmoids, with learned per-proposal biases that start spread over the video: fractions
-       of the video); proposal ``k`` weighs clip ``t`` (position ``p_t``, a
-       fraction) by ``g_k(t) = exp(-(p_t - c_k)^2 / (2 (w_k / sigma)^2))``;
+       of the video; widths at least ``min_width``); proposal ``k`` weighs clip ``t``
+       (position ``p_t``, a fraction) by ``g_k(t) = exp(-(p_t - c_k)^2 / (2 (w_k / sigma)^2))``;
     3. a third of the words (at least one) are masked; the reconstructor reads the masked
        sentence (a Transformer layer over the word vectors), attends to the clips with the log of
        a weighting added to its attention logits, and predicts the masked words ``[.., N, V]``.
@@ -112,6 +112,9 @@ class WeakGaussianGrounder(WeaklySupervisedGrounder):
         max_vlen: Rows of the clip position table.
         max_words: Rows of the word position table.
         sigma: Sharpness of the Gaussians (CPL: the width spans ``sigma`` standard deviations).
+        min_width: Smallest proposal width (fraction of the video): widths are
+            ``min_width + (1 - min_width) * sigmoid``. 0 is CPL's; on CLIP bins, where one bin
+            tells the scene, widths collapse without a floor (``docs/weakly_supervised.md``).
         mask_ratio: Share of the words masked for reconstruction.
         margins: Margins of the intra-video contrast (against the whole video, the complement).
         ivc_weight: Weight of ``loss_ivc``.
@@ -132,7 +135,7 @@ class WeakGaussianGrounder(WeaklySupervisedGrounder):
     def __init__(self, vocab: str, video_dim: int = 768, hidden_dim: int = 128,
                  num_proposals: int = 8, num_heads: int = 4, max_vlen: int = 64,
                  max_words: int = 64,
-                 sigma: float = 9.0, mask_ratio: float = 1 / 3,
+                 sigma: float = 9.0, min_width: float = 0.0, mask_ratio: float = 1 / 3,
                  margins: tuple = (0.1, 0.15), ivc_weight: float = 1.0,
                  ref_rec_weight: float = 1.0, rank_by: str = 'reconstruction',
                  score_temperature: float = 0.1, dropout: float = 0.1,
@@ -146,9 +149,12 @@ class WeakGaussianGrounder(WeaklySupervisedGrounder):
             raise ValueError(f'rank_by must be one of {RANKINGS}, got {rank_by!r}')
         if not 0 < mask_ratio < 1:
             raise ValueError(f'mask_ratio must lie in (0, 1), got {mask_ratio}')
+        if not 0 <= min_width < 1:
+            raise ValueError(f'min_width must lie in [0, 1), got {min_width}')
         if topk > num_proposals:
             raise ValueError(f'topk={topk} exceeds num_proposals={num_proposals}')
         self.video_dim, self.num_proposals, self.sigma = video_dim, num_proposals, sigma
+        self.min_width = min_width
         self.mask_ratio, self.margins = mask_ratio, tuple(margins)
         self.ivc_weight, self.ref_rec_weight = ivc_weight, ref_rec_weight
         self.rank_by, self.score_temperature = rank_by, score_temperature
@@ -207,7 +213,7 @@ class WeakGaussianGrounder(WeaklySupervisedGrounder):
         queries = self.proposal_queries.expand(clips.shape[0], -1, -1)
         pooled, _ = self.proposal_attn(queries, clips, clips, key_padding_mask=video_mask == 0)
         centre, width = torch.sigmoid(self.proposal_head(pooled) + self.proposal_bias).unbind(-1)
-        return centre, width
+        return centre, self.min_width + (1 - self.min_width) * width
 
     def gaussian_log_weights(self, centres: torch.Tensor, widths: torch.Tensor,
                              video_mask: torch.Tensor) -> torch.Tensor:

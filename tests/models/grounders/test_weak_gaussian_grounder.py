@@ -106,6 +106,15 @@ def test_training_reconstructs_only_the_masked_words_with_the_same_losses(batch)
         assert torch.allclose(a, b, atol=1e-5)
 
 
+def test_widths_keep_their_floor(batch):
+    model = tiny(min_width=0.3).eval()
+    with torch.no_grad():
+        _, widths = model.proposals(torch.randn(3, 16, 16) * 100, batch['video_mask'])
+    assert (widths >= 0.3).all() and (widths <= 1).all()
+    with pytest.raises(ValueError, match='min_width'):
+        tiny(min_width=1.0)
+
+
 def test_activation_map_is_a_distribution_over_the_valid_clips(batch):
     model = tiny().eval()
     with torch.no_grad():
