@@ -58,8 +58,9 @@ class Row(NamedTuple):
     KD setting, and which curves it distils (``kd_curves``) and fits its KAU on
     (``aggregator_curves``, None: the distilled ones), one of :data:`CURVE_KINDS`:
     ``'in-sample'`` (the teachers' curves of their own training split), ``'out-of-fold'``
-    (cross-fitted) or ``'mc-dropout'`` (in-sample, averaged over dropout samples). ``val_weights``: the row's
-    aggregator is ``FixedTeacherWeights`` fitted on the teachers' val curves."""
+    (cross-fitted) or ``'mc-dropout'`` (in-sample, averaged over dropout samples).
+    ``val_weights``: the row's aggregator is ``FixedTeacherWeights`` fitted on the teachers' val
+    curves."""
     config: str
     teachers: Tuple[str, ...] = ()
     swept: bool = True
@@ -346,12 +347,14 @@ class RealBenchmark:
                                         for m in MIXTURES})
 
     def train_decodes(self, names: Sequence[str] = ALL) -> Dict[str, Dict[str, float]]:
-        """Each teacher's train-split curves decoded against the train ground truth, in-sample
-        and out-of-fold (where cross-fitted), beside its test R1@0.5: how much it memorised."""
+        """Each teacher's train-split curves decoded against the train ground truth, in-sample,
+        out-of-fold (where cross-fitted) and averaged over dropout samples (where dumped), beside
+        its test R1@0.5: how much it memorised."""
         table: Dict[str, Dict[str, float]] = {}
         for name in names:
             files = {'in-sample': self.curve_file(name, 'train'),
-                     f'out-of-fold (K={self.folds})': self.curve_file(name, 'train-oof')}
+                     f'out-of-fold (K={self.folds})': self.curve_file(name, 'train-oof'),
+                     f'MC dropout ({self.dropout_samples})': self.curve_file(name, 'train-mc')}
             row = {}
             for kind, path in files.items():
                 if not osp.isfile(path):
@@ -516,7 +519,8 @@ def markdown_table(rows: List[dict]) -> str:
 
 def train_decode_table(decodes: Dict[str, Dict[str, float]],
                        found: Dict[str, Dict[int, dict]]) -> str:
-    """Each teacher's R1@0.5 decoded from its train curves (in-sample, out-of-fold) and on test."""
+    """Each teacher's R1@0.5 decoded from its train curves (in-sample, out-of-fold, MC dropout)
+    and on test."""
     kinds = sorted({k for row in decodes.values() for k in row})
     lines = ['| teacher | ' + ' | '.join(f'R1@0.5 {k}' for k in kinds) + ' | R1@0.5 test |',
              '| --- |' + ' --- |' * (len(kinds) + 1)]
