@@ -99,6 +99,18 @@ ROWS: Dict[str, Row] = {
 #: The row the KD setting is swept on.
 SWEEP_ROW = 'KD: plain average (default)'
 BASELINE = 'student alone'
+#: Rows compared head to head in the report (row, reference): the default against the best
+#: single-teacher KD and against EMTM's variants and levers, on the seeds both have.
+COMPARISONS = (
+    ('KD: plain average (default)', 'KD: SCDM'),
+    ('KD: plain average (default)', 'KD: 2D-TAN'),
+    ('KD: plain average (default)', 'KD: SeqPAN'),
+    ('+ KAU', 'KD: plain average (default)'),
+    ('+ co-trained branch (published EMTM)', 'KD: plain average (default)'),
+    ('KAU fitted out of fold', 'KD: plain average (default)'),
+    ('KD: teacher weights fitted on val', 'KD: plain average (default)'),
+    ('KD: plain average, MC-dropout curves', 'KD: plain average (default)'),
+)
 #: Aggregators whose runs also decode the teachers' test curves with their weights.
 WEIGHING_AGGREGATORS = ('KnowledgeAggregationUnit', 'FixedTeacherWeights')
 #: Decoded mixtures of the teachers' test curves (from each run with a weighing aggregator).
@@ -490,6 +502,8 @@ def summary_rows(found: Dict[str, Dict[int, dict]]) -> List[dict]:
                              float(np.std(values, ddof=1)) if len(values) > 1 else 0.0)
         minutes = [r['test']['minutes'] for r in runs.values() if 'minutes' in r['test']]
         entry['minutes'] = float(np.mean(minutes)) if minutes else None
+        best_val = [r['best_val'] for r in runs.values() if r.get('best_val') is not None]
+        entry['val'] = float(np.mean(best_val)) if best_val else None
         paired = [s for s in runs if s is not None and s in base]
         if name != BASELINE and paired:
             row, ref = hits(runs, paired, queries), hits(base, paired, queries)
@@ -501,10 +515,11 @@ def summary_rows(found: Dict[str, Dict[int, dict]]) -> List[dict]:
 
 def markdown_table(rows: List[dict]) -> str:
     """The summary as a markdown table (mean ± sd over seeds; Δ R1@0.5 vs student alone with its
-    two-level 95% CI and the per-seed deltas)."""
+    two-level 95% CI and the per-seed deltas; the mean best val R1@0.5, the score rows are
+    chosen by)."""
     lines = ['| row | seeds | R1@0.3 | R1@0.5 | R1@0.7 | mIoU | Δ R1@0.5 vs student alone '
-             '[95% CI, seeds and queries] | per-seed Δ | min / run |',
-             '| --- | --- | --- | --- | --- | --- | --- | --- | --- |']
+             '[95% CI, seeds and queries] | per-seed Δ | best val R1@0.5 | min / run |',
+             '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |']
     for r in rows:
         cells = [f'{r[m][0]:.1f} ± {r[m][1]:.1f}' if r['seeds'] > 1 else f'{r[m][0]:.1f}'
                  for m in METRICS]
@@ -512,8 +527,31 @@ def markdown_table(rows: List[dict]) -> str:
         delta = f'{ci[0]:+.1f} [{ci[1]:+.1f}, {ci[2]:+.1f}]' if ci else '—'
         deltas = ' / '.join(f'{d:+.1f}' for d in r.get('deltas', [])) or '—'
         minutes = '—' if r.get('minutes') is None else f'{r["minutes"]:.0f}'
+        val = '—' if r.get('val') is None else f'{r["val"]:.1f}'
         lines.append(f'| {r["row"]} | {r["seeds"]} | ' + ' | '.join(cells)
-                     + f' | {delta} | {deltas} | {minutes} |')
+                     + f' | {delta} | {deltas} | {val} | {minutes} |')
+    return '\n'.join(lines)
+
+
+def comparison_table(found: Dict[str, Dict[int, dict]],
+                     pairs: Sequence[Tuple[str, str]] = COMPARISONS) -> str:
+    """Rows against each other, paired on the seeds both have: Δ test R1@0.5 with its two-level
+    95% CI, the per-seed deltas and the Δ of mean best val R1@0.5 on those seeds (pairs with a
+    row not run are left out)."""
+    lines = ['| row | against | seeds | Δ R1@0.5 test [95% CI] | per seed | Δ best val R1@0.5 |',
+             '| --- | --- | --- | --- | --- | --- |']
+    for name, ref in pairs:
+        runs, base = found.get(name, {}), found.get(ref, {})
+        seeds = sorted(s for s in runs if s is not None and s in base)
+        if not seeds:
+            continue
+        queries = sorted(base[seeds[0]]['ious'])
+        row, other = hits(runs, seeds, queries), hits(base, seeds, queries)
+        mean, low, high = two_level_bootstrap(row, other)
+        deltas = ' / '.join(f'{d:+.1f}' for d in per_seed_deltas(row, other))
+        val = np.mean([runs[s]['best_val'] - base[s]['best_val'] for s in seeds])
+        lines.append(f'| {name} | {ref} | {", ".join(map(str, seeds))} | '
+                     f'{mean:+.1f} [{low:+.1f}, {high:+.1f}] | {deltas} | {val:+.1f} |')
     return '\n'.join(lines)
 
 

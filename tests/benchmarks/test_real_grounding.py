@@ -10,8 +10,9 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from mmemtm.benchmarks.real_grounding import (ALL, BASELINE, CURVE_KINDS, ROWS, SWEEP_ROW,
-                                              TEACHERS, RealBenchmark, markdown_table,
-                                              summary_rows, sweep_table)
+                                              TEACHERS, RealBenchmark, comparison_table, hits,
+                                              markdown_table, summary_rows, sweep_table)
+from mmemtm.benchmarks.statistics import per_seed_deltas, two_level_bootstrap
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -191,6 +192,27 @@ def test_summary_rows_pair_every_row_with_the_student_alone_seed_by_seed():
     table = markdown_table(rows)
     assert table.count('\n') == len(rows) + 1 and '41.0 ± 1.0' in table
     assert ' / '.join(f'{d:+.1f}' for d in kd['deltas']) in table
+
+
+def test_rows_are_compared_head_to_head_on_the_seeds_both_have():
+    found = _found([0, 1, 2])
+    for seed, run in found['KD: plain average (default)'].items():
+        run['best_val'] = 40.0 + seed
+    for seed, run in found[BASELINE].items():
+        run['best_val'] = 30.0
+    del found[BASELINE][2]
+    table = comparison_table(found, [('KD: plain average (default)', BASELINE),
+                                     ('KD: SCDM', BASELINE)])
+    lines = table.splitlines()
+    assert len(lines) == 3  # header, rule, one pair: KD: SCDM did not run
+    row, ref = _found([0, 1])['KD: plain average (default)'], _found([0, 1])[BASELINE]
+    queries = sorted(ref[0]['ious'])
+    mean, low, high = two_level_bootstrap(hits(row, [0, 1], queries), hits(ref, [0, 1], queries))
+    assert lines[2] == (f'| KD: plain average (default) | {BASELINE} | 0, 1 | '
+                        f'{mean:+.1f} [{low:+.1f}, {high:+.1f}] | '
+                        + ' / '.join(f'{d:+.1f}' for d in per_seed_deltas(
+                            hits(row, [0, 1], queries), hits(ref, [0, 1], queries)))
+                        + ' | +10.5 |')
 
 
 def test_rows_cover_the_ladder():

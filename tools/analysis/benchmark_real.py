@@ -23,9 +23,9 @@ from typing import List, Optional
 import mmemtm  # noqa: F401  (compatibility fixes and registration come first)
 from mmengine.registry import init_default_scope
 
-from mmemtm.benchmarks.real_grounding import (ROWS, TEACHERS, RealBenchmark, gradient_table,
-                                              markdown_table, summary_rows, sweep_table,
-                                              train_decode_table)
+from mmemtm.benchmarks.real_grounding import (ROWS, TEACHERS, RealBenchmark, comparison_table,
+                                              gradient_table, markdown_table, summary_rows,
+                                              sweep_table, train_decode_table)
 from mmemtm.utils import atomic_write
 from mmemtm.visualization import accuracy_bars, save_figure, validation_curves
 
@@ -99,10 +99,12 @@ def main(argv: Optional[List[str]] = None) -> str:
         save_figure(validation_curves({k: v for k, v in curves.items() if v},
                                       title='val R1@0.5 per epoch, every run'),
                     osp.join(args.work_dir, 'val_curves.png'))
-    report = (LABEL + '\n\n' + markdown_table(rows) + f'\n\nKD sweep ({ROWS_SWEPT}, seed '
+    report = (LABEL + '\n\n' + markdown_table(rows) + '\n\nRows against each other (paired '
+              'seeds, two-level bootstrap):\n\n' + comparison_table(found) + f'\n\nKD sweep ({ROWS_SWEPT}, seed '
               f'{args.sweep_seed}, val only), chosen: {kd}\n\n' + sweep_table(bench.sweep_scores())
               + "\n\nEach teacher's train-split curves decoded against the train ground truth, "
-              'in-sample and out-of-fold, beside its test score:\n\n'
+              'in-sample, out-of-fold and averaged over dropout samples, beside its test score:'
+              '\n\n'
               + train_decode_table(bench.train_decodes(), found) + '\n')
     if kd is not None:
         gradients = {row: bench.encoder_gradients(row, args.seeds[0], kd)
