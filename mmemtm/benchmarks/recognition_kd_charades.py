@@ -60,8 +60,9 @@ DISTILLERS = ('logit KD', 'GKD', 'staged KD')
 #: Settings of each distiller tried on val (``--cfg-options`` of its config; ``{}``: the config).
 SWEEPS: Dict[str, List[dict]] = {
     'logit KD': [{}, {'model.loss_kd.temperature': 1.0}],
-    'GKD': [{}, {'model.loss_reconstruction.loss_weight': 0.05,
-                 'model.loss_attention.loss_weight': 1.0}],
+    # the published weights leave GKD's teacher terms at ~0.1 % of the loss on this set (attention
+    # MSE 0.003 and reconstruction 0.1 against cross-entropy 3.5, seed 0): 100x the attention
+    'GKD': [{}, {'model.loss_attention.loss_weight': 10.0}],
     'staged KD': [{}, {'model.loss_substage.loss_weight': 1.0,
                        'model.loss_kd.loss_weight': 1.0}],
 }
