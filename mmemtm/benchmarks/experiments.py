@@ -1,6 +1,8 @@
 """Building blocks of scripted experiments (the demo, the accuracy benchmark): config surgery,
 train-then-test runs, and parameter counts."""
 import copy
+import os
+import os.path as osp
 import time
 from typing import Dict, List, Optional, Sequence
 
@@ -10,6 +12,24 @@ from mmengine.runner import Runner
 
 DATA_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
              'test_evaluator')
+
+
+def train_resumable(cfg: Config, work_dir: str) -> dict:
+    """Train ``cfg`` in ``work_dir``, resuming the run stopped there (if any).
+
+    Returns:
+        dict: ``checkpoint`` (the best-on-val checkpoint), ``minutes`` of wall time and the
+        1-minute ``load_average`` at the start and the end.
+    """
+    cfg.work_dir = work_dir
+    if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        cfg.resume = True
+    start, load = time.time(), os.getloadavg()[0]
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    best = runner.message_hub.get_info('best_ckpt')
+    return dict(checkpoint=best, minutes=(time.time() - start) / 60,
+                load_average=[load, os.getloadavg()[0]])
 
 
 def use_dataset(cfg: Config, dataset_cfg: Config) -> None:

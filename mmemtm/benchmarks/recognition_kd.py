@@ -23,9 +23,7 @@ run; ``results.json`` (written atomically after every run) holds the runs of the
 settings with the options that made each.
 """
 import copy
-import os
 import os.path as osp
-import time
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -42,6 +40,7 @@ from mmemtm.datasets.synthetic_motion import SyntheticMotionConfig, generate_syn
 from mmemtm.engine import set_epochs
 from mmemtm.utils import dump_json_atomic, read_json, save_npy_atomic
 from mmemtm.utils.config_options import merge_cfg_options
+from .experiments import train_resumable
 from .statistics import paired_bootstrap
 from .store import ResultStore, run_settings
 
@@ -211,19 +210,8 @@ class RecognitionKDBenchmark:
     def train_and_evaluate(self, cfg: Config, row: str, settings: dict) -> dict:
         """Train ``cfg`` in ``runs/<row>/<fingerprint>`` (resuming an interrupted run), then
         :meth:`evaluate` its best-on-val checkpoint."""
-        cfg.work_dir = osp.join(self.work_dir, 'runs', self.store.key(row, settings))
-        if osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint')):
-            cfg.resume = True
-        start, load = time.time(), os.getloadavg()[0]
-        runner = Runner.from_cfg(cfg)
-        runner.train()
-        best = runner.message_hub.get_info('best_ckpt')
-        minutes = (time.time() - start) / 60
-        del runner
-        result = self.evaluate(cfg, best)
-        result.update(checkpoint=best, minutes=minutes,
-                      load_average=[load, os.getloadavg()[0]])
-        return result
+        run = train_resumable(cfg, osp.join(self.work_dir, 'runs', self.store.key(row, settings)))
+        return dict(self.evaluate(cfg, run['checkpoint']), **run)
 
     def evaluate(self, cfg: Config, checkpoint: str) -> dict:
         """Val and test top-1/top-5 of the student (a distiller's checkpoint is stripped first);

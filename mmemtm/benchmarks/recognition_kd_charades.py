@@ -24,9 +24,7 @@ digests of the annotation, split and feature-shape files and of the teacher chec
 interrupted benchmark resumes where it stopped and a changed setting never reuses a run.
 """
 import copy
-import os
 import os.path as osp
-import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -41,6 +39,7 @@ from mmemtm.engine import set_epochs
 from mmemtm.evaluation.metrics import multi_label_accuracy
 from mmemtm.utils import dump_json_atomic, save_npy_atomic
 from mmemtm.utils.config_options import merge_cfg_options
+from .experiments import train_resumable
 from .recognition_kd import complexity
 from .statistics import cluster_draws, two_level_from_draws
 from .store import ResultStore, config_text, file_digest, run_settings
@@ -181,23 +180,14 @@ class CharadesRecognitionKDBenchmark:
     def train(self, cfg: Config, row: str, settings: dict) -> dict:
         """Train ``cfg`` in ``runs/<row>/<fingerprint>`` (resuming an interrupted run); the
         best-on-val checkpoint (a distiller's stripped to its student) and its val metrics."""
-        cfg.work_dir = osp.join(self.work_dir, 'runs', self.store.key(row, settings))
-        if osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint')):
-            cfg.resume = True
-        start, load = time.time(), os.getloadavg()[0]
-        runner = Runner.from_cfg(cfg)
-        runner.train()
-        best = runner.message_hub.get_info('best_ckpt')
-        minutes = (time.time() - start) / 60
-        del runner
-        student_ckpt = best
+        run = train_resumable(cfg, osp.join(self.work_dir, 'runs', self.store.key(row, settings)))
+        best = student_ckpt = run['checkpoint']
         if 'student' in cfg.model:
             student_ckpt = osp.join(cfg.work_dir, 'student.pth')
             strip_distiller_checkpoint(best, student_ckpt)
         scores, labels, targets, _ = predict_split(self.model(cfg, student_ckpt),
                                                    cfg.val_dataloader)
-        return dict(checkpoint=best, student_checkpoint=student_ckpt, minutes=minutes,
-                    load_average=[load, os.getloadavg()[0]],
+        return dict(run, student_checkpoint=student_ckpt,
                     val=multi_label_accuracy(scores, labels, targets))
 
     def model(self, cfg: Config, checkpoint: str) -> nn.Module:

@@ -108,9 +108,9 @@ def _reconstruction_weight_as_top1(bench, cfg, checkpoint):
 def test_a_variant_never_reuses_the_defaults_result_and_says_its_options(tmp_path, monkeypatch):
     """The GKD row run with --cfg-options in the default's work dir trains (it used to get the
     default's stored result), and results.json says which options made each row."""
-    from mmemtm.benchmarks import recognition_kd
+    from mmemtm.benchmarks import experiments, recognition_kd
     monkeypatch.chdir(REPO)
-    monkeypatch.setattr(recognition_kd, 'Runner', _FakeRunner)
+    monkeypatch.setattr(experiments, 'Runner', _FakeRunner)
     monkeypatch.setattr(recognition_kd.RecognitionKDBenchmark, 'evaluate',
                         _reconstruction_weight_as_top1)
     monkeypatch.setattr(_FakeRunner, 'trained', [])
