@@ -488,27 +488,43 @@ def hits(runs: Dict[int, dict], seeds: Sequence[int], queries: List[str],
                     np.float64)
 
 
+def paired(found: Dict[str, Dict[Optional[int], dict]], row: str, ref: str) -> Optional[dict]:
+    """Δ R1@0.5 of ``row`` against ``ref`` on the seeds both have (a teacher's seed None never
+    pairs): two-level bootstrap ``ci`` ``(mean, low, high)``, per-seed ``deltas`` and the
+    ``seeds``; None if they share none."""
+    runs, base = found.get(row, {}), found.get(ref, {})
+    seeds = sorted(s for s in runs if s is not None and s in base)
+    if not seeds:
+        return None
+    queries = sorted(base[seeds[0]]['ious'])
+    a, b = hits(runs, seeds, queries), hits(base, seeds, queries)
+    return dict(ci=two_level_bootstrap(a, b), deltas=per_seed_deltas(a, b), seeds=seeds)
+
+
+def seed_summary(name: str, runs: Dict[Optional[int], dict]) -> dict:
+    """A table row of ``runs``' test results: ``row``, ``seeds``, each metric's mean and sd over
+    the seeds and the mean ``minutes`` per run."""
+    entry = dict(row=name, seeds=len(runs))
+    for metric in METRICS:
+        values = [r['test'][metric] for r in runs.values()]
+        entry[metric] = (float(np.mean(values)),
+                         float(np.std(values, ddof=1)) if len(values) > 1 else 0.0)
+    minutes = [r['test']['minutes'] for r in runs.values() if 'minutes' in r['test']]
+    entry['minutes'] = float(np.mean(minutes)) if minutes else None
+    return entry
+
+
 def summary_rows(found: Dict[str, Dict[int, dict]]) -> List[dict]:
     """Table rows: name, metrics mean/sd over seeds, Δ R1@0.5 vs student alone (two-level
     bootstrap CI over the seeds both have) and the per-seed deltas."""
-    base = found.get(BASELINE, {})
-    queries = sorted(next(iter(base.values()))['ious']) if base else []
     rows = []
     for name, runs in found.items():
-        entry = dict(row=name, seeds=len(runs))
-        for metric in METRICS:
-            values = [r['test'][metric] for r in runs.values()]
-            entry[metric] = (float(np.mean(values)),
-                             float(np.std(values, ddof=1)) if len(values) > 1 else 0.0)
-        minutes = [r['test']['minutes'] for r in runs.values() if 'minutes' in r['test']]
-        entry['minutes'] = float(np.mean(minutes)) if minutes else None
+        entry = seed_summary(name, runs)
         best_val = [r['best_val'] for r in runs.values() if r.get('best_val') is not None]
         entry['val'] = float(np.mean(best_val)) if best_val else None
-        paired = [s for s in runs if s is not None and s in base]
-        if name != BASELINE and paired:
-            row, ref = hits(runs, paired, queries), hits(base, paired, queries)
-            entry['ci'] = two_level_bootstrap(row, ref)
-            entry['deltas'] = per_seed_deltas(row, ref)
+        comparison = None if name == BASELINE else paired(found, name, BASELINE)
+        if comparison:
+            entry.update(ci=comparison['ci'], deltas=comparison['deltas'])
         rows.append(entry)
     return rows
 
@@ -541,15 +557,13 @@ def comparison_table(found: Dict[str, Dict[int, dict]],
     lines = ['| row | against | seeds | Δ R1@0.5 test [95% CI] | per seed | Δ best val R1@0.5 |',
              '| --- | --- | --- | --- | --- | --- |']
     for name, ref in pairs:
-        runs, base = found.get(name, {}), found.get(ref, {})
-        seeds = sorted(s for s in runs if s is not None and s in base)
-        if not seeds:
+        comparison = paired(found, name, ref)
+        if comparison is None:
             continue
-        queries = sorted(base[seeds[0]]['ious'])
-        row, other = hits(runs, seeds, queries), hits(base, seeds, queries)
-        mean, low, high = two_level_bootstrap(row, other)
-        deltas = ' / '.join(f'{d:+.1f}' for d in per_seed_deltas(row, other))
-        val = np.mean([runs[s]['best_val'] - base[s]['best_val'] for s in seeds])
+        seeds = comparison['seeds']
+        mean, low, high = comparison['ci']
+        deltas = ' / '.join(f'{d:+.1f}' for d in comparison['deltas'])
+        val = np.mean([found[name][s]['best_val'] - found[ref][s]['best_val'] for s in seeds])
         lines.append(f'| {name} | {ref} | {", ".join(map(str, seeds))} | '
                      f'{mean:+.1f} [{low:+.1f}, {high:+.1f}] | {deltas} | {val:+.1f} |')
     return '\n'.join(lines)

@@ -39,12 +39,10 @@ from mmemtm.datasets.annotation_readers import read_queries
 from mmemtm.engine import set_epochs
 from mmemtm.structures import temporal_iou
 from .experiments import train_and_test
-from .real_grounding import top1_ious, val_history
-from .statistics import per_seed_deltas, two_level_bootstrap
+from .real_grounding import METRICS, paired, seed_summary, top1_ious, val_history
 from .store import ResultStore, file_digest, run_settings
 
 CONFIGS = 'configs/weakly_supervised/'
-METRICS = ('R1@0.3', 'R1@0.5', 'R1@0.7', 'mIoU')
 METRIC = 'R1@0.5'
 
 
@@ -344,37 +342,12 @@ class WeakBenchmark:
         return found
 
 
-def _hits(runs: Dict[Optional[int], dict], seeds: Sequence[int], queries: List[str]
-          ) -> np.ndarray:
-    return np.array([[runs[s]['ious'][q] >= 0.5 - 1e-9 for q in queries] for s in seeds],
-                    np.float64)
-
-
-def paired(found: Dict[str, Dict[Optional[int], dict]], row: str, ref: str) -> Optional[dict]:
-    """Δ R1@0.5 of ``row`` against ``ref`` on the seeds both have: two-level bootstrap
-    ``ci`` ``(mean, low, high)``, per-seed ``deltas`` and the ``seeds``; None if none."""
-    if row not in found or ref not in found:
-        return None
-    seeds = sorted(s for s in found[row] if s in found[ref])
-    if not seeds:
-        return None
-    queries = sorted(found[ref][seeds[0]]['ious'])
-    a, b = _hits(found[row], seeds, queries), _hits(found[ref], seeds, queries)
-    return dict(ci=two_level_bootstrap(a, b), deltas=per_seed_deltas(a, b), seeds=seeds)
-
-
 def summary_rows(found: Dict[str, Dict[Optional[int], dict]]) -> List[dict]:
     """Table rows: metrics mean/sd over seeds, Δ R1@0.5 vs the weak student alone (two-level
     bootstrap CI over the seeds both have), per-seed deltas, minutes per run."""
     rows = []
     for name, runs in found.items():
-        entry = dict(row=name, seeds=len(runs))
-        for metric in METRICS:
-            values = [r['test'][metric] for r in runs.values()]
-            entry[metric] = (float(np.mean(values)),
-                             float(np.std(values, ddof=1)) if len(values) > 1 else 0.0)
-        minutes = [r['test']['minutes'] for r in runs.values() if 'minutes' in r['test']]
-        entry['minutes'] = float(np.mean(minutes)) if minutes else None
+        entry = seed_summary(name, runs)
         if name != BASELINE:
             comparison = paired(found, name, BASELINE)
             if comparison:
