@@ -15,7 +15,7 @@ from mmaction.registry import MODELS
 
 from mmemtm.structures import GroundingDataSample
 from ..layers.packed_attention import PackedMultiheadAttention, PackedTransformerEncoderLayer
-from ..losses.weak_distillation_losses import moment_iou
+from ..utils.decoding import moment_iou
 from ..utils import build_part
 from ..utils.decoding import fractions_to_clip_spans, topk_moments
 from .weak_base import WeaklySupervisedGrounder

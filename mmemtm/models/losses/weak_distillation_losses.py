@@ -8,20 +8,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from ..utils.decoding import moment_iou
+
 #: Divergences of :class:`MapDivergenceLoss`.
 DIVERGENCES = ('kl', 'js')
 #: Floor of probabilities before their log.
 _EPS = 1e-8
-
-
-def moment_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """IoU ``[B, M, N]`` of moments ``a`` ``[B, M, 2]`` with moments ``b`` ``[B, N, 2]``
-    (start, end; any unit); 0 where the union is empty."""
-    start_a, end_a = a[..., 0, None], a[..., 1, None]
-    start_b, end_b = b[..., None, :, 0], b[..., None, :, 1]
-    inter = (torch.minimum(end_a, end_b) - torch.maximum(start_a, start_b)).clamp(min=0)
-    union = torch.maximum(end_a, end_b) - torch.minimum(start_a, start_b)
-    return inter / union.clamp(min=_EPS)
 
 
 def masked_kl(target: torch.Tensor, pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

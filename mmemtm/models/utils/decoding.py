@@ -169,14 +169,20 @@ def decode_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, mask: tor
                 end_prob=log_end.exp().to(end_logits.dtype))
 
 
+def moment_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """IoU ``[..., M, N]`` of continuous moments ``a`` ``[..., M, 2]`` with moments ``b``
+    ``[..., N, 2]`` (start, end; any unit); 0 where the union is empty."""
+    start_a, end_a = a[..., :, None, 0], a[..., :, None, 1]
+    start_b, end_b = b[..., None, :, 0], b[..., None, :, 1]
+    inter = (torch.minimum(end_a, end_b) - torch.maximum(start_a, start_b)).clamp(min=0)
+    union = torch.maximum(end_a, end_b) - torch.minimum(start_a, start_b)
+    return torch.where(union > 0, inter / union.clamp(min=1e-12), torch.zeros_like(inter))
+
+
 def pairwise_moment_iou(moments: torch.Tensor) -> torch.Tensor:
     """IoU ``[M, M]`` between continuous moments ``[M, 2]`` (start, end); 0 where the union is
     empty."""
-    start, end = moments[:, 0], moments[:, 1]
-    inter = (torch.minimum(end[:, None], end[None]) -
-             torch.maximum(start[:, None], start[None])).clamp(min=0)
-    union = torch.maximum(end[:, None], end[None]) - torch.minimum(start[:, None], start[None])
-    return torch.where(union > 0, inter / union.clamp(min=1e-12), torch.zeros_like(inter))
+    return moment_iou(moments, moments)
 
 
 def _iou_with_np(moments: np.ndarray, chosen: np.ndarray) -> np.ndarray:
