@@ -542,16 +542,21 @@ def markdown_table(rows: List[dict]) -> str:
              '[95% CI, seeds and queries] | per-seed Δ | best val R1@0.5 | min / run |',
              '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |']
     for r in rows:
-        cells = [f'{r[m][0]:.1f} ± {r[m][1]:.1f}' if r['seeds'] > 1 else f'{r[m][0]:.1f}'
-                 for m in METRICS]
-        ci = r.get('ci')
-        delta = f'{ci[0]:+.1f} [{ci[1]:+.1f}, {ci[2]:+.1f}]' if ci else '—'
-        deltas = ' / '.join(f'{d:+.1f}' for d in r.get('deltas', [])) or '—'
         minutes = '—' if r.get('minutes') is None else f'{r["minutes"]:.0f}'
         val = '—' if r.get('val') is None else f'{r["val"]:.1f}'
-        lines.append(f'| {r["row"]} | {r["seeds"]} | ' + ' | '.join(cells)
-                     + f' | {delta} | {deltas} | {val} | {minutes} |')
+        lines.append('| ' + ' | '.join([*summary_cells(r), val, minutes]) + ' |')
     return '\n'.join(lines)
+
+
+def summary_cells(row: dict) -> List[str]:
+    """A :func:`seed_summary` row's leading markdown cells: name, seeds, each metric (mean ± sd
+    over seeds), Δ R1@0.5 with its CI and the per-seed deltas (``'—'`` where not compared)."""
+    metrics = [f'{row[m][0]:.1f} ± {row[m][1]:.1f}' if row['seeds'] > 1 else f'{row[m][0]:.1f}'
+               for m in METRICS]
+    ci = row.get('ci')
+    delta = f'{ci[0]:+.1f} [{ci[1]:+.1f}, {ci[2]:+.1f}]' if ci else '—'
+    deltas = ' / '.join(f'{d:+.1f}' for d in row.get('deltas', [])) or '—'
+    return [row['row'], str(row['seeds']), *metrics, delta, deltas]
 
 
 def comparison_table(found: Dict[str, Dict[int, dict]],

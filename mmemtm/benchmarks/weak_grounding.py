@@ -39,7 +39,7 @@ from mmemtm.datasets.annotation_readers import read_queries
 from mmemtm.engine import set_epochs
 from mmemtm.structures import temporal_iou
 from .experiments import train_and_test
-from .real_grounding import METRICS, paired, seed_summary, top1_ious, val_history
+from .real_grounding import paired, seed_summary, summary_cells, top1_ious, val_history
 from .store import ResultStore, file_digest, run_settings
 
 CONFIGS = 'configs/weakly_supervised/'
@@ -362,14 +362,8 @@ def markdown_table(rows: List[dict]) -> str:
              '[95% CI, seeds and queries] | per-seed Δ | min / run |',
              '| --- | --- | --- | --- | --- | --- | --- | --- | --- |']
     for r in rows:
-        cells = [f'{r[m][0]:.1f} ± {r[m][1]:.1f}' if r['seeds'] > 1 else f'{r[m][0]:.1f}'
-                 for m in METRICS]
-        ci = r.get('ci')
-        delta = f'{ci[0]:+.1f} [{ci[1]:+.1f}, {ci[2]:+.1f}]' if ci else '—'
-        deltas = ' / '.join(f'{d:+.1f}' for d in r.get('deltas', [])) or '—'
         minutes = '—' if r.get('minutes') is None else f'{r["minutes"]:.1f}'
-        lines.append(f'| {r["row"]} | {r["seeds"]} | ' + ' | '.join(cells)
-                     + f' | {delta} | {deltas} | {minutes} |')
+        lines.append('| ' + ' | '.join([*summary_cells(r), minutes]) + ' |')
     return '\n'.join(lines)
 
 
