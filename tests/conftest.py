@@ -2,10 +2,11 @@
 the converted Kinetics-400 I3D weights."""
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import List
+from typing import Callable, List
 
 import pytest
 
@@ -45,20 +46,53 @@ def demo_root() -> Path:
     return DEMO_ROOT
 
 
+def _built_once(tmp_path_factory: pytest.TempPathFactory, name: str,
+                build: Callable[[Path], None]) -> Path:
+    """The folder ``build(folder)`` filled, built once per test run.
+
+    Under pytest-xdist every worker has its own session, so a session fixture would be built
+    (trained) once per worker: the first worker to ask builds it in the run's shared temporary
+    folder while holding a lock, the others wait on the lock and reuse the finished folder (left
+    alone by every test). A build that failed half-way is started afresh by the next worker."""
+    if not os.environ.get('PYTEST_XDIST_WORKER'):
+        folder = tmp_path_factory.mktemp(name)
+        build(folder)
+        return folder
+    from filelock import FileLock  # a dependency of torch
+    root = tmp_path_factory.getbasetemp().parent  # <run>/popen-gwN -> <run>, shared by workers
+    folder, done = root / f'shared_{name}', root / f'shared_{name}.done'
+    with FileLock(str(root / f'shared_{name}.lock')):
+        if not done.is_file():
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope='session')
-def demo_planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Planted features (dim 1024) of the bundled TACoS demo subset, made once per session."""
+def built_once(tmp_path_factory: pytest.TempPathFactory):
+    """``built_once(name, build)``: the folder ``build(folder)`` filled, once per test run (one
+    build for all pytest-xdist workers)."""
+    return lambda name, build: _built_once(tmp_path_factory, name, build)
+
+
+@pytest.fixture(scope='session')
+def demo_planted(built_once) -> Path:
+    """Planted features (dim 1024) of the bundled TACoS demo subset, made once per run."""
     from mmemtm.datasets import read_queries
     from mmemtm.datasets.planted import PlantedFeatureGenerator
     from mmemtm.text import load_word_vocabulary
 
-    out = tmp_path_factory.mktemp('planted_demo')
-    queries = []
-    for split in ('train', 'val', 'test'):
-        queries += read_queries(str(DEMO_ROOT / f'{split}.json'))[0]
-    PlantedFeatureGenerator(load_word_vocabulary(str(DEMO_ROOT / 'glove')), seed=0).generate(
-        queries, str(out))
-    return out
+    def build(out: Path) -> None:
+        queries = []
+        for split in ('train', 'val', 'test'):
+            queries += read_queries(str(DEMO_ROOT / f'{split}.json'))[0]
+        PlantedFeatureGenerator(load_word_vocabulary(str(DEMO_ROOT / 'glove')),
+                                seed=0).generate(queries, str(out))
+
+    return built_once('planted_demo', build)
 
 
 class RunsCode:
@@ -153,7 +187,7 @@ def i3d_checkpoint(i3d_cache_dir: str) -> str:
 
 
 @pytest.fixture(scope='session')
-def tiny_planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_planted(built_once) -> Path:
     """Two demo videos split into train/val/test files, their planted features (dim 32, low
     noise) and, for EMTM, curve files of three synthetic teachers (Gaussian bumps around the
     true boundaries: one sharp, one blurred, one shifted by a few clips).
@@ -168,30 +202,33 @@ def tiny_planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from mmemtm.datasets.planted import PlantedFeatureGenerator
     from mmemtm.text import load_word_vocabulary
 
-    root = tmp_path_factory.mktemp('tiny_planted')
-    records = json.loads((DEMO_ROOT / 'train.json').read_text())
-    videos = sorted({r[0] for r in records})[:2]
-    kept = [r for r in records if r[0] in videos]
-    splits = dict(train=[r for i, r in enumerate(kept) if i % 5],
-                  val=[r for i, r in enumerate(kept) if i % 5 == 0])
-    splits['test'] = splits['val']
-    for name, recs in splits.items():
-        (root / f'{name}.json').write_text(json.dumps(recs))
-    queries = read_queries(str(root / 'train.json'))[0] + read_queries(str(root / 'val.json'))[0]
-    PlantedFeatureGenerator(load_word_vocabulary(str(DEMO_ROOT / 'glove')), dim=32, noise=0.2,
-                            seed=3).generate(queries, str(root / 'features'))
-    grid = np.linspace(0.0, 1.0, 48)
-    rng = np.random.default_rng(0)
-    for teacher, (sigma, shift) in enumerate([(0.02, 0.0), (0.08, 0.0), (0.03, 0.06)]):
-        entries = []
-        for q in read_queries(str(root / 'train.json'))[0]:
-            bounds = np.array(q['timestamp']) / q['duration'] + shift * rng.choice([-1, 1])
-            curves = np.exp(-0.5 * ((grid[None] - bounds[:, None]) / sigma)**2)
-            entries.append(TeacherCurveEntry(q['query_id'], q['video_id'], q['sentence'],
-                                             curves))
-        save_teacher_curves(str(root / 'curves' / f'teacher{teacher}.npz'), entries,
-                            f'synthetic{teacher}', 'synthetic')
-    return root
+    def build(root: Path) -> None:
+        records = json.loads((DEMO_ROOT / 'train.json').read_text())
+        videos = sorted({r[0] for r in records})[:2]
+        kept = [r for r in records if r[0] in videos]
+        splits = dict(train=[r for i, r in enumerate(kept) if i % 5],
+                      val=[r for i, r in enumerate(kept) if i % 5 == 0])
+        splits['test'] = splits['val']
+        for name, recs in splits.items():
+            (root / f'{name}.json').write_text(json.dumps(recs))
+        queries = (read_queries(str(root / 'train.json'))[0]
+                   + read_queries(str(root / 'val.json'))[0])
+        PlantedFeatureGenerator(load_word_vocabulary(str(DEMO_ROOT / 'glove')), dim=32,
+                                noise=0.2, seed=3).generate(queries, str(root / 'features'))
+        grid = np.linspace(0.0, 1.0, 48)
+        rng = np.random.default_rng(0)
+        for teacher, (sigma, shift) in enumerate([(0.02, 0.0), (0.08, 0.0), (0.03, 0.06)]):
+            entries = []
+            for q in read_queries(str(root / 'train.json'))[0]:
+                shifted = shift * rng.choice([-1, 1])
+                bounds = np.array(q['timestamp']) / q['duration'] + shifted
+                curves = np.exp(-0.5 * ((grid[None] - bounds[:, None]) / sigma)**2)
+                entries.append(TeacherCurveEntry(q['query_id'], q['video_id'], q['sentence'],
+                                                 curves))
+            save_teacher_curves(str(root / 'curves' / f'teacher{teacher}.npz'), entries,
+                                f'synthetic{teacher}', 'synthetic')
+
+    return built_once('tiny_planted', build)
 
 
 def _tiny_cfg_options(root: Path) -> List[str]:
@@ -213,12 +250,14 @@ def tiny_cfg_options():
 
 
 @pytest.fixture(scope='session')
-def planted_student(tmp_path_factory: pytest.TempPathFactory, demo_planted: Path) -> dict:
-    """EMTM's student (tiny dims, 1024-d inputs) trained 1 epoch on the planted demo subset:
+def planted_student(built_once, demo_planted: Path) -> dict:
+    """EMTM's student (tiny dims, 1024-d inputs) trained 1 epoch on the planted demo subset (its
+    first 256 training queries, validated on 64), once per run:
     ``dict(config=..., checkpoint=..., options=[cfg-options used])``."""
-    work = tmp_path_factory.mktemp('planted_student')
     config = 'configs/ablations/student_only_tacos_demo.py'
     options = [*_demo_cfg_options(demo_planted), 'model.dim=32', 'model.num_heads=4',
-               'model.encoder.char_dim=8', 'train_cfg.max_epochs=1']
-    _run_tool(['tools/train.py', config, '--work-dir', str(work), '--cfg-options', *options])
+               'model.encoder.char_dim=8', 'train_cfg.max_epochs=1',
+               'train_dataloader.dataset.indices=256', 'val_dataloader.dataset.indices=64']
+    work = built_once('planted_student', lambda work: _run_tool(
+        ['tools/train.py', config, '--work-dir', str(work), '--cfg-options', *options]))
     return dict(config=config, checkpoint=str(work / 'epoch_1.pth'), options=options)

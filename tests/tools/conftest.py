@@ -20,10 +20,10 @@ def scalars():
 
 
 @pytest.fixture(scope='session')
-def tiny_emtm(tmp_path_factory, tiny_planted, tiny_cfg_options, run_tool) -> dict:
+def tiny_emtm(built_once, tiny_planted, tiny_cfg_options, run_tool) -> dict:
     """EMTM (tiny dims) trained 7 epochs on ``tiny_planted`` with its 3 synthetic teachers, only
-    the last checkpoint saved: ``dict(config, work_dir, checkpoint, options, records)``."""
-    work = tmp_path_factory.mktemp('tiny_emtm')
+    the last checkpoint saved, once per run: ``dict(config, work_dir, checkpoint, options,
+    records)``."""
     curves = [str(tiny_planted / 'curves' / f'teacher{i}.npz') for i in range(3)]
     options = [*tiny_cfg_options(tiny_planted), 'model.video_dim=32', 'model.dim=32',
                'model.num_heads=4', 'model.encoder.char_dim=8', 'model.aggregator.dim=32',
@@ -31,6 +31,7 @@ def tiny_emtm(tmp_path_factory, tiny_planted, tiny_cfg_options, run_tool) -> dic
                'param_scheduler=[]', 'default_hooks.logger.interval=4',
                'default_hooks.checkpoint.interval=7', 'default_hooks.checkpoint.save_best=None',
                f'train_dataloader.dataset.pipeline.4.files={curves}']
-    run_tool(['tools/train.py', EMTM_CONFIG, '--work-dir', str(work), '--cfg-options', *options])
+    work = built_once('tiny_emtm', lambda work: run_tool(
+        ['tools/train.py', EMTM_CONFIG, '--work-dir', str(work), '--cfg-options', *options]))
     return dict(config=EMTM_CONFIG, work_dir=work, checkpoint=str(work / 'epoch_7.pth'),
                 options=options, records=read_scalars(work))
