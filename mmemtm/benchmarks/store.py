@@ -85,8 +85,21 @@ def run_settings(name: str, path: str, cfg: Config, seed: int, device: str,
 LABELS = ('row', 'config')
 
 
+#: Top-level config variables that reach a training run only through the train dataloader's
+#: pipeline and the model, which the key holds resolved: a config that restates them (e.g. a
+#: child config that lists fewer teachers' curve files in the pipeline it builds) resolves to the
+#: same run as one that only overrides the pipeline, so :meth:`ResultStore.find` ignores them.
+PIPELINE_VARIABLES = ('teacher_curves', 'curve_root', 'train_pipeline')
+
+
 def _unlabelled(settings: Dict[str, Any]) -> Dict[str, Any]:
-    return {k: v for k, v in settings.items() if k not in LABELS}
+    unlabelled = {k: v for k, v in settings.items() if k not in LABELS}
+    if isinstance(unlabelled.get('config_text'), str):
+        fields = json.loads(unlabelled['config_text'])
+        if isinstance(fields, dict):
+            unlabelled['config_text'] = {k: v for k, v in fields.items()
+                                         if k not in PIPELINE_VARIABLES}
+    return unlabelled
 
 
 def _slug(name: str) -> str:
@@ -120,9 +133,10 @@ class ResultStore:
 
     def find(self, name: str, settings: Dict[str, Any]) -> Optional[dict]:
         """:meth:`get`; failing that, the same run stored under other labels (:data:`LABELS`:
-        another row name, another config file resolving to the same config), so an identical
-        run is never trained twice. ``name`` is the run's row (``settings['row']``) or a result
-        derived from it (``'mixtures of ' + row``...), matched with results derived alike."""
+        another row name, another config file resolving to the same config, the same config
+        restating :data:`PIPELINE_VARIABLES`), so an identical run is never trained twice.
+        ``name`` is the run's row (``settings['row']``) or a result derived from it
+        (``'mixtures of ' + row``...), matched with results derived alike."""
         found = self.get(name, settings)
         row = settings.get('row')
         if found is not None or not isinstance(row, str) or not name.endswith(row):

@@ -1,4 +1,5 @@
 """ResultStore: results keyed by their settings, never reused across settings."""
+import json
 import os
 
 from mmengine.config import Config
@@ -55,3 +56,25 @@ def test_a_run_is_found_under_another_row_name_or_config_file_but_nothing_else(t
     assert store.find('encoder gradients of KAU fitted out of fold', new) is None
     for changed in (dict(new, seed=1), dict(new, config_text='{"a": 1}')):
         assert store.find('KAU fitted out of fold', changed) is None
+
+
+def test_a_config_restating_its_pipeline_variables_finds_the_run_but_not_a_changed_pipeline(
+        tmp_path):
+    """A config that lists fewer teachers' curve files in its own pipeline variables resolves to
+    the run made by overriding the pipeline of one that lists more; a changed pipeline does not."""
+    def text(variable_files, pipeline_files):
+        return json.dumps(dict(
+            teacher_curves=variable_files, curve_root='curves/',
+            train_pipeline=[dict(type='LoadTeacherCurves', files=variable_files)],
+            train_dataloader=dict(dataset=dict(pipeline=[
+                dict(type='LoadTeacherCurves', files=pipeline_files)]))), sort_keys=True)
+
+    store = ResultStore(str(tmp_path / 'results'))
+    three, two = ['a.npz', 'b.npz', 'c.npz'], ['b.npz', 'c.npz']
+    overridden = dict(row='KD', config='configs/three.py', config_text=text(three, two), seed=0)
+    store.put('KD', overridden, dict(score=44.4))
+    restated = dict(overridden, row='KD (default)', config='configs/default.py',
+                    config_text=text(two, two))
+    assert store.get('KD (default)', restated) is None
+    assert store.find('KD (default)', restated) == dict(score=44.4)
+    assert store.find('KD (default)', dict(restated, config_text=text(two, three))) is None
