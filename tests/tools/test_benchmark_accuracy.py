@@ -22,9 +22,9 @@ def benchmark(repo_root, monkeypatch):
 
 def tiny_dataset_config(tiny_planted: Path, demo_root: Path, out: Path, repo_root: Path) -> Path:
     """A child of the full-TACoS planted config pointed at a few of ``tiny_planted``'s queries
-    (24 to train, 16 to test: each run has a few batches), with 1024-d features to be planted
-    under ``out`` and no loader workers."""
-    for split, count in (('train', 24), ('test', 16)):
+    (16 to train, 8 to test: each run has two training batches and one test batch), with 1024-d
+    features to be planted under ``out`` and no loader workers."""
+    for split, count in (('train', 16), ('test', 8)):
         records = json.loads((tiny_planted / f'{split}.json').read_text())
         (out / f'{split}.json').write_text(json.dumps(records[::len(records) // count][:count]))
     glove = str(demo_root / 'glove')
