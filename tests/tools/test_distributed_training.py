@@ -38,8 +38,8 @@ def free_port() -> int:
 
 
 def options(root: Path, tiny_cfg_options, batch_size: int, work_dir: Path) -> List[str]:
-    # 48 training queries: 6 batches of 8, or 6 batches of 4 on each of 2 ranks.
-    return [*tiny_cfg_options(root), *MODEL, 'train_dataloader.dataset.indices=48',
+    # 16 training queries: 2 batches of 8, or 2 batches of 4 on each of 2 ranks.
+    return [*tiny_cfg_options(root), *MODEL, 'train_dataloader.dataset.indices=16',
             f'train_dataloader.batch_size={batch_size}',
             f'val_evaluator.dump_file={work_dir / "val_predictions.json"}']
 
@@ -73,7 +73,7 @@ def test_two_cpu_processes_match_one_process(tmp_path, tiny_planted, tiny_cfg_op
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]
     assert 'Distributed launcher: pytorch' in out and 'Distributed training: True' in out
-    assert 'Epoch(train) [2][6/6]' in out  # 24 queries per rank
+    assert 'Epoch(train) [2][2/2]' in out  # 8 queries per rank
 
     expected, got, other = weights(single), weights(dist), weights(half_batch)
     assert got.keys() == expected.keys()
