@@ -16,8 +16,9 @@ TINY_STUDENT = ['model.dim=32', 'model.num_heads=4', 'model.encoder.char_dim=8',
 
 
 def train_args(work_dir, planted, demo_cfg_options, epochs=1):
+    """Train on the first 128 of the demo subset's 976 training queries (8 batches)."""
     return ['--work-dir', str(work_dir), '--cfg-options', f'train_cfg.max_epochs={epochs}',
-            *demo_cfg_options(planted)]
+            *demo_cfg_options(planted), 'train_dataloader.dataset.indices=128']
 
 
 def test_config_inherits_mmaction_runtime():
