@@ -9,9 +9,10 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from mmemtm.benchmarks.real_grounding import (ALL, BASELINE, CURVE_KINDS, ROWS, SWEEP_ROW,
-                                              TEACHERS, RealBenchmark, comparison_table, hits,
-                                              markdown_table, summary_rows, sweep_table)
+from mmemtm.benchmarks.real_grounding import (ALL, BASELINE, CURVE_KINDS, DEFAULT_ROW, ROWS,
+                                              SWEEP_ROW, TEACHERS, RealBenchmark,
+                                              comparison_table, hits, markdown_table,
+                                              summary_rows, sweep_table)
 from mmemtm.benchmarks.statistics import per_seed_deltas, two_level_bootstrap
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -131,7 +132,7 @@ def test_distilling_rows_take_their_teachers_curves_and_the_swept_setting(bench)
         assert set(settings['inputs']) >= set(files + (fitted or []))
         assert cfg.model.loss_kd.loss_weight == (3.0 if spec.swept else 0.1)
     with pytest.raises(ValueError, match='swept KD setting'):
-        bench.student('KD: plain average (default)', 0, None)
+        bench.student(SWEEP_ROW, 0, None)
 
 
 def test_val_weighted_rows_fit_the_weights_on_val_curves_once_and_key_them(bench):
@@ -171,7 +172,7 @@ def _found(seeds, queries=50):
     qids = [f'v{i}#0' for i in range(queries)]
     found = {'teacher: SeqPAN': {None: dict(test={'R1@0.3': 50., 'R1@0.5': 30., 'R1@0.7': 10.,
                                                   'mIoU': 33.}, ious={})}}
-    for i, row in enumerate([BASELINE, 'KD: plain average (default)']):
+    for i, row in enumerate([BASELINE, DEFAULT_ROW]):
         found[row] = {}
         for s in seeds:
             ious = {q: (0.6 if (j + i + s) % 3 else 0.2) for j, q in enumerate(qids)}
@@ -185,7 +186,7 @@ def test_summary_rows_pair_every_row_with_the_student_alone_seed_by_seed():
     rows = summary_rows(_found([0, 1, 2]))
     by_name = {r['row']: r for r in rows}
     assert 'ci' not in by_name[BASELINE] and 'ci' not in by_name['teacher: SeqPAN']
-    kd = by_name['KD: plain average (default)']
+    kd = by_name[DEFAULT_ROW]
     assert kd['seeds'] == 3 and len(kd['deltas']) == 3
     assert kd['ci'][0] == pytest.approx(np.mean(kd['deltas']))
     assert by_name[BASELINE]['mIoU'] == pytest.approx((41.0, 1.0))
@@ -196,19 +197,19 @@ def test_summary_rows_pair_every_row_with_the_student_alone_seed_by_seed():
 
 def test_rows_are_compared_head_to_head_on_the_seeds_both_have():
     found = _found([0, 1, 2])
-    for seed, run in found['KD: plain average (default)'].items():
+    for seed, run in found[DEFAULT_ROW].items():
         run['best_val'] = 40.0 + seed
     for seed, run in found[BASELINE].items():
         run['best_val'] = 30.0
     del found[BASELINE][2]
-    table = comparison_table(found, [('KD: plain average (default)', BASELINE),
+    table = comparison_table(found, [(DEFAULT_ROW, BASELINE),
                                      ('KD: SCDM', BASELINE)])
     lines = table.splitlines()
     assert len(lines) == 3  # header, rule, one pair: KD: SCDM did not run
-    row, ref = _found([0, 1])['KD: plain average (default)'], _found([0, 1])[BASELINE]
+    row, ref = _found([0, 1])[DEFAULT_ROW], _found([0, 1])[BASELINE]
     queries = sorted(ref[0]['ious'])
     mean, low, high = two_level_bootstrap(hits(row, [0, 1], queries), hits(ref, [0, 1], queries))
-    assert lines[2] == (f'| KD: plain average (default) | {BASELINE} | 0, 1 | '
+    assert lines[2] == (f'| {DEFAULT_ROW} | {BASELINE} | 0, 1 | '
                         f'{mean:+.1f} [{low:+.1f}, {high:+.1f}] | '
                         + ' / '.join(f'{d:+.1f}' for d in per_seed_deltas(
                             hits(row, [0, 1], queries), hits(ref, [0, 1], queries)))

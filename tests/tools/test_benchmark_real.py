@@ -38,4 +38,4 @@ def test_rows_need_the_sweep_or_a_setting(tmp_path, monkeypatch, repo_root, shar
     monkeypatch.chdir(repo_root)
     with pytest.raises(RuntimeError, match='KD sweep has not run'):
         _tool(repo_root).main(['--work-dir', str(tmp_path), '--stage', 'rows',
-                               '--rows', 'KD: plain average (default)'])
+                               '--rows', 'KD: plain average of the three'])
