@@ -4,10 +4,11 @@ import pytest
 from mmaction.registry import MODELS
 from mmengine.config import Config
 
-from mmemtm.benchmarks.recognition_kd_charades import (BASELINE, DISTILLERS, ROWS, TEACHER,
-                                                       bootstrap_rows, markdown_table,
+from mmemtm.benchmarks.recognition_kd_charades import (BASELINE, DISTILLERS, ROWS, SWEEPS,
+                                                       TEACHER, bootstrap_rows, markdown_table,
                                                        metrics_on_draws, options_label,
                                                        summary_rows, sweep_table)
+from mmemtm.utils.config_options import merge_cfg_options
 from mmemtm.benchmarks.statistics import cluster_draws, two_level_from_draws
 
 
@@ -78,3 +79,24 @@ def test_configs_build_their_recognizers(row):
     model = cfg.model if cfg.model.type == 'Recognizer3D' else cfg.model.student
     assert MODELS.build(model).backbone.num_steps == 8
     assert cfg.default_hooks.checkpoint.save_best == 'acc/mAP'
+
+
+@pytest.mark.parametrize('row,options', [(row, options) for row in DISTILLERS
+                                         for options in SWEEPS[row]])
+def test_sweep_settings_build_their_distillers(row, options):
+    assert SWEEPS[row][0] == {}   # the config's setting first: it is run on every seed
+    cfg = merge_cfg_options(Config.fromfile(ROWS[row]), dict(options))
+    model = MODELS.build(dict(cfg.model, teacher_ckpt=None))
+    for key, value in options.items():
+        node = model
+        for part in key.split('.')[1:]:
+            node = getattr(node, part)
+        if not isinstance(value, dict):
+            assert node == value, key
+
+
+def test_gkd_logit_term_candidate_is_the_logit_kd_setting():
+    logit_kd = Config.fromfile(ROWS['logit KD']).model.loss_kd
+    chosen = {k.split('.')[-1]: v for k, v in SWEEPS['logit KD'][1].items()}
+    kd_options = [o for o in SWEEPS['GKD'] if 'model.loss_kd' in o]
+    assert kd_options == [{'model.loss_kd': dict(logit_kd, **chosen)}]

@@ -19,7 +19,10 @@ alternates two passes:
    (``loss_attention``) and the reconstruction term ``MSE(G(A_s), F_s)`` between the features the
    frozen CVAE generates from the student's attention (``z ~ N(A_s, I)``) and the student's
    features, ramped in linearly over the first 20 epochs with a final weight of 0.5
-   (``loss_reconstruction``).
+   (``loss_reconstruction``). Optionally (``loss_kd``, not part of the published method) the
+   student pass also distils the frozen teacher's logits into the student's as the logit
+   distiller does (:class:`~mmemtm.models.losses.LogitKDLoss`): the teacher terms above carry
+   its features and attention, not what its classifier makes of them.
 
 With ``train_cfg=dict(type='TwoPassEpochBasedTrainLoop')`` each epoch is a full CVAE pass over
 the data and then a full student pass, as published (``train_phase`` is set by the loop); with
@@ -68,6 +71,10 @@ class GenerativeFeatureDistiller(RecognizerDistiller):
         loss_generative: Generative distillation between the two reconstructions.
         loss_attention: Attention distillation.
         loss_reconstruction: The ramped reconstruction term of the student pass.
+        loss_kd: Config of a logit distillation loss of the student pass between the student's
+            and the frozen teacher's logits (``LogitKDLoss``, as in
+            :class:`~mmemtm.models.distillers.LogitDistiller`), or None (default: no such term,
+            the published GKD).
         sample_latent: Draw ``z`` (reparameterised) rather than use its mean, in both CVAEs.
         kwargs: ``data_preprocessor``, ``init_cfg``.
     """
@@ -79,7 +86,8 @@ class GenerativeFeatureDistiller(RecognizerDistiller):
                  loss_attention: dict = dict(type='FeatureMSELoss', loss_weight=0.1),
                  loss_reconstruction: dict = dict(type='RampedMSELoss', loss_weight=0.5,
                                                   ramp_epochs=20),
-                 sample_latent: bool = True, **kwargs) -> None:
+                 loss_kd: Optional[dict] = None, sample_latent: bool = True,
+                 **kwargs) -> None:
         super().__init__(student, teacher, teacher_ckpt, **kwargs)
         _check_attention_head(self.student, 'student', needs_cvae=False)
         _check_attention_head(self.teacher, 'teacher', needs_cvae=True)
@@ -94,6 +102,7 @@ class GenerativeFeatureDistiller(RecognizerDistiller):
         self.loss_generative = MODELS.build(loss_generative)
         self.loss_attention = MODELS.build(loss_attention)
         self.loss_reconstruction = MODELS.build(loss_reconstruction)
+        self.loss_kd = MODELS.build(loss_kd) if loss_kd is not None else None
         self.sample_latent = sample_latent
         #: The pass of the current iteration (set by ``TwoPassEpochBasedTrainLoop``); None makes
         #: every ``train_step`` run both passes on its batch.
@@ -119,7 +128,9 @@ class GenerativeFeatureDistiller(RecognizerDistiller):
 
     def student_losses(self, inputs: torch.Tensor, data_samples: list
                        ) -> Dict[str, torch.Tensor]:
-        """Losses of the student pass; the CVAE gets no gradient."""
+        """Losses of the student pass; the CVAE gets no gradient. With :attr:`loss_kd`, also
+        ``loss_kd`` between the student's logits ``[N, num_classes]`` and the frozen teacher's
+        (its head on its own features ``[N, C, T, H, W]`` and attention ``[N, C, T]``)."""
         feats, kwargs = self.student.extract_feat(inputs, data_samples=data_samples)
         scores, attention = self.student.cls_head.forward_with_attention(feats)
         losses = self.student.cls_head.loss_by_feat(scores, data_samples)
@@ -130,7 +141,11 @@ class GenerativeFeatureDistiller(RecognizerDistiller):
         with torch.no_grad():
             teacher_feats, _ = self.teacher.extract_feat(inputs, stage='backbone')
             teacher_attention = self.teacher.cls_head.attention(teacher_feats)
+            if self.loss_kd is not None:
+                teacher_scores = self.teacher.cls_head.classify(teacher_feats, teacher_attention)
         losses['loss_attention'] = self.loss_attention(attention, teacher_attention)
+        if self.loss_kd is not None:
+            losses['loss_kd'] = self.loss_kd(scores, teacher_scores)
         return losses
 
     def loss(self, inputs: torch.Tensor, data_samples: list) -> Dict[str, torch.Tensor]:

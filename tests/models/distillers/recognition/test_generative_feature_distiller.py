@@ -113,3 +113,64 @@ def test_gkd_wrapped_step_needs_unused_parameters_found(student_cfg, teacher_cfg
     model, optim = _gkd(student_cfg, teacher_cfg)
     with pytest.raises(ValueError, match='find_unused_parameters=True'):
         model.wrapped_train_step(batch, optim, SimpleNamespace(find_unused_parameters=False))
+
+
+KD = dict(type='LogitKDLoss', temperature=1.0, loss_weight=1.0)
+
+
+def _student_pass_losses(model, batch) -> dict:
+    model.train_phase = 'student'
+    return model(**model.data_preprocessor(batch, True), mode='loss')
+
+
+def test_gkd_has_no_logit_term_by_default(student_cfg, teacher_cfg, batch):
+    model, _ = _gkd(student_cfg, teacher_cfg)
+    assert model.loss_kd is None
+    model.train()
+    losses = _student_pass_losses(model, batch)
+    assert set(losses) == {'loss_cls', 'top1_acc', 'top5_acc', 'loss_reconstruction',
+                           'loss_attention'}
+
+
+def test_gkd_logit_term_trains_the_student_only(student_cfg, teacher_cfg, batch):
+    model, optim = _gkd(student_cfg, teacher_cfg, loss_kd=KD)
+    with torch.no_grad():   # a teacher whose logits are far from the student's near-uniform ones
+        model.teacher.cls_head.fc_cls.weight.normal_(0, 1, generator=torch.Generator()
+                                                     .manual_seed(0))
+    model.train()
+    losses = _student_pass_losses(model, batch)
+    assert 'loss_kd' in losses and float(losses['loss_kd']) > 0
+    losses['loss_kd'].backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0
+               for p in model.student.parameters())
+    assert all(p.grad is None for p in model.teacher.parameters())
+    assert all(p.grad is None for p in model.cvae.parameters())
+    # the CVAE pass has no logit term; a full student step changes the student only
+    model.zero_grad()
+    model.train_phase = 'cvae'
+    assert 'loss_kd' not in model(**model.data_preprocessor(batch, True), mode='loss')
+    model.train_phase = 'student'
+    before = _snapshots(model)
+    assert 'loss_kd' in model.train_step(batch, optim)
+    assert _changed_parts(before, model) == {'student'}
+
+
+def test_gkd_logit_term_is_the_logit_distillers(student_cfg, teacher_cfg, batch):
+    kd = dict(KD, temperature=2.0, loss_weight=0.7)
+    gkd, _ = _gkd(student_cfg, teacher_cfg, loss_kd=kd)
+    logit = MODELS.build(dict(type='LogitDistiller', student=student_cfg, teacher=teacher_cfg,
+                              loss_kd=kd))
+    with torch.no_grad():   # classifiers far from their near-uniform initial logits
+        for seed, head in enumerate((gkd.student.cls_head, gkd.teacher.cls_head)):
+            head.fc_cls.weight.normal_(0, 1, generator=torch.Generator().manual_seed(seed))
+    logit.student.load_state_dict(gkd.student.state_dict())
+    logit.teacher.load_state_dict(gkd.teacher.state_dict())
+    gkd.train()   # batch statistics: features of order 1 (the initial running ones give ~1e-6)
+    logit.train()
+    data = gkd.data_preprocessor(batch, True)
+    with torch.no_grad():
+        gkd.train_phase = 'student'
+        ours = gkd(**data, mode='loss')['loss_kd']
+        theirs = logit(**data, mode='loss')['loss_kd']
+    assert float(theirs) > 0.01
+    torch.testing.assert_close(ours, theirs)
