@@ -116,6 +116,7 @@ COMPARISONS = (
     (DEFAULT_ROW, SWEEP_ROW),
     (SWEEP_ROW, 'KD: SCDM'),
     ('+ KAU', SWEEP_ROW),
+    ('+ co-trained branch (published EMTM)', '+ KAU'),
     ('+ co-trained branch (published EMTM)', SWEEP_ROW),
     ('KAU fitted out of fold', SWEEP_ROW),
     ('KD: teacher weights fitted on val', SWEEP_ROW),
