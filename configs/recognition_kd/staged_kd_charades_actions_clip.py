@@ -2,7 +2,8 @@
 # convolution student's three stages are distilled from the transformer teacher's three through
 # batch correlations, joining in a cascade (epochs 0, 1, 2, then the logits at 3, for the
 # benchmark's 5 student epochs); a feature-distribution loss balances them; the labels are
-# refined into pseudo labels with the teacher's predictions. The other setting tried on val:
+# refined into pseudo labels with the teacher's predictions. The other settings tried on val
+# (the substage and KD weights, together and one at a time):
 # mmemtm/benchmarks/recognition_kd_charades.py (SWEEPS).
 _base_ = [
     '../_base_/models/recognition_kd_charades_clip.py',

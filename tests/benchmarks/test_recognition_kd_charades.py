@@ -8,8 +8,8 @@ from mmemtm.benchmarks.recognition_kd_charades import (BASELINE, DISTILLERS, ROW
                                                        TEACHER, bootstrap_rows, markdown_table,
                                                        metrics_on_draws, options_label,
                                                        summary_rows, sweep_table)
-from mmemtm.utils.config_options import merge_cfg_options
 from mmemtm.benchmarks.statistics import cluster_draws, two_level_from_draws
+from mmemtm.utils.config_options import merge_cfg_options
 
 
 def test_cluster_draws_take_whole_clusters():
