@@ -66,11 +66,19 @@ SWEEPS: Dict[str, List[dict]] = {
     # (T = 1, the logit KD config's weight 1)
     'GKD': [{}, {'model.loss_attention.loss_weight': 10.0},
             {'model.loss_kd': dict(type='LogitKDLoss', temperature=1.0, loss_weight=1.0)}],
-    # the second setting changes both weights; the last two separate them
+    # the second setting changes both weights; the third and fourth separate them. The config's
+    # KD term is at T = 4 (logit KD lost on val at T = 4 against T = 1) and joins at epoch 3 of
+    # the 5 (stage_epochs' last entry): the fifth setting is the second with logit KD's val
+    # temperature (T = 1); the sixth also moves the cascade earlier (features 0 at epoch 0, the
+    # other two and the logits at 1), so the KD term acts in 4 of the 5 epochs
     'staged KD': [{}, {'model.loss_substage.loss_weight': 1.0,
                        'model.loss_kd.loss_weight': 1.0},
                   {'model.loss_substage.loss_weight': 1.0},
-                  {'model.loss_kd.loss_weight': 1.0}],
+                  {'model.loss_kd.loss_weight': 1.0},
+                  {'model.loss_substage.loss_weight': 1.0, 'model.loss_kd.loss_weight': 1.0,
+                   'model.loss_kd.temperature': 1.0},
+                  {'model.loss_substage.loss_weight': 1.0, 'model.loss_kd.loss_weight': 1.0,
+                   'model.loss_kd.temperature': 1.0, 'model.stage_epochs': (0, 1, 1, 1)}],
 }
 METRICS = ('mAP', 'top1', 'top5')
 #: The input of one span: ``[C, T, H, W]``.

@@ -88,6 +88,9 @@ def test_sweep_settings_build_their_distillers(row, options):
     cfg = merge_cfg_options(Config.fromfile(ROWS[row]), dict(options))
     model = MODELS.build(dict(cfg.model, teacher_ckpt=None))
     for key, value in options.items():
+        if key == 'model.stage_epochs':   # kept by the distiller's cascade schedule
+            assert model.cascade.stage_epochs == list(value), key
+            continue
         node = model
         for part in key.split('.')[1:]:
             node = getattr(node, part)
@@ -100,3 +103,20 @@ def test_gkd_logit_term_candidate_is_the_logit_kd_setting():
     chosen = {k.split('.')[-1]: v for k, v in SWEEPS['logit KD'][1].items()}
     kd_options = [o for o in SWEEPS['GKD'] if 'model.loss_kd' in o]
     assert kd_options == [{'model.loss_kd': dict(logit_kd, **chosen)}]
+
+
+def test_staged_kd_candidates_use_logit_kd_temperature_and_an_earlier_kd_stage():
+    # the existing settings keep their places (their stored runs keep their keys)
+    assert SWEEPS['staged KD'][1] == {'model.loss_substage.loss_weight': 1.0,
+                                      'model.loss_kd.loss_weight': 1.0}
+    logit_kd_temperature = SWEEPS['logit KD'][1]['model.loss_kd.temperature']
+    cfg = Config.fromfile(ROWS['staged KD'])
+    epochs = 5   # the benchmark's student epochs
+    assert cfg.model.stage_epochs[-1] == 3   # the config's KD term: the last 2 epochs
+    same_temperature, earlier = SWEEPS['staged KD'][4:]
+    assert same_temperature == dict(SWEEPS['staged KD'][1],
+                                    **{'model.loss_kd.temperature': logit_kd_temperature})
+    assert {k: v for k, v in earlier.items() if k != 'model.stage_epochs'} == same_temperature
+    model = MODELS.build(dict(merge_cfg_options(cfg, dict(earlier)).model, teacher_ckpt=None))
+    kd_stage = model.num_substages
+    assert sum(kd_stage in model.cascade.active(e) for e in range(epochs)) == 4
