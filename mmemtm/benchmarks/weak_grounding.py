@@ -8,10 +8,12 @@ Protocol (what ``tools/analysis/benchmark_weak.py`` runs):
 1. every model trains from video-sentence pairs only (the weak train pipelines pack no
    timestamp, and the weak models refuse a batch that has one), ``epochs`` epochs, keeps its best
    val R1@0.5 checkpoint and is tested once, with per-query IoUs kept;
-2. the teachers train once, with the teacher seed (CPU budget; the real-feature benchmark's
-   teachers also have one seed); a distilling row of every seed distils that run (trained first
-   if missing): the teacher's model config, streams and checkpoint are put into the student's.
-   The paired CIs of the student rows therefore cover the students' seeds, not the teachers';
+2. the teacher rows train with the teacher seeds (default: the teacher seed alone, CPU budget);
+   a distilling row of every seed distils the teacher run of THE teacher seed (trained first if
+   missing): the teacher's model config, streams and checkpoint are put into the student's. The
+   paired CIs of the student rows therefore cover the students' seeds, not the teachers'; the
+   teacher rows of further seeds (and their branches) are reported and paired by seed, so the
+   comparisons between teachers and branches cover the teachers' seeds;
 3. the distillation weights ``(local, global)``: with a grid of several pairs, chosen on val
    only (the "student + local + global" row at each pair with a seed of its own, ranked by best
    val R1@0.5; no candidate is tested); with one pair, that pair (not swept);
@@ -49,7 +51,7 @@ METRIC = 'R1@0.5'
 class WeakRow(NamedTuple):
     """A row: its config, the teacher row it distils (None: no teacher), whether it takes the
     distillation weights chosen on val, the branches tested alone (a two-modality teacher), and
-    whether it is a teacher, trained once with the teacher seed (``once``)."""
+    whether it is a teacher, trained with the teacher seeds only (``once``)."""
     config: str
     teacher: Optional[str] = None
     swept: bool = False
@@ -100,6 +102,8 @@ COMPARISONS = (
     (TEACHER, f'{TEACHER}, motion branch'),
     (TEACHER, NO_MUTUAL),
     (TEACHER, CONTROL_TEACHER),
+    (TEACHER, 'teacher branch alone, trained by itself: motion'),
+    (TEACHER, BASELINE),
     ('student + local', BASELINE),
     ('student + global', BASELINE),
     (DISTILLED, 'control: student given both streams, no distillation'),
@@ -140,16 +144,25 @@ class WeakBenchmark:
         device: ``'cpu'`` or ``'cuda'``.
         weight_grid: ``(local loss_weight, global loss_weight)`` pairs swept on val.
         sweep_seed: Seed of the sweep's students (kept apart from ``seeds``).
-        teacher_seed: Seed of the teachers (default: the first row seed).
+        teacher_seed: Seed of the teacher run the distilling rows distil (default: the first
+            row seed).
+        teacher_seeds: Seeds the teacher rows run at (default: the teacher seed alone); they
+            must include the teacher seed. The report shows the teacher rows of every row and
+            teacher seed that has run.
     """
 
     def __init__(self, work_dir: str, seeds: Sequence[int] = (0, 1, 2), epochs: int = 3,
                  device: str = 'cpu',
                  weight_grid: Sequence[Tuple[float, float]] = ((1.0, 1.0), ),
-                 sweep_seed: int = 100, teacher_seed: Optional[int] = None) -> None:
+                 sweep_seed: int = 100, teacher_seed: Optional[int] = None,
+                 teacher_seeds: Optional[Sequence[int]] = None) -> None:
         if sweep_seed in seeds:
             raise ValueError(f'the sweep seed {sweep_seed} is also a row seed')
         self.teacher_seed = seeds[0] if teacher_seed is None else teacher_seed
+        self.teacher_seeds = [self.teacher_seed] if teacher_seeds is None else list(teacher_seeds)
+        if self.teacher_seed not in self.teacher_seeds:
+            raise ValueError(f'the teacher seeds {self.teacher_seeds} leave out the teacher seed '
+                             f'{self.teacher_seed} the students distil')
         self.work_dir, self.seeds, self.epochs, self.device = work_dir, list(seeds), epochs, device
         self.weight_grid = [tuple(map(float, w)) for w in weight_grid]
         self.sweep_seed = sweep_seed
@@ -256,11 +269,17 @@ class WeakBenchmark:
                               dict(test=metrics, ious=top1_ious(cfg.test_evaluator.dump_file)))
 
     def run_rows(self, rows: Sequence[str], seeds: Optional[Sequence[int]] = None) -> None:
-        """``rows`` for every seed, seed by seed (teachers with the teacher seed only)."""
+        """``rows`` for every seed, seed by seed (teachers with the teacher seeds only)."""
         for seed in seeds or self.seeds:
             for row in rows:
-                if not ROWS[row].once or seed == self.teacher_seed:
+                if not ROWS[row].once or seed in self.teacher_seeds:
                     self.run_row(row, seed)
+
+    def reported_seeds(self, row: str) -> List[int]:
+        """The seeds ``row`` is looked up at: a teacher's the row and teacher seeds, sorted."""
+        if not ROWS[row].once:
+            return list(self.seeds)
+        return sorted(set(self.seeds) | set(self.teacher_seeds))
 
     def prior(self) -> dict:
         """The median-span prior's test result (computed once, keyed by the annotations)."""
@@ -320,25 +339,27 @@ class WeakBenchmark:
             return None
         return self.store.find(row, settings)
 
+    def _stored_branch(self, row: str, seed: int, branch: str) -> Optional[dict]:
+        """The stored test of teacher ``row``'s ``branch`` alone (None: not run)."""
+        cfg, settings = self.row_config(row, seed, None, train=False)
+        return self.store.find(f'{row}, {branch} branch', settings)
+
     def collect(self, rows: Sequence[str]) -> Dict[str, Dict[Optional[int], dict]]:
         """``{row: {seed: result}}`` of the finished runs (the prior under every seed, the
-        teacher's branches under their own names)."""
+        teachers' branches under their own names, teachers at :meth:`reported_seeds`)."""
         found: Dict[str, Dict[Optional[int], dict]] = {}
         prior = self.prior()
         found[PRIOR] = {seed: prior for seed in self.seeds}
         for row in rows:
-            for seed in ([self.teacher_seed] if ROWS[row].once else self.seeds):
+            for seed in self.reported_seeds(row):
                 result = self._stored(row, seed)
                 if result is None:
                     continue
                 found.setdefault(row, {})[seed] = result
-                if ROWS[row].branches:
-                    cfg, settings = self.row_config(row, seed, None, train=False)
-                    for branch in ROWS[row].branches:
-                        name = f'{row}, {branch} branch'
-                        done = self.store.find(name, settings)
-                        if done is not None:
-                            found.setdefault(name, {})[seed] = done
+                for branch in ROWS[row].branches:
+                    done = self._stored_branch(row, seed, branch)
+                    if done is not None:
+                        found.setdefault(f'{row}, {branch} branch', {})[seed] = done
         return found
 
 

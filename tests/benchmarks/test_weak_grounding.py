@@ -92,3 +92,38 @@ def test_teachers_train_once_and_a_single_weight_pair_is_not_swept(tmp_path, mon
     bench.run_rows([BASELINE, TEACHER, DISTILLED])
     assert calls == [(BASELINE, 3), (TEACHER, 3), (DISTILLED, 3), (BASELINE, 4), (DISTILLED, 4)]
     assert bench.chosen_weights() == (1.0, 1.0) and bench.sweep() == {(1.0, 1.0): None}
+
+
+def test_teacher_rows_run_at_every_teacher_seed_and_students_keep_the_teacher_seed(tmp_path,
+                                                                                   monkeypatch):
+    bench = WeakBenchmark(str(tmp_path), seeds=(0, 1, 2), epochs=1, teacher_seeds=(0, 1, 2))
+    assert bench.teacher_seed == 0 and bench.teacher_seeds == [0, 1, 2]
+    calls = []
+    monkeypatch.setattr(bench, 'run_row', lambda row, seed: calls.append((row, seed)))
+    bench.run_rows([TEACHER, DISTILLED], seeds=(1, 2))
+    assert calls == [(TEACHER, 1), (DISTILLED, 1), (TEACHER, 2), (DISTILLED, 2)]
+    with pytest.raises(ValueError, match='teacher seed'):
+        WeakBenchmark(str(tmp_path), seeds=(0, 1), teacher_seed=0, teacher_seeds=(1, 2))
+
+
+def test_the_teacher_rows_and_their_branches_are_collected_and_paired_per_seed(tmp_path,
+                                                                               monkeypatch):
+    bench = WeakBenchmark(str(tmp_path), seeds=(0, 1, 2), epochs=1)
+    teacher_runs, branch_runs = fake_runs(0.6, seed=3), fake_runs(0.4, seed=4)
+    baseline_runs = fake_runs(0.2, seed=5)
+
+    def stored(row, seed):
+        return {TEACHER: teacher_runs, BASELINE: baseline_runs}.get(row, {}).get(seed)
+
+    def stored_branch(row, seed, branch):
+        return branch_runs[seed] if row == TEACHER and branch == 'appearance' else None
+
+    monkeypatch.setattr(bench, 'prior', lambda: fake_runs(0.1, seeds=(0, ))[0])
+    monkeypatch.setattr(bench, '_stored', stored)
+    monkeypatch.setattr(bench, '_stored_branch', stored_branch)
+    found = bench.collect([BASELINE, TEACHER])
+    branch = f'{TEACHER}, appearance branch'
+    assert sorted(found[TEACHER]) == [0, 1, 2] and sorted(found[branch]) == [0, 1, 2]
+    gain = paired(found, TEACHER, branch)
+    assert gain['seeds'] == [0, 1, 2] and gain['ci'][1] > 5
+    assert f'| {TEACHER} vs {branch} | 0, 1, 2 |' in comparison_table(found)

@@ -6,8 +6,10 @@ distillation into the appearance-only student, the controls, seeds, two-level bo
     python tools/analysis/benchmark_weak.py --work-dir work_dirs/weak_charades_clip
 
 Resumable: every finished run is kept in WORK_DIR/results/, keyed by everything that changes it,
-and skipped when run again. Stages: ``sweep`` (the distillation weights, on val only), ``rows``
-(``--rows`` for every ``--seeds``), ``report``; ``all`` runs them in turn. Writes
+and skipped when run again. The teacher rows run at ``--teacher-seeds`` (default: the teacher
+seed alone); the students always distil the teacher of ``--teacher-seed``. Stages: ``sweep``
+(the distillation weights, on val only), ``rows`` (``--rows`` for every ``--seeds``),
+``report``; ``all`` runs them in turn. Writes
 WORK_DIR/results.md, WORK_DIR/results.png and WORK_DIR/val_curves.png. The protocol is in
 mmemtm/benchmarks/weak_grounding.py.
 """
@@ -37,7 +39,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='local,global distillation weights, swept on val when several')
     parser.add_argument('--sweep-seed', type=int, default=100)
     parser.add_argument('--teacher-seed', type=int, default=None,
-                        help='seed of the teachers, trained once (default: the first seed)')
+                        help='seed of the teacher run the students distil (default: the first '
+                        'seed)')
+    parser.add_argument('--teacher-seeds', type=int, nargs='+', default=None,
+                        help='seeds the teacher rows run at, paired by seed in the report '
+                        '(default: the teacher seed alone; must include it)')
     parser.add_argument('--rows', nargs='+', default=list(DEFAULT_ROWS), choices=list(ROWS),
                         help='rows to run (default: the verdict rows); the report shows every '
                         'row that has run')
@@ -65,8 +71,11 @@ def report(bench: WeakBenchmark, rows: List[str]) -> str:
                   if 'minutes' in r['test'])
     sweep = bench.sweep_scores()
     weights = 'chosen on val' if len(sweep) > 1 else 'fixed, not swept'
-    return (LABEL + '\n\n' + markdown_table(table) + '\n\nPaired comparisons (two-level '
-            'bootstrap, seeds then queries):\n\n' + comparison_table(found)
+    teachers = (f'The distilling rows distil the teachers of seed {bench.teacher_seed}; the '
+                'teacher rows are shown at every seed they have run at.')
+    return (LABEL + '\n\n' + teachers + '\n\n' + markdown_table(table)
+            + '\n\nPaired comparisons (two-level bootstrap, seeds then queries):\n\n'
+            + comparison_table(found)
             + f'\n\nDistillation weights (local, global), {weights}:\n\n' + sweep_table(sweep)
             + f'\n\nTraining and testing of the rows above took {minutes:.0f} min in all '
             '(sum of the runs, one CPU thread each).\n')
@@ -77,7 +86,7 @@ def main(argv: Optional[List[str]] = None) -> str:
     init_default_scope('mmaction')
     bench = WeakBenchmark(args.work_dir, args.seeds, args.epochs, args.device,
                           [_pair(w) for w in args.weight_grid], args.sweep_seed,
-                          args.teacher_seed)
+                          args.teacher_seed, args.teacher_seeds)
     if args.stage in ('sweep', 'all'):
         bench.sweep()
     if args.stage in ('rows', 'all'):
