@@ -13,7 +13,9 @@ Protocol (what ``tools/analysis/benchmark_weak.py`` runs):
    missing): the teacher's model config, streams and checkpoint are put into the student's. The
    paired CIs of the student rows therefore cover the students' seeds, not the teachers'; the
    teacher rows of further seeds (and their branches) are reported and paired by seed, so the
-   comparisons between teachers and branches cover the teachers' seeds;
+   comparisons between teachers and branches cover the teachers' seeds. The "..., teacher of
+   its own seed" rows distil the teacher run of their own seed instead: their seeds cover the
+   teachers' seeds too (seed = teacher seed is the same run as the plain row's);
 3. the distillation weights ``(local, global)``: with a grid of several pairs, chosen on val
    only (the "student + local + global" row at each pair with a seed of its own, ranked by best
    val R1@0.5; no candidate is tested); with one pair, that pair (not swept);
@@ -51,12 +53,15 @@ METRIC = 'R1@0.5'
 class WeakRow(NamedTuple):
     """A row: its config, the teacher row it distils (None: no teacher), whether it takes the
     distillation weights chosen on val, the branches tested alone (a two-modality teacher), and
-    whether it is a teacher, trained with the teacher seeds only (``once``)."""
+    whether it is a teacher, trained with the teacher seeds only (``once``), and whether it
+    distils the teacher run of its own seed rather than of the teacher seed (``own_teacher``:
+    its seeds then cover the teachers' seeds too)."""
     config: str
     teacher: Optional[str] = None
     swept: bool = False
     branches: Tuple[str, ...] = ()
     once: bool = False
+    own_teacher: bool = False
 
 
 PRIOR = 'median-span prior'
@@ -66,6 +71,8 @@ TEACHER = 'teacher: appearance + motion, mutual learning'
 CONTROL_TEACHER = 'control teacher: appearance x 2, mutual learning'
 DISTILLED = 'student + local + global'
 CONTROL_STUDENT = 'control: student + local + global from the appearance x 2 teacher'
+DISTILLED_OWN = f'{DISTILLED}, teacher of its own seed'
+CONTROL_STUDENT_OWN = f'{CONTROL_STUDENT}, teacher of its own seed'
 #: The rows (the prior is computed, not trained). The teacher without mutual learning trains
 #: its two branches side by side, each on its own weak loss only: its branches tested alone
 #: (``'<row>, appearance branch'``...) are the "teacher branches alone" rows.
@@ -86,6 +93,10 @@ ROWS: Dict[str, WeakRow] = {
         CONFIGS + 'weak_two_stream_input_charades_clip.py'),
     'teacher branch alone, trained by itself: motion': WeakRow(
         CONFIGS + 'weak_motion_charades_clip.py'),
+    DISTILLED_OWN: WeakRow(CONFIGS + 'lgd_student_charades_clip.py', TEACHER, True,
+                           own_teacher=True),
+    CONTROL_STUDENT_OWN: WeakRow(CONFIGS + 'lgd_student_from_appearance_x2_charades_clip.py',
+                                 CONTROL_TEACHER, True, own_teacher=True),
 }
 #: The rows the verdict needs, run first (the others are ablations).
 DEFAULT_ROWS = (BASELINE, TEACHER, DISTILLED, CONTROL_TEACHER, CONTROL_STUDENT)
@@ -107,6 +118,9 @@ COMPARISONS = (
     ('student + local', BASELINE),
     ('student + global', BASELINE),
     (DISTILLED, 'control: student given both streams, no distillation'),
+    (DISTILLED_OWN, BASELINE),
+    (DISTILLED_OWN, CONTROL_STUDENT_OWN),
+    (CONTROL_STUDENT_OWN, BASELINE),
 )
 
 
@@ -185,13 +199,14 @@ class WeakBenchmark:
     def row_config(self, row: str, seed: int, weights: Optional[Tuple[float, float]] = None,
                    train: bool = True) -> Tuple[Config, dict]:
         """Config and settings of one run of ``row`` (a distilling row gets its teacher's run of
-        the teacher seed and ``weights``; a missing teacher run is trained first, or with
-        ``train=False`` is a :class:`LookupError`)."""
+        the teacher seed, or of its own seed for an ``own_teacher`` row, and ``weights``; a
+        missing teacher run is trained first, or with ``train=False`` is a
+        :class:`LookupError`)."""
         spec = ROWS[row]
         cfg = self.config(spec.config, seed)
         inputs = [cfg[f'{s}_dataloader'].dataset.ann_file for s in ('train', 'val', 'test')]
         if spec.teacher:
-            teacher_seed = self.teacher_seed
+            teacher_seed = seed if spec.own_teacher else self.teacher_seed
             teacher = (self.run_row(spec.teacher, teacher_seed) if train
                        else self._stored(spec.teacher, teacher_seed))
             if teacher is None:

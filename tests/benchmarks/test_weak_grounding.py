@@ -127,3 +127,25 @@ def test_the_teacher_rows_and_their_branches_are_collected_and_paired_per_seed(t
     gain = paired(found, TEACHER, branch)
     assert gain['seeds'] == [0, 1, 2] and gain['ci'][1] > 5
     assert f'| {TEACHER} vs {branch} | 0, 1, 2 |' in comparison_table(found)
+
+
+def test_own_teacher_rows_distil_the_teacher_of_their_own_seed(shared_data, tmp_path,
+                                                               monkeypatch):
+    from mmemtm.benchmarks.weak_grounding import CONTROL_STUDENT_OWN, DISTILLED_OWN
+    monkeypatch.chdir(REPO)
+    init_default_scope('mmaction')
+    bench = WeakBenchmark(str(tmp_path), seeds=(0, 1), epochs=1)
+    checkpoint = tmp_path / 'teacher.pth'
+    checkpoint.write_bytes(b'0')
+    calls = []
+
+    def run_row(row, seed):
+        calls.append((row, seed))
+        return dict(checkpoint=str(checkpoint))
+
+    monkeypatch.setattr(bench, 'run_row', run_row)
+    bench.row_config(DISTILLED, 1, (1.0, 1.0))
+    bench.row_config(DISTILLED_OWN, 1, (1.0, 1.0))
+    assert calls == [(TEACHER, 0), (TEACHER, 1)]
+    assert ROWS[CONTROL_STUDENT_OWN].teacher == ROWS[CONTROL_STUDENT].teacher
+    assert ROWS[DISTILLED_OWN].config == ROWS[DISTILLED].config

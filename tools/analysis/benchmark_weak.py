@@ -71,7 +71,8 @@ def report(bench: WeakBenchmark, rows: List[str]) -> str:
                   if 'minutes' in r['test'])
     sweep = bench.sweep_scores()
     weights = 'chosen on val' if len(sweep) > 1 else 'fixed, not swept'
-    teachers = (f'The distilling rows distil the teachers of seed {bench.teacher_seed}; the '
+    teachers = (f'The distilling rows distil the teachers of seed {bench.teacher_seed} (the '
+                '"teacher of its own seed" rows: the teacher run of their own seed); the '
                 'teacher rows are shown at every seed they have run at.')
     return (LABEL + '\n\n' + teachers + '\n\n' + markdown_table(table)
             + '\n\nPaired comparisons (two-level bootstrap, seeds then queries):\n\n'
