@@ -3,8 +3,8 @@
 # batch correlations, joining in a cascade (epochs 0, 1, 2, then the logits at 3, for the
 # benchmark's 5 student epochs); a feature-distribution loss balances them; the labels are
 # refined into pseudo labels with the teacher's predictions. The other settings tried on val
-# (the substage and KD weights, together and one at a time):
-# mmemtm/benchmarks/recognition_kd_charades.py (SWEEPS).
+# (the substage and KD weights, together and one at a time; both at 1 with the KD term at T = 1,
+# also with the cascade moved earlier): mmemtm/benchmarks/recognition_kd_charades.py (SWEEPS).
 _base_ = [
     '../_base_/models/recognition_kd_charades_clip.py',
     '../_base_/datasets/charades_actions_clip.py',
