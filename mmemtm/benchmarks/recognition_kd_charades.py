@@ -70,7 +70,8 @@ SWEEPS: Dict[str, List[dict]] = {
     # KD term is at T = 4 (logit KD lost on val at T = 4 against T = 1) and joins at epoch 3 of
     # the 5 (stage_epochs' last entry): the fifth setting is the second with logit KD's val
     # temperature (T = 1); the sixth also moves the cascade earlier (features 0 at epoch 0, the
-    # other two and the logits at 1), so the KD term acts in 4 of the 5 epochs
+    # other two and the logits at 1), so the KD term acts in 4 of the 5 epochs; the seventh is
+    # the second with the annotated labels instead of the teacher-refined pseudo labels
     'staged KD': [{}, {'model.loss_substage.loss_weight': 1.0,
                        'model.loss_kd.loss_weight': 1.0},
                   {'model.loss_substage.loss_weight': 1.0},
@@ -78,7 +79,9 @@ SWEEPS: Dict[str, List[dict]] = {
                   {'model.loss_substage.loss_weight': 1.0, 'model.loss_kd.loss_weight': 1.0,
                    'model.loss_kd.temperature': 1.0},
                   {'model.loss_substage.loss_weight': 1.0, 'model.loss_kd.loss_weight': 1.0,
-                   'model.loss_kd.temperature': 1.0, 'model.stage_epochs': (0, 1, 1, 1)}],
+                   'model.loss_kd.temperature': 1.0, 'model.stage_epochs': (0, 1, 1, 1)},
+                  {'model.loss_substage.loss_weight': 1.0, 'model.loss_kd.loss_weight': 1.0,
+                   'model.pseudo_label': None}],
 }
 METRICS = ('mAP', 'top1', 'top5')
 #: The input of one span: ``[C, T, H, W]``.

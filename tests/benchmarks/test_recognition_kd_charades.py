@@ -91,6 +91,9 @@ def test_sweep_settings_build_their_distillers(row, options):
         if key == 'model.stage_epochs':   # kept by the distiller's cascade schedule
             assert model.cascade.stage_epochs == list(value), key
             continue
+        if key == 'model.pseudo_label':   # None: the annotated labels, no pseudo-label bank
+            assert value is None and model.pseudo_labels is None
+            continue
         node = model
         for part in key.split('.')[1:]:
             node = getattr(node, part)
@@ -113,10 +116,12 @@ def test_staged_kd_candidates_use_logit_kd_temperature_and_an_earlier_kd_stage()
     cfg = Config.fromfile(ROWS['staged KD'])
     epochs = 5   # the benchmark's student epochs
     assert cfg.model.stage_epochs[-1] == 3   # the config's KD term: the last 2 epochs
-    same_temperature, earlier = SWEEPS['staged KD'][4:]
+    same_temperature, earlier = SWEEPS['staged KD'][4:6]
     assert same_temperature == dict(SWEEPS['staged KD'][1],
                                     **{'model.loss_kd.temperature': logit_kd_temperature})
     assert {k: v for k, v in earlier.items() if k != 'model.stage_epochs'} == same_temperature
     model = MODELS.build(dict(merge_cfg_options(cfg, dict(earlier)).model, teacher_ckpt=None))
     kd_stage = model.num_substages
     assert sum(kd_stage in model.cascade.active(e) for e in range(epochs)) == 4
+    # the annotated labels instead of the pseudo labels, at the kept weights
+    assert SWEEPS['staged KD'][6] == dict(SWEEPS['staged KD'][1], **{'model.pseudo_label': None})
