@@ -24,7 +24,7 @@ settings with the options that made each.
 """
 import copy
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -38,8 +38,9 @@ from mmengine.runner import Runner, load_checkpoint
 from mmemtm.apis.recognition_kd import strip_distiller_checkpoint, student_config
 from mmemtm.datasets.synthetic_motion import SyntheticMotionConfig, generate_synthetic_motion
 from mmemtm.engine import set_epochs
-from mmemtm.utils import dump_json_atomic, read_json, save_npy_atomic
+from mmemtm.utils import atomic_write, dump_json_atomic, read_json, save_npy_atomic
 from mmemtm.utils.config_options import merge_cfg_options
+from mmemtm.visualization import accuracy_bars, save_figure
 from .experiments import train_resumable
 from .statistics import paired_bootstrap
 from .store import ResultStore, run_settings
@@ -354,3 +355,28 @@ def markdown_table(rows: List[dict], complexity_info: Optional[dict] = None) -> 
         lines.append(f'| {row_label(r)} | {r["seeds"]} | ' + ' | '.join(cells + deltas + size)
                      + f' | {r["minutes"]:.1f} |')
     return '\n'.join(lines)
+
+
+def training_time_lines(runs: Sequence[dict]) -> Tuple[str, Optional[str]]:
+    """A report's lines on ``runs`` (stored results with ``minutes`` and ``load_average``): their
+    summed training time, and the mean and max of the 1-minute load averages taken at their starts
+    and ends (None when no run recorded one)."""
+    loads = [load for run in runs for load in run.get('load_average', [])]
+    time = (f'training time: {sum(run["minutes"] for run in runs):.0f} minutes in all '
+            f'({len(runs)} runs)')
+    if not loads:
+        return time, None
+    return time, (f'1-minute load average at the start and end of the runs: mean '
+                  f'{sum(loads) / len(loads):.1f}, max {max(loads):.1f}')
+
+
+def write_report(work_dir: str, lines: Sequence[Optional[str]], rows: List[dict], metric: str,
+                 title: str, figure: str) -> str:
+    """``summary.md`` in ``work_dir`` (``lines`` joined, None lines left out, written atomically)
+    and, when there are rows, ``figure``: the rows' ``metric`` as bars. Returns the text."""
+    text = '\n'.join(line for line in lines if line is not None)
+    with atomic_write(osp.join(work_dir, 'summary.md')) as f:
+        f.write(text + '\n')
+    if rows:
+        save_figure(accuracy_bars(rows, metric, title), osp.join(work_dir, figure))
+    return text

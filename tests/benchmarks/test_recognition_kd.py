@@ -10,7 +10,8 @@ import torch
 
 from mmemtm.apis.recognition_kd import (DistillerCheckpointError, strip_distiller_checkpoint,
                                         student_config)
-from mmemtm.benchmarks.recognition_kd import head_to_head, hits, markdown_table, summary_rows
+from mmemtm.benchmarks.recognition_kd import (head_to_head, hits, markdown_table, summary_rows,
+                                              training_time_lines, write_report)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -137,3 +138,22 @@ def test_a_variant_never_reuses_the_defaults_result_and_says_its_options(tmp_pat
     assert '| GKD (model.loss_reconstruction.loss_weight=0.05) | 1 |' in table
     _, again = benchmark()  # the default again: found, not retrained
     assert again['test']['top1'] == 50.0 and len(_FakeRunner.trained) == 3
+
+
+def test_training_time_lines_sum_the_runs_and_summarise_their_loads():
+    runs = [dict(minutes=10.4, load_average=[2.0, 4.0]), dict(minutes=20.3), dict(minutes=0.5,
+                                                                               load_average=[9.0])]
+    time, load = training_time_lines(runs)
+    assert time == 'training time: 31 minutes in all (3 runs)'
+    assert load == '1-minute load average at the start and end of the runs: mean 5.0, max 9.0'
+    assert training_time_lines([dict(minutes=1.0)])[1] is None
+
+
+def test_write_report_leaves_out_missing_lines_and_draws_only_rows(tmp_path):
+    text = write_report(str(tmp_path), ['table', None, 'time'], [], 'mAP', 'title', 'mAP.png')
+    assert text == 'table\ntime'
+    assert (tmp_path / 'summary.md').read_text() == 'table\ntime\n'
+    assert not (tmp_path / 'mAP.png').exists()
+    rows = [dict(row='student alone', seeds=1, mAP=(20.0, 0.0))]
+    write_report(str(tmp_path), ['table'], rows, 'mAP', 'title', 'mAP.png')
+    assert (tmp_path / 'mAP.png').stat().st_size > 1000

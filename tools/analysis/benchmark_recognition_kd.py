@@ -26,10 +26,9 @@ from mmengine.registry import init_default_scope
 from mmemtm.benchmarks import machine_info
 from mmemtm.benchmarks.real_video_smoke import real_video_smoke
 from mmemtm.benchmarks.recognition_kd import (STUDENT_ROWS, RecognitionKDBenchmark,
-                                              head_to_head, markdown_table, summary_rows)
+                                              head_to_head, markdown_table, summary_rows,
+                                              training_time_lines, write_report)
 from mmemtm.datasets.synthetic_motion import SyntheticMotionConfig
-from mmemtm.utils import atomic_write
-from mmemtm.visualization import accuracy_bars, save_figure
 
 
 def parse_args() -> argparse.Namespace:
@@ -65,23 +64,14 @@ def report(bench: RecognitionKDBenchmark, seeds) -> str:
         lines.append(f'GKD - staged KD, top-1: {h2h[0]:+.1f} points, 95% CI [{h2h[1]:+.1f}, '
                      f'{h2h[2]:+.1f}] (paired over test clips, {h2h[3]} seeds)')
     runs = [run for run in bench.results.values() if isinstance(run, dict) and 'minutes' in run]
-    loads = [load for run in runs for load in run.get('load_average', [])]
-    lines.append(f'training time: {sum(r["minutes"] for r in runs):.0f} minutes in all '
-                 f'({len(runs)} runs)')
+    time, load = training_time_lines(runs)
+    lines.append(time)
     for info in bench.results.get('machine', []):
         lines.append(f'machine: {info["processor"]}, {info["cpu_count"]} CPUs, '
                      f'{info["torch_threads"]} torch threads, torch {info["torch"]}, started '
                      f'{info["date"]} at load average {info["load_average_start"][0]:.1f}')
-    if loads:
-        lines.append(f'1-minute load average at the start and end of the runs: mean '
-                     f'{sum(loads) / len(loads):.1f}, max {max(loads):.1f}')
-    text = '\n'.join(lines)
-    with atomic_write(osp.join(bench.work_dir, 'summary.md')) as f:
-        f.write(text + '\n')
-    if rows:
-        save_figure(accuracy_bars(rows, 'top1', 'synthetic motion: top-1 of the student'),
-                    osp.join(bench.work_dir, 'top1.png'))
-    return text
+    return write_report(bench.work_dir, [*lines, load], rows, 'top1',
+                        'synthetic motion: top-1 of the student', 'top1.png')
 
 
 def main() -> None:

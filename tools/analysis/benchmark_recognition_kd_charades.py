@@ -21,11 +21,11 @@ import torch
 from mmengine.registry import init_default_scope
 
 from mmemtm.benchmarks import machine_info
+from mmemtm.benchmarks.recognition_kd import training_time_lines, write_report
 from mmemtm.benchmarks.recognition_kd_charades import (CharadesRecognitionKDBenchmark,
                                                        bootstrap_rows, markdown_table,
                                                        summary_rows, sweep_table)
-from mmemtm.utils import atomic_write, dump_json_atomic
-from mmemtm.visualization import accuracy_bars, save_figure
+from mmemtm.utils import dump_json_atomic
 
 
 def parse_args() -> argparse.Namespace:
@@ -49,22 +49,12 @@ def report(bench: CharadesRecognitionKDBenchmark) -> str:
     bench.run_all(train=False)
     cis = bootstrap_rows(bench.results, bench.seeds, bench.draw_values)
     rows = summary_rows(bench.results, bench.seeds, cis)
-    runs = [r for r in bench.store.entries() if r['result'].get('minutes') is not None]
-    minutes = sum(r['result']['minutes'] for r in runs)
-    loads = [load for r in runs for load in r['result'].get('load_average', [])]
+    runs = [r['result'] for r in bench.store.entries() if r['result'].get('minutes') is not None]
     lines = [markdown_table(rows, bench.results.get('complexity')), '',
              'Settings tried on val (seed %d):' % bench.sweep_seed, '', sweep_table(bench.results),
-             '', f'training time: {minutes:.0f} minutes in all ({len(runs)} runs)']
-    if loads:
-        lines.append(f'1-minute load average at the start and end of the runs: mean '
-                     f'{sum(loads) / len(loads):.1f}, max {max(loads):.1f}')
-    text = '\n'.join(lines)
-    with atomic_write(osp.join(bench.work_dir, 'summary.md')) as f:
-        f.write(text + '\n')
-    if rows:
-        save_figure(accuracy_bars(rows, 'mAP', 'Charades actions (real CLIP features): test mAP'),
-                    osp.join(bench.work_dir, 'mAP.png'))
-    return text
+             '', *training_time_lines(runs)]
+    return write_report(bench.work_dir, lines, rows, 'mAP',
+                        'Charades actions (real CLIP features): test mAP', 'mAP.png')
 
 
 def main() -> None:
