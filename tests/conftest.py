@@ -1,11 +1,13 @@
 """Shared fixtures: the real data in ../shared/data, small planted data sets, tool runners and
 the converted Kinetics-400 I3D weights."""
+import importlib.util
 import os
 import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Callable, List
 
 import pytest
@@ -156,6 +158,20 @@ def tool_env_fixture() -> dict:
 def run_tool():
     """``run_tool(args, cwd=REPO_ROOT, timeout=600)``: run ``python ARGS`` on this checkout."""
     return _run_tool
+
+
+def _load_tool(path: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(Path(path).stem, REPO_ROOT / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='session')
+def load_tool():
+    """``load_tool('tools/analysis/x.py')``: that tool of this checkout as a module (its
+    ``parse_args``, ``main`` ... called in-process)."""
+    return _load_tool
 
 
 @pytest.fixture(scope='session')

@@ -1,6 +1,5 @@
 """The accuracy benchmark runs every row on a tiny data set, resumes, and distils further seeds from
 one seed's teachers."""
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,12 +9,9 @@ from mmemtm.benchmarks.store import ResultStore
 
 
 @pytest.fixture
-def benchmark(repo_root, monkeypatch):
+def benchmark(repo_root, monkeypatch, load_tool):
     """``tools/analysis/benchmark_accuracy.py`` as a module, run from the repository root."""
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_accuracy', repo_root / 'tools' / 'analysis' / 'benchmark_accuracy.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_tool('tools/analysis/benchmark_accuracy.py')
     monkeypatch.chdir(repo_root)
     return module
 

@@ -1,21 +1,14 @@
 """tools/analysis/benchmark_real.py --stage report: the table, the sweep and the figures from the
 stored results (no training)."""
-import importlib.util
-
 import pytest
 
 from mmemtm.benchmarks.real_grounding import BASELINE, RealBenchmark
 
 
-def _tool(repo_root):
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_real', repo_root / 'tools' / 'analysis' / 'benchmark_real.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+TOOL = 'tools/analysis/benchmark_real.py'
 
 
-def test_report_from_stored_results(tmp_path, monkeypatch, repo_root, shared_data):
+def test_report_from_stored_results(tmp_path, monkeypatch, repo_root, shared_data, load_tool):
     monkeypatch.chdir(repo_root)
     bench = RealBenchmark(str(tmp_path), seeds=[0, 1])
     queries = [f'q{i}' for i in range(40)]
@@ -25,7 +18,7 @@ def test_report_from_stored_results(tmp_path, monkeypatch, repo_root, shared_dat
         bench.store.put(BASELINE, settings, dict(
             test={'R1@0.3': 50.0 + seed, 'R1@0.5': 50.0, 'R1@0.7': 10.0, 'mIoU': 35.0,
                   'minutes': 9.0}, best_val=30.0, ious=ious, val_curve=[20.0, 28.0, 30.0]))
-    report = _tool(repo_root).main(['--work-dir', str(tmp_path), '--seeds', '0', '1',
+    report = load_tool(TOOL).main(['--work-dir', str(tmp_path), '--seeds', '0', '1',
                                     '--stage', 'report'])
     assert f'| {BASELINE} | 2 | 50.5 ± 0.7 | 50.0 ± 0.0 |' in report
     assert '| 1, 1 | not run |' in report
@@ -34,8 +27,9 @@ def test_report_from_stored_results(tmp_path, monkeypatch, repo_root, shared_dat
     assert (tmp_path / 'results.md').read_text() == report
 
 
-def test_rows_need_the_sweep_or_a_setting(tmp_path, monkeypatch, repo_root, shared_data):
+def test_rows_need_the_sweep_or_a_setting(tmp_path, monkeypatch, repo_root, shared_data,
+                                          load_tool):
     monkeypatch.chdir(repo_root)
     with pytest.raises(RuntimeError, match='KD sweep has not run'):
-        _tool(repo_root).main(['--work-dir', str(tmp_path), '--stage', 'rows',
+        load_tool(TOOL).main(['--work-dir', str(tmp_path), '--stage', 'rows',
                                '--rows', 'KD: plain average of the three'])

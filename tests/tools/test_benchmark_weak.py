@@ -1,19 +1,12 @@
 """tools/analysis/benchmark_weak.py: the command line reaches the benchmark (no training)."""
-import importlib.util
-
 from mmemtm.benchmarks.weak_grounding import TEACHER, WeakBenchmark
 
 
-def _tool(repo_root):
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_weak', repo_root / 'tools' / 'analysis' / 'benchmark_weak.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+TOOL = 'tools/analysis/benchmark_weak.py'
 
 
-def test_teacher_seeds_default_to_the_teacher_seed_and_can_be_several(repo_root, tmp_path):
-    tool = _tool(repo_root)
+def test_teacher_seeds_default_to_the_teacher_seed_and_can_be_several(load_tool, tmp_path):
+    tool = load_tool(TOOL)
     args = tool.parse_args(['--seeds', '0', '1', '2', '--teacher-seed', '0'])
     assert args.teacher_seeds is None
     args = tool.parse_args(['--seeds', '0', '1', '2', '--teacher-seed', '0',
