@@ -10,8 +10,6 @@ import json
 import os
 import pickle
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Callable, List
 
@@ -1194,15 +1192,12 @@ def test_mmengine_alone_loads_another_models_checkpoint(tmp_path):
 
 
 def test_the_test_tool_refuses_a_checkpoint_of_another_model(tmp_path, tiny_planted,
-                                                             tiny_cfg_options, repo_root,
-                                                             tool_env):
+                                                             tiny_cfg_options, run_tool):
     path = save_checkpoint(tmp_path / 'span_prior.pth', SpanPriorGrounder(num_bins=8))
-    proc = subprocess.run(
-        [sys.executable, 'tools/test.py', STUDENT_CONFIG, path, '--work-dir', str(tmp_path / 'w'),
+    proc = run_tool(
+        ['tools/test.py', STUDENT_CONFIG, path, '--work-dir', str(tmp_path / 'w'),
          '--cfg-options', *tiny_cfg_options(tiny_planted), 'model.dim=32', 'model.num_heads=4',
-         'model.encoder.char_dim=8', 'model.video_dim=32'],
-        cwd=repo_root, env=tool_env, capture_output=True,
-        text=True, timeout=600)
+         'model.encoder.char_dim=8', 'model.video_dim=32'], check=False)
     assert proc.returncode != 0
     assert re.search(r'CheckpointMismatchError: checkpoint .*span_prior\.pth does not fit the '
                      r'EMTM of the config: only 0 of its [0-9]+ weights are in it \([0-9]+ '

@@ -274,11 +274,9 @@ def test_yaml_configs_are_read_safely_and_name_the_file(tmp_path):
     assert cfg.train_cfg.max_epochs == 5 and cfg.names == ['a', 'b']
 
 
-def test_the_test_tool_refuses_a_yaml_config_that_runs_code(tmp_path, tool_env):
+def test_the_test_tool_refuses_a_yaml_config_that_runs_code(tmp_path, run_tool):
     config, marker = yaml_payload(tmp_path)
-    proc = subprocess.run([sys.executable, 'tools/test.py', config, str(tmp_path / 'x.pth')],
-                          cwd=Path(__file__).resolve().parents[1], env=tool_env,
-                          capture_output=True, text=True, timeout=600)
+    proc = run_tool(['tools/test.py', config, str(tmp_path / 'x.pth')], check=False)
     assert proc.returncode != 0
     assert re.search(r'ConfigFileError: config .*evil\.yaml: cannot read it as YAML', proc.stderr)
     assert not marker.exists()

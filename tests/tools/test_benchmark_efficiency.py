@@ -3,7 +3,6 @@ setting with both backends and writes consistent results."""
 import json
 
 import pytest
-import torch
 
 from mmemtm.benchmarks.efficiency import results_table
 from mmemtm.text import load_word_vocabulary

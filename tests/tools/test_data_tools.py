@@ -32,18 +32,16 @@ def test_build_glove_subset_orders_by_frequency(tmp_path, run_tool):
     np.testing.assert_array_equal(vocab.vectors[vocab.stoi['pan']], [0, 1])
 
 
-def test_planted_features_never_write_outside_the_output_folder(tmp_path, repo_root, tool_env):
-    import subprocess
-    import sys
+def test_planted_features_never_write_outside_the_output_folder(tmp_path, repo_root, run_tool):
     marker = tmp_path / 'x' / 'evil'
     out = tmp_path / 'a' / 'b' / 'out'
     ann = tmp_path / 'ann.json'
     ann.write_text(json.dumps([['v1', 30.0, [2.0, 9.0], 'a man opens the door.'],
                                ['../../../x/evil', 30.0, [2.0, 9.0], 'he takes out a pan.']]))
-    proc = subprocess.run(
-        [sys.executable, 'tools/data/generate_planted_features.py', '--ann', str(ann), '--glove',
+    proc = run_tool(
+        ['tools/data/generate_planted_features.py', '--ann', str(ann), '--glove',
          str(repo_root / 'demo' / 'data' / 'tacos_subset' / 'glove'), '--out', str(out),
-         '--dim', '8'], cwd=repo_root, env=tool_env, capture_output=True, text=True, timeout=300)
+         '--dim', '8'], check=False)
     assert proc.returncode != 0
     assert "record 1: video id '../../../x/evil' is not a plain file name" in proc.stderr
     assert not marker.with_suffix('.npy').exists() and not (tmp_path / 'x').exists()

@@ -1,7 +1,5 @@
 """tools/visualization/plot_distillation.py draws what EMTM distils for training queries."""
 import json
-import subprocess
-import sys
 
 import pytest
 from PIL import Image
@@ -23,9 +21,8 @@ def test_plot_two_queries(tmp_path, tiny_emtm, tiny_planted, run_tool):
 
 
 @pytest.mark.slow
-def test_unknown_query_is_named(tmp_path, tiny_emtm, repo_root, tool_env):
-    proc = subprocess.run([sys.executable, 'tools/visualization/plot_distillation.py',
-                           tiny_emtm['config'], tiny_emtm['checkpoint'], '--query-id', 'nope#3',
-                           '--out-dir', str(tmp_path), '--cfg-options', *tiny_emtm['options']],
-                          cwd=repo_root, env=tool_env, capture_output=True, text=True)
+def test_unknown_query_is_named(tmp_path, tiny_emtm, run_tool):
+    proc = run_tool(['tools/visualization/plot_distillation.py', tiny_emtm['config'],
+                     tiny_emtm['checkpoint'], '--query-id', 'nope#3', '--out-dir', str(tmp_path),
+                     '--cfg-options', *tiny_emtm['options']], check=False)
     assert proc.returncode != 0 and "queries ['nope#3'] are not in the train split" in proc.stderr

@@ -71,21 +71,14 @@ def test_mim_train_finds_the_installed_package(tmp_path, demo_planted, demo_cfg_
     assert 'mmemtm/.mim/tools/train.py' in proc.stdout + proc.stderr
 
 
-def run_tool_unchecked(args, repo_root, tool_env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=repo_root, env=tool_env,
-                          capture_output=True, text=True, timeout=600)
-
-
 def test_test_and_resume_refuse_a_checkpoint_that_runs_code(tmp_path, payload, tiny_planted,
-                                                            tiny_cfg_options, repo_root,
-                                                            tool_env):
+                                                            tiny_cfg_options, run_tool):
     evil = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'meta': payload}, evil)
     options = ['--cfg-options', *tiny_cfg_options(tiny_planted), *TINY_STUDENT]
     for tool in (['tools/test.py', STUDENT_CONFIG, str(evil)],
                  ['tools/train.py', STUDENT_CONFIG, '--resume', str(evil)]):
-        proc = run_tool_unchecked([*tool, '--work-dir', str(tmp_path / 'work'), *options],
-                                  repo_root, tool_env)
+        proc = run_tool([*tool, '--work-dir', str(tmp_path / 'work'), *options], check=False)
         assert proc.returncode != 0
         assert re.search(r'CheckpointTrustError: checkpoint .*evil\.pth was refused: it needs '
                          r'(posix|nt)\.system', proc.stderr), proc.stderr[-3000:]
@@ -114,16 +107,15 @@ def preflight_report(stderr: str) -> list:
     return lines[next(i for i, line in enumerate(lines) if line.startswith('configs/')):]
 
 
-def test_train_and_test_list_every_missing_input_before_building_anything(tmp_path, repo_root,
-                                                                            tool_env):
+def test_train_and_test_list_every_missing_input_before_building_anything(tmp_path, run_tool):
     curves = [str(tmp_path / f'{t}_train.npz') for t in ('seqpan', 'tan2d', 'scdm')]
     options = [f'{split}_dataloader.dataset.data_prefix.features={tmp_path / "planted"}'
                for split in ('train', 'val', 'test')]
     work = tmp_path / 'work'
-    proc = run_tool_unchecked(
+    proc = run_tool(
         ['tools/train.py', 'configs/emtm_tacos_demo.py', '--work-dir', str(work),
          '--cfg-options', *options, f'train_dataloader.dataset.pipeline.4.files={curves}'],
-        repo_root, tool_env)
+        check=False)
     assert proc.returncode != 0
     report = preflight_report(proc.stderr)
     assert report[0] == ('configs/emtm_tacos_demo.py: 4 input(s) missing; nothing was built or '
@@ -133,9 +125,9 @@ def test_train_and_test_list_every_missing_input_before_building_anything(tmp_pa
     assert 'tools/data/generate_planted_features.py' in report[8]
     assert not work.exists()  # no log, no config dump
 
-    proc = run_tool_unchecked(
+    proc = run_tool(
         ['tools/test.py', 'configs/emtm_tacos_demo.py', str(tmp_path / 'nowhere.pth'),
-         '--work-dir', str(work), '--cfg-options', *options], repo_root, tool_env)
+         '--work-dir', str(work), '--cfg-options', *options], check=False)
     assert proc.returncode != 0 and not work.exists()
     report = preflight_report(proc.stderr)
     assert report[0].startswith('configs/emtm_tacos_demo.py: 2 input(s) missing'), report
