@@ -183,6 +183,7 @@ def test_pkg_resources_is_importable_and_checked(monkeypatch):
 @pytest.mark.skipif(compat.importlib.util.find_spec('timm') is not None
                     or compat.importlib.util.find_spec('transformers') is None,
                     reason='needs transformers without timm (the case the fix is for)')
+@pytest.mark.slow
 def test_vindlu_models_fail_to_import_without_timm_unless_fixed(tool_env):
     """transformers (pinned for CLIP features) turns on mmaction's VindLU models, which need
     timm; with the fix they are mmaction's placeholders and everything else registers."""
@@ -209,6 +210,7 @@ def test_fixes_are_idempotent():
     assert not compat.install_drn_placeholder()
 
 
+@pytest.mark.slow
 def test_pytorch_launcher_initialises_on_cpu(tool_env):
     """Without CUDA, mmengine's launcher fails in torch.cuda.set_device; with the fix it works."""
     if torch.cuda.is_available():

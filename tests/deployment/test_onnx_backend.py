@@ -142,6 +142,7 @@ def test_video_grounder_same_moments_with_both_backends(student, demo_root, demo
         assert np.array_equal(a.start_prob, b.start_prob)
 
 
+@pytest.mark.slow
 def test_test_tool_same_predictions_from_the_onnx_file(student, tmp_path, run_tool):
     dumps = {}
     for name in ('pth', 'onnx'):

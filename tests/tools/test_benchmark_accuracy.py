@@ -45,6 +45,7 @@ def tiny_dataset_config(tiny_planted: Path, demo_root: Path, out: Path, repo_roo
     return path
 
 
+@pytest.mark.slow
 def test_accuracy_benchmark_rows_resume_and_teacher_seed(benchmark, tiny_planted, demo_root,
                                                          repo_root, tmp_path, monkeypatch):
     config = tiny_dataset_config(tiny_planted, demo_root, tmp_path, repo_root)

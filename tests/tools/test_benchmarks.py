@@ -2,7 +2,10 @@
 (the efficiency benchmark's tests: tests/apis/test_efficiency_benchmark.py)."""
 import json
 
+import pytest
 
+
+@pytest.mark.slow
 def test_training_benchmark(tmp_path, tiny_planted, tiny_cfg_options, run_tool):
     out = tmp_path / 'training.json'
     options = [*tiny_cfg_options(tiny_planted), 'model.video_dim=32']

@@ -86,6 +86,7 @@ def _train_and_validate(model: dict, root: Path, work_dir: Path, epochs: int, lr
     return losses, metrics
 
 
+@pytest.mark.slow
 def test_seqpan_learns_planted_moments(planted, tmp_path, one_thread):
     seqpan = dict(
         type='SeqPANGrounder', vocab=GLOVE, max_vlen=MAX_VLEN, video_dim=FEATURE_DIM, dim=32,

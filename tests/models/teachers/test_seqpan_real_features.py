@@ -22,7 +22,8 @@ DATA = REPO.parent / 'shared' / 'data' / 'charades_sta' / 'clip_vitl14_vidmorp'
 TRAIN_QUERIES = 384
 EPOCHS = 6
 
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason='needs ../shared (real CLIP features)')
+pytestmark = [pytest.mark.skipif(not DATA.is_dir(), reason='needs ../shared (real CLIP features)'),
+              pytest.mark.slow]
 
 
 def _config(work_dir: Path) -> Config:

@@ -134,6 +134,7 @@ def train_and_evaluate(cfg: Config):
     return np.asarray(losses), metrics
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config_file,model', [
     ('configs/teachers/tan2d_tacos_demo.py',
      dict(hidden_dim=32, num_cells=16,
