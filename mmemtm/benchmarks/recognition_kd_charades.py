@@ -18,6 +18,9 @@ Protocol (what ``tools/analysis/benchmark_recognition_kd_charades.py`` runs):
    are not independent) and the per-seed differences; params and FLOPs of teacher and student
    (mmengine's ``get_model_complexity_info``, one span, the head included).
 
+With :data:`PRIVILEGED_ROWS` (``--privileged-context``), the teacher sees more than the span:
+its 8 steps followed by the whole video pooled into 8 steps; the students read the span only.
+
 A seed gives every student row the same initial weights and data order (paired rows). Every run
 is stored with everything that changes it (resolved config, options, seed, epochs, device,
 digests of the annotation, split and feature-shape files and of the teacher checkpoint), so an
@@ -87,6 +90,24 @@ METRICS = ('mAP', 'top1', 'top5')
 #: The input of one span: ``[C, T, H, W]``.
 INPUT_SHAPE = (768, 8, 1, 1)
 
+#: The rows with a privileged teacher: the span's 8 steps followed by 8 steps of whole-video
+#: context (``LoadSpanFeatures(context_steps=8)``) for the teacher; every student reads the
+#: span's 8 steps only (same names as :data:`ROWS`: run them in their own work dir).
+PRIVILEGED_ROWS = {row: path.replace(f'{CONFIG_DIR}/', f'{CONFIG_DIR}/privileged_')
+                   for row, path in ROWS.items()}
+#: Settings of each distiller with the privileged teacher: the ones chosen on val with the
+#: span-only teacher first (trained on every seed), then staged KD's config (seed 0, kept if
+#: better on val).
+PRIVILEGED_SWEEPS: Dict[str, List[dict]] = {
+    'logit KD': [SWEEPS['logit KD'][1]],
+    'GKD': [SWEEPS['GKD'][2]],
+    'staged KD': [SWEEPS['staged KD'][1], {}],
+}
+#: Distillers in the order the privileged rows are run (staged KD, the goal's open row, first).
+PRIVILEGED_ORDER = ('staged KD', 'GKD', 'logit KD')
+#: The privileged-context input of one span: ``[C, T + context, H, W]``.
+PRIVILEGED_INPUT_SHAPE = (768, 16, 1, 1)
+
 
 def options_label(options: dict) -> str:
     """``key=value, ...`` of ``options`` without the ``model.`` prefix (``'config'`` if none)."""
@@ -126,14 +147,24 @@ class CharadesRecognitionKDBenchmark:
             use instead of training one.
         resamples: Bootstrap resamples of the test videos (each tested run's metrics on them
             are computed once, when first reported, and stored).
+        rows: Row name -> config (default :data:`ROWS`; :data:`PRIVILEGED_ROWS` for the
+            privileged teacher).
+        order: The distillers in the order they are run per seed (default
+            :data:`DISTILLERS`).
+        input_shape: The input of one span ``[C, T, H, W]`` for params and FLOPs (default
+            :data:`INPUT_SHAPE`); a student reading part of it is counted on what it reads.
     """
 
     def __init__(self, work_dir: str, seeds: Sequence[int] = (0, 1, 2), sweep_seed: int = 0,
                  epochs: Optional[int] = None, teacher_epochs: Optional[int] = None,
                  device: str = 'cpu', teacher_seed: int = 0,
                  sweeps: Optional[Dict[str, List[dict]]] = None, resamples: int = 1000,
-                 teacher_checkpoint: Optional[str] = None) -> None:
+                 teacher_checkpoint: Optional[str] = None,
+                 rows: Optional[Dict[str, str]] = None,
+                 order: Sequence[str] = DISTILLERS,
+                 input_shape: Sequence[int] = INPUT_SHAPE) -> None:
         self.work_dir, self.seeds, self.sweep_seed = work_dir, list(seeds), sweep_seed
+        self.rows, self.order, self.input_shape = rows or ROWS, tuple(order), tuple(input_shape)
         self.epochs, self.teacher_epochs = epochs, teacher_epochs
         self.device, self.teacher_seed = device, teacher_seed
         self.sweeps = sweeps or SWEEPS
@@ -149,7 +180,7 @@ class CharadesRecognitionKDBenchmark:
 
     def config(self, row: str, seed: int, options: dict) -> Config:
         """``row``'s config for one run: seed, epochs, device, teacher, options."""
-        cfg = Config.fromfile(ROWS[row])
+        cfg = Config.fromfile(self.rows[row])
         cfg.randomness = dict(seed=seed, deterministic=False)
         cfg.device = self.device
         epochs = self.teacher_epochs if row == TEACHER else self.epochs
@@ -175,7 +206,7 @@ class CharadesRecognitionKDBenchmark:
         inputs.append(osp.join(cfg.train_dataloader.dataset.data_prefix.features,
                                'feature_shapes.json'))
         inputs.append(cfg.model.get('teacher_ckpt'))
-        return run_settings(row, ROWS[row], cfg, seed, self.device, inputs, options=options)
+        return run_settings(row, self.rows[row], cfg, seed, self.device, inputs, options=options)
 
     def run(self, row: str, seed: int, options: Optional[dict] = None, test: bool = False,
             train: bool = True) -> Optional[dict]:
@@ -251,10 +282,17 @@ class CharadesRecognitionKDBenchmark:
             self.save()
         return self.results[TEACHER]
 
+    def teacher_on_val(self) -> Optional[dict]:
+        """The teacher's run trained (or stored) and evaluated on val only (to compare teachers
+        on val before any is tested); None with a given :attr:`teacher_checkpoint`."""
+        if self.teacher_checkpoint:
+            return None
+        return self.run(TEACHER, self.teacher_seed, test=False)
+
     def given_teacher(self) -> dict:
         """Val and test metrics of :attr:`teacher_checkpoint` (a checkpoint of the teacher
         config's model), stored keyed by its digest and the config."""
-        cfg = Config.fromfile(ROWS[TEACHER])
+        cfg = Config.fromfile(self.rows[TEACHER])
         path = self.teacher_checkpoint
         settings = dict(checkpoint=file_digest(path), config_text=config_text(cfg),
                         device=self.device)
@@ -297,9 +335,9 @@ class CharadesRecognitionKDBenchmark:
         self.complexity()
         for seed in self.seeds:
             self.run_seed(BASELINE, seed, {}, train)
-            for row in DISTILLERS:
+            for row in self.order:
                 self.run_seed(row, seed, self.sweeps[row][0], train)
-        for row in DISTILLERS:
+        for row in self.order:
             options = self.chosen(row, train)
             if options != self.sweeps[row][0]:
                 for seed in self.seeds:   # the row is the chosen setting's runs only
@@ -308,22 +346,22 @@ class CharadesRecognitionKDBenchmark:
 
     def complexity(self) -> None:
         """Params and FLOPs of teacher and student (one span)."""
-        teacher = Config.fromfile(ROWS[TEACHER]).model
-        student = Config.fromfile(ROWS[BASELINE]).model
-        settings = dict(teacher=teacher.to_dict(), student=student.to_dict(),
-                        input=list(INPUT_SHAPE))
+        teacher = Config.fromfile(self.rows[TEACHER]).model
+        student = Config.fromfile(self.rows[BASELINE]).model
+        shape = self.input_shape
+        settings = dict(teacher=teacher.to_dict(), student=student.to_dict(), input=list(shape))
         result = self.store.get('complexity', settings)
         if result is None:
             result = self.store.put('complexity', settings, dict(
-                teacher=complexity(teacher, INPUT_SHAPE), student=complexity(student, INPUT_SHAPE),
-                input=list(INPUT_SHAPE)))
+                teacher=complexity(teacher, shape), student=complexity(student, shape),
+                input=list(shape)))
         self.results['complexity'] = result
         self.save()
 
     def test_targets(self) -> Tuple[np.ndarray, np.ndarray, List[str]]:
         """Classes ``[N]``, multi-label targets ``[N, C]`` and video ids of the test spans."""
         if self._targets is None:
-            cfg = Config.fromfile(ROWS[BASELINE])
+            cfg = Config.fromfile(self.rows[BASELINE])
             dataset = DATASETS.build(dict(cfg.test_dataloader.dataset, pipeline=[]))
             infos = [dataset.get_data_info(i) for i in range(len(dataset))]
             self._targets = (np.array([i['label'] for i in infos]),

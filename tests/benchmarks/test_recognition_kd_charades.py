@@ -4,8 +4,11 @@ import pytest
 from mmaction.registry import MODELS
 from mmengine.config import Config
 
-from mmemtm.benchmarks.recognition_kd_charades import (BASELINE, DISTILLERS, ROWS, SWEEPS,
-                                                       TEACHER, bootstrap_rows, markdown_table,
+from mmemtm.benchmarks.recognition_kd import complexity
+from mmemtm.benchmarks.recognition_kd_charades import (BASELINE, DISTILLERS, INPUT_SHAPE,
+                                                       PRIVILEGED_INPUT_SHAPE, PRIVILEGED_ROWS,
+                                                       PRIVILEGED_SWEEPS, ROWS, SWEEPS, TEACHER,
+                                                       bootstrap_rows, markdown_table,
                                                        metrics_on_draws, options_label,
                                                        summary_rows, sweep_table)
 from mmemtm.benchmarks.statistics import cluster_draws, two_level_from_draws
@@ -125,3 +128,38 @@ def test_staged_kd_candidates_use_logit_kd_temperature_and_an_earlier_kd_stage()
     assert sum(kd_stage in model.cascade.active(e) for e in range(epochs)) == 4
     # the annotated labels instead of the pseudo labels, at the kept weights
     assert SWEEPS['staged KD'][6] == dict(SWEEPS['staged KD'][1], **{'model.pseudo_label': None})
+
+
+@pytest.mark.parametrize('row', list(PRIVILEGED_ROWS))
+def test_privileged_configs_feed_span_and_context_and_students_read_the_span(row):
+    cfg = Config.fromfile(PRIVILEGED_ROWS[row])
+    for split in ('train', 'val', 'test'):
+        load = cfg[f'{split}_dataloader'].dataset.pipeline[0]
+        assert (load.type, load.num_steps, load.context_steps) == ('LoadSpanFeatures', 8, 8)
+    teacher = cfg.model if row == TEACHER else cfg.model.get('teacher')
+    student = None if row == TEACHER else cfg.model.get('student', cfg.model)
+    if teacher is not None:
+        assert MODELS.build(teacher).backbone.uses_context
+    if student is not None:
+        built = MODELS.build(student).backbone
+        assert built.context_steps == 8 and not built.uses_context
+    if row == 'staged KD':
+        assert cfg.model.teacher_stages == tuple(f'backbone.span_stages.{i}' for i in range(3))
+    base = Config.fromfile(ROWS[row])
+    assert cfg.default_hooks.checkpoint.save_best == base.default_hooks.checkpoint.save_best
+    assert cfg.train_cfg == base.train_cfg
+
+
+@pytest.mark.parametrize('row,options', [(row, options) for row in DISTILLERS
+                                         for options in PRIVILEGED_SWEEPS[row]])
+def test_privileged_settings_are_settings_of_the_span_sweep(row, options):
+    assert options in SWEEPS[row]
+    cfg = merge_cfg_options(Config.fromfile(PRIVILEGED_ROWS[row]), dict(options))
+    MODELS.build(dict(cfg.model, teacher_ckpt=None))
+
+
+def test_privileged_student_flops_are_the_students():
+    span = complexity(Config.fromfile(ROWS[BASELINE]).model, INPUT_SHAPE)
+    privileged = complexity(Config.fromfile(PRIVILEGED_ROWS[BASELINE]).model,
+                            PRIVILEGED_INPUT_SHAPE)
+    assert privileged == span

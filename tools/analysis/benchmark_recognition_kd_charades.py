@@ -8,6 +8,10 @@ Example::
     nice -n 10 python tools/analysis/benchmark_recognition_kd_charades.py \\
         --work-dir work_dirs/recognition_kd_charades          # --device cuda on a GPU machine
     python tools/analysis/benchmark_recognition_kd_charades.py --work-dir ... --report-only
+    # the teacher with privileged context (the whole video) and its students, in their own
+    # work dir; --teacher-only trains the teacher and prints its val metrics (nothing tested)
+    python tools/analysis/benchmark_recognition_kd_charades.py --privileged-context \
+        --work-dir work_dirs/recognition_kd_charades_privileged
 
 An interrupted run resumes where it stopped (same command). Writes ``results.json``,
 ``summary.md`` and ``mAP.png`` into the work dir; see
@@ -22,7 +26,10 @@ from mmengine.registry import init_default_scope
 
 from mmemtm.benchmarks import machine_info
 from mmemtm.benchmarks.recognition_kd import training_time_lines, write_report
-from mmemtm.benchmarks.recognition_kd_charades import (CharadesRecognitionKDBenchmark,
+from mmemtm.benchmarks.recognition_kd_charades import (PRIVILEGED_INPUT_SHAPE,
+                                                       PRIVILEGED_ORDER, PRIVILEGED_ROWS,
+                                                       PRIVILEGED_SWEEPS,
+                                                       CharadesRecognitionKDBenchmark,
                                                        bootstrap_rows, markdown_table,
                                                        summary_rows, sweep_table)
 from mmemtm.utils import dump_json_atomic
@@ -41,6 +48,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
     parser.add_argument('--resamples', type=int, default=200, help='bootstrap resamples')
     parser.add_argument('--report-only', action='store_true', help='only write the report')
+    parser.add_argument('--privileged-context', action='store_true',
+                        help='the rows with the privileged teacher (span + whole-video context; '
+                        'the students read the span only): use their own work dir')
+    parser.add_argument('--teacher-only', action='store_true',
+                        help='train the teacher (or read it from the store) and print its val '
+                        'metrics; nothing is tested')
     return parser.parse_args()
 
 
@@ -61,10 +74,16 @@ def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
     init_default_scope('mmaction')
+    variant = dict(rows=PRIVILEGED_ROWS, sweeps=PRIVILEGED_SWEEPS, order=PRIVILEGED_ORDER,
+                   input_shape=PRIVILEGED_INPUT_SHAPE) if args.privileged_context else {}
     bench = CharadesRecognitionKDBenchmark(args.work_dir, args.seeds, epochs=args.epochs,
                                            teacher_epochs=args.teacher_epochs,
                                            device=args.device, resamples=args.resamples,
-                                           teacher_checkpoint=args.teacher_checkpoint)
+                                           teacher_checkpoint=args.teacher_checkpoint, **variant)
+    if args.teacher_only:
+        run = bench.teacher_on_val()
+        print(f'teacher val: {run["val"] if run else "given checkpoint, not trained"}')
+        return
     if not args.report_only:
         dump_json_atomic(machine_info(), osp.join(args.work_dir, 'machine.json'), indent=1)
         bench.run_all()

@@ -23,14 +23,29 @@ def resample_span(feats: np.ndarray, duration: float, start: float, end: float,
     return feats[low] * (1 - weight) + feats[high] * weight
 
 
+def pool_video(feats: np.ndarray, num_steps: int) -> np.ndarray:
+    """Features ``[n_bins, C]`` of a whole video -> ``[num_steps, C]``: the mean of each of
+    ``num_steps`` consecutive, near-equal groups of bins (``np.array_split``; a video of fewer
+    bins than steps repeats its bins instead)."""
+    if feats.shape[0] < num_steps:
+        return feats[np.arange(num_steps) * feats.shape[0] // num_steps]
+    return np.stack([group.mean(0) for group in np.array_split(feats, num_steps)])
+
+
 @TRANSFORMS.register_module()
 class LoadSpanFeatures(BaseTransform):
     """Load the features of ``timestamp`` as a one-clip ``NCTHW`` input.
 
     Required keys: ``feature_path`` (a ``[n_bins, C]`` ``.npy`` of bins spread evenly over the
     video), ``duration`` and ``timestamp`` (``[start, end]``, seconds).
-    Added keys: ``imgs`` (``[1, C, num_steps, 1, 1]`` float32: one clip of ``num_steps`` time
-    steps of ``C`` channels and 1 x 1 space, the layout of mmaction's ``Recognizer3D``).
+    Added keys: ``imgs`` (``[1, C, num_steps + context_steps, 1, 1]`` float32: one clip of
+    ``num_steps`` time steps of ``C`` channels and 1 x 1 space, the layout of mmaction's
+    ``Recognizer3D``, followed by ``context_steps`` steps of context).
+
+    With ``context_steps``, the span's steps are followed along ``T`` by the whole video's bins
+    pooled into ``context_steps`` steps (:func:`pool_video`): a privileged teacher reads them
+    (:class:`~mmemtm.models.backbones.TemporalFeatureNet` with ``context_steps``), a student
+    configured to read the span only ignores them.
 
     Every file is read once and kept (as float16) by this transform, so an epoch reads nothing from
     disk after the first (1,075 Charades videos of ``[64, 768]``: 105 MB).
@@ -38,10 +53,15 @@ class LoadSpanFeatures(BaseTransform):
     Args:
         num_steps: Time steps of the resampled span.
         feature_dim: Expected channels; a mismatch is an error naming the file.
+        context_steps: Steps of whole-video context appended after the span's (0: none).
     """
 
-    def __init__(self, num_steps: int = 8, feature_dim: Optional[int] = None) -> None:
+    def __init__(self, num_steps: int = 8, feature_dim: Optional[int] = None,
+                 context_steps: int = 0) -> None:
+        if context_steps < 0:
+            raise ValueError(f'context_steps must be >= 0, got {context_steps}')
         self.num_steps, self.feature_dim = num_steps, feature_dim
+        self.context_steps = context_steps
         self._cache: Dict[str, np.ndarray] = {}
 
     def video_features(self, path: str) -> np.ndarray:
@@ -52,11 +72,13 @@ class LoadSpanFeatures(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         start, end = results['timestamp']
-        feats = resample_span(self.video_features(results['feature_path']),
-                              results['duration'], start, end, self.num_steps)
+        video = self.video_features(results['feature_path'])
+        feats = resample_span(video, results['duration'], start, end, self.num_steps)
+        if self.context_steps:
+            feats = np.concatenate([feats, pool_video(video, self.context_steps)])
         results['imgs'] = np.ascontiguousarray(feats.T)[None, :, :, None, None]
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(num_steps={self.num_steps}, '
-                f'feature_dim={self.feature_dim})')
+                f'feature_dim={self.feature_dim}, context_steps={self.context_steps})')

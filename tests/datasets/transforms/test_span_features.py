@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from mmemtm.datasets import FeatureError
-from mmemtm.datasets.transforms import LoadSpanFeatures, resample_span
+from mmemtm.datasets.transforms import LoadSpanFeatures, pool_video, resample_span
 
 
 def ramp(n_bins=10, channels=3):
@@ -40,3 +40,22 @@ def test_load_span_features_names_a_file_of_the_wrong_dim(tmp_path):
     with pytest.raises(FeatureError, match='V.npy have dim 5, expected 3'):
         LoadSpanFeatures(feature_dim=3)(dict(feature_path=str(tmp_path / 'V.npy'),
                                              duration=20.0, timestamp=[1.0, 2.0]))
+
+
+def test_pool_video_averages_groups_of_bins():
+    np.testing.assert_allclose(pool_video(ramp(), 2)[:, 0], [2.0, 7.0])   # bins 0-4, 5-9
+    np.testing.assert_allclose(pool_video(ramp(n_bins=2), 4)[:, 0], [0.0, 0.0, 1.0, 1.0])
+
+
+def test_load_span_features_appends_the_video_context_after_the_span(tmp_path):
+    path = tmp_path / 'V.npy'
+    np.save(path, ramp().astype(np.float16))
+    sample = dict(feature_path=str(path), duration=20.0, timestamp=[4.0, 12.0])
+    imgs = LoadSpanFeatures(num_steps=4, feature_dim=3, context_steps=2)(dict(sample))['imgs']
+    assert imgs.shape == (1, 3, 6, 1, 1)
+    np.testing.assert_allclose(imgs[0, 2, :4, 0, 0], [2.0, 3.0, 4.0, 5.0])   # the span
+    np.testing.assert_allclose(imgs[0, 2, 4:, 0, 0], [2.0, 7.0])             # the whole video
+    span_only = LoadSpanFeatures(num_steps=4, feature_dim=3)(dict(sample))['imgs']
+    np.testing.assert_allclose(imgs[:, :, :4], span_only)
+    with pytest.raises(ValueError, match='context_steps must be >= 0'):
+        LoadSpanFeatures(context_steps=-1)

@@ -1,0 +1,19 @@
+# Staged KD from the privileged teacher (privileged_transformer_teacher_charades_actions_clip.py:
+# a span's 8 steps and 8 of whole-video context) to the student that reads the span's 8 steps
+# only: staged_kd_charades_actions_clip.py on the input [1, 768, 16, 1, 1].
+_base_ = './staged_kd_charades_actions_clip.py'
+context_steps = 8
+pipeline = [
+    dict(type='LoadSpanFeatures', num_steps=8, feature_dim=768, context_steps=context_steps),
+    dict(type='PackActionInputs', meta_keys=('sample_idx', 'multi_label', 'video_id')),
+]
+model = dict(
+    teacher=dict(backbone=dict(context_steps=context_steps)),
+    student=dict(backbone=dict(context_steps=context_steps, read_context=False)),
+    teacher_ckpt='work_dirs/privileged_transformer_teacher_charades_actions_clip/teacher.pth',
+    # the teacher's stages run over all 16 steps: their span's 8 steps are tapped
+    teacher_stages=('backbone.span_stages.0', 'backbone.span_stages.1',
+                    'backbone.span_stages.2'))
+train_dataloader = dict(dataset=dict(pipeline=pipeline))
+val_dataloader = dict(dataset=dict(pipeline=pipeline))
+test_dataloader = dict(dataset=dict(pipeline=pipeline))
