@@ -1,10 +1,11 @@
 # Hinton KD from the privileged teacher (privileged_transformer_teacher_charades_actions_clip.py:
-# a span's 8 steps and 8 of whole-video context) to the student that reads the span's 8 steps
+# a span's 8 steps and 8 of its widened surroundings) to the student that reads the span's 8 steps
 # only: logit_kd_charades_actions_clip.py on the input [1, 768, 16, 1, 1].
 _base_ = './logit_kd_charades_actions_clip.py'
 context_steps = 8
 pipeline = [
-    dict(type='LoadSpanFeatures', num_steps=8, feature_dim=768, context_steps=context_steps),
+    dict(type='LoadSpanFeatures', num_steps=8, feature_dim=768, context_steps=context_steps,
+         context='surround', surround=1.0),
     dict(type='PackActionInputs', meta_keys=('sample_idx', 'multi_label', 'video_id')),
 ]
 model = dict(

@@ -19,7 +19,8 @@ Protocol (what ``tools/analysis/benchmark_recognition_kd_charades.py`` runs):
    (mmengine's ``get_model_complexity_info``, one span, the head included).
 
 With :data:`PRIVILEGED_ROWS` (``--privileged-context``), the teacher sees more than the span:
-its 8 steps followed by the whole video pooled into 8 steps; the students read the span only.
+its 8 steps followed by 8 steps of its surroundings (the span widened by its length on each
+side); the students read the span only.
 
 A seed gives every student row the same initial weights and data order (paired rows). Every run
 is stored with everything that changes it (resolved config, options, seed, epochs, device,
@@ -90,9 +91,11 @@ METRICS = ('mAP', 'top1', 'top5')
 #: The input of one span: ``[C, T, H, W]``.
 INPUT_SHAPE = (768, 8, 1, 1)
 
-#: The rows with a privileged teacher: the span's 8 steps followed by 8 steps of whole-video
-#: context (``LoadSpanFeatures(context_steps=8)``) for the teacher; every student reads the
-#: span's 8 steps only (same names as :data:`ROWS`: run them in their own work dir).
+#: The rows with a privileged teacher: the span's 8 steps followed by 8 steps of context, the
+#: span widened by its length on each side (``LoadSpanFeatures(context_steps=8,
+#: context='surround')``; chosen on val over the whole video pooled into 8 steps) for the
+#: teacher; every student reads the span's 8 steps only (same names as :data:`ROWS`: run them in
+#: their own work dir).
 PRIVILEGED_ROWS = {row: path.replace(f'{CONFIG_DIR}/', f'{CONFIG_DIR}/privileged_')
                    for row, path in ROWS.items()}
 #: Settings of each distiller with the privileged teacher: the ones chosen on val with the

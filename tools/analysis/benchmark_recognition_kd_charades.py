@@ -8,7 +8,7 @@ Example::
     nice -n 10 python tools/analysis/benchmark_recognition_kd_charades.py \\
         --work-dir work_dirs/recognition_kd_charades          # --device cuda on a GPU machine
     python tools/analysis/benchmark_recognition_kd_charades.py --work-dir ... --report-only
-    # the teacher with privileged context (the whole video) and its students, in their own
+    # the teacher with privileged context (the span's surroundings) and its students, in their own
     # work dir; --teacher-only trains the teacher and prints its val metrics (nothing tested)
     python tools/analysis/benchmark_recognition_kd_charades.py --privileged-context \
         --work-dir work_dirs/recognition_kd_charades_privileged
@@ -49,8 +49,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--resamples', type=int, default=200, help='bootstrap resamples')
     parser.add_argument('--report-only', action='store_true', help='only write the report')
     parser.add_argument('--privileged-context', action='store_true',
-                        help='the rows with the privileged teacher (span + whole-video context; '
-                        'the students read the span only): use their own work dir')
+                        help='the rows with the privileged teacher (the span + its widened '
+                        'surroundings; the students read the span only): use their own work dir')
     parser.add_argument('--teacher-only', action='store_true',
                         help='train the teacher (or read it from the store) and print its val '
                         'metrics; nothing is tested')

@@ -32,6 +32,9 @@ def pool_video(feats: np.ndarray, num_steps: int) -> np.ndarray:
     return np.stack([group.mean(0) for group in np.array_split(feats, num_steps)])
 
 
+CONTEXTS = ('video', 'surround')
+
+
 @TRANSFORMS.register_module()
 class LoadSpanFeatures(BaseTransform):
     """Load the features of ``timestamp`` as a one-clip ``NCTHW`` input.
@@ -42,8 +45,10 @@ class LoadSpanFeatures(BaseTransform):
     ``num_steps`` time steps of ``C`` channels and 1 x 1 space, the layout of mmaction's
     ``Recognizer3D``, followed by ``context_steps`` steps of context).
 
-    With ``context_steps``, the span's steps are followed along ``T`` by the whole video's bins
-    pooled into ``context_steps`` steps (:func:`pool_video`): a privileged teacher reads them
+    With ``context_steps``, the span's steps are followed along ``T`` by ``context_steps`` steps
+    of context: ``context='video'``, the whole video's bins pooled (:func:`pool_video`);
+    ``'surround'``, the span widened by ``surround`` times its length on each side (clipped to
+    the video) and resampled (:func:`resample_span`). A privileged teacher reads them
     (:class:`~mmemtm.models.backbones.TemporalFeatureNet` with ``context_steps``), a student
     configured to read the span only ignores them.
 
@@ -53,15 +58,19 @@ class LoadSpanFeatures(BaseTransform):
     Args:
         num_steps: Time steps of the resampled span.
         feature_dim: Expected channels; a mismatch is an error naming the file.
-        context_steps: Steps of whole-video context appended after the span's (0: none).
+        context_steps: Steps of context appended after the span's (0: none).
+        context: ``'video'`` or ``'surround'`` (see above).
+        surround: The widening of ``'surround'`` on each side, in span lengths.
     """
 
     def __init__(self, num_steps: int = 8, feature_dim: Optional[int] = None,
-                 context_steps: int = 0) -> None:
+                 context_steps: int = 0, context: str = 'video', surround: float = 1.0) -> None:
         if context_steps < 0:
             raise ValueError(f'context_steps must be >= 0, got {context_steps}')
+        if context not in CONTEXTS:
+            raise ValueError(f'context must be one of {CONTEXTS}, got {context!r}')
         self.num_steps, self.feature_dim = num_steps, feature_dim
-        self.context_steps = context_steps
+        self.context_steps, self.context, self.surround = context_steps, context, surround
         self._cache: Dict[str, np.ndarray] = {}
 
     def video_features(self, path: str) -> np.ndarray:
@@ -75,10 +84,20 @@ class LoadSpanFeatures(BaseTransform):
         video = self.video_features(results['feature_path'])
         feats = resample_span(video, results['duration'], start, end, self.num_steps)
         if self.context_steps:
-            feats = np.concatenate([feats, pool_video(video, self.context_steps)])
+            feats = np.concatenate([feats, self.context_features(video, results)])
         results['imgs'] = np.ascontiguousarray(feats.T)[None, :, :, None, None]
         return results
 
+    def context_features(self, video: np.ndarray, results: dict) -> np.ndarray:
+        """``[context_steps, C]`` of a sample's video features ``[n_bins, C]``."""
+        if self.context == 'video':
+            return pool_video(video, self.context_steps)
+        start, end = results['timestamp']
+        width = self.surround * (end - start)
+        return resample_span(video, results['duration'], max(start - width, 0.0),
+                             min(end + width, results['duration']), self.context_steps)
+
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(num_steps={self.num_steps}, '
-                f'feature_dim={self.feature_dim}, context_steps={self.context_steps})')
+                f'feature_dim={self.feature_dim}, context_steps={self.context_steps}, '
+                f'context={self.context!r})')

@@ -59,3 +59,15 @@ def test_load_span_features_appends_the_video_context_after_the_span(tmp_path):
     np.testing.assert_allclose(imgs[:, :, :4], span_only)
     with pytest.raises(ValueError, match='context_steps must be >= 0'):
         LoadSpanFeatures(context_steps=-1)
+
+
+def test_load_span_features_appends_the_widened_span_as_surround_context(tmp_path):
+    path = tmp_path / 'V.npy'
+    np.save(path, ramp().astype(np.float16))
+    load = LoadSpanFeatures(num_steps=4, feature_dim=3, context_steps=4, context='surround',
+                            surround=0.5)
+    # span 8-12 s widened by 2 s on each side: 6-14 s, step centres 7, 9, 11, 13 s
+    imgs = load(dict(feature_path=str(path), duration=20.0, timestamp=[8.0, 12.0]))['imgs']
+    np.testing.assert_allclose(imgs[0, 0, 4:, 0, 0], [3.0, 4.0, 5.0, 6.0])
+    with pytest.raises(ValueError, match='context must be one of'):
+        LoadSpanFeatures(context='future')
