@@ -1,4 +1,5 @@
 """Figures of benchmark tables."""
+import textwrap
 from typing import Dict, List
 
 import matplotlib
@@ -17,8 +18,10 @@ def accuracy_bars(rows: List[dict], metric: str = 'R1@0.5', title: str = '') -> 
         metric: The metric to draw (percent).
         title: Figure title.
     """
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
     names = [r['row'] for r in rows][::-1]
+    # the plot keeps ~6 inches beside the row names (~0.075 inch per character at this size)
+    width = 6 + 0.075 * max(map(len, names))
+    fig, ax = plt.subplots(figsize=(width, 0.45 * len(rows) + 1.5))
     means = [r[metric][0] for r in rows][::-1]
     sds = [r[metric][1] for r in rows][::-1]
     ax.barh(names, means, xerr=sds, color='#4c72b0', alpha=0.8, capsize=3)
@@ -28,8 +31,8 @@ def accuracy_bars(rows: List[dict], metric: str = 'R1@0.5', title: str = '') -> 
             ax.text(row[metric][0] + row[metric][1] + 0.5, y,
                     f'{mean:+.1f} [{low:+.1f}, {high:+.1f}]', va='center', fontsize=8)
     ax.set_xlabel(f'{metric} (%), mean ± sd over seeds; text: paired 95% CI vs the baseline')
-    ax.set_xlim(0, max(m + s for m, s in zip(means, sds)) + 15)
-    ax.set_title(title, fontsize=9)
+    ax.set_xlim(0, 1.5 * max(m + s for m, s in zip(means, sds)) + 5)  # room for the CI text
+    fig.suptitle(textwrap.fill(title, int(width * 11)), fontsize=9)  # centred on the figure
     fig.tight_layout()
     return fig
 
