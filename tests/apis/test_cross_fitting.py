@@ -1,6 +1,5 @@
 """Cross-fitted teacher curves (mmemtm.apis.cross_fitting) with a teacher that memorises."""
 import hashlib
-import importlib.util
 import json
 import os.path as osp
 from pathlib import Path
@@ -227,7 +226,7 @@ def test_memorised_in_sample_curves_decode_the_truth_out_of_fold_ones_do_not(oof
     assert exact_decodes(TeacherCurveFile(str(oof)), data) <= 0.5
 
 
-def test_a_rerun_skips_finished_folds_and_never_retrains(oof, data, monkeypatch):
+def test_a_rerun_skips_finished_folds_and_never_retrains(oof, data, monkeypatch, load_tool):
     checkpoints = sorted((data / 'work').glob('fold*/*.pth'))
     stamps = [p.stat().st_mtime_ns for p in checkpoints]
 
@@ -236,10 +235,7 @@ def test_a_rerun_skips_finished_folds_and_never_retrains(oof, data, monkeypatch)
 
     monkeypatch.setattr(Runner, 'train', no_training)
     (data / 'work' / 'fold1' / 'finished').unlink()  # stopped after training, before the dump
-    spec = importlib.util.spec_from_file_location(
-        'cross_fit_tool', REPO / 'tools' / 'cross_fit_teacher_curves.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/cross_fit_teacher_curves.py')
     again = data / 'again.npz'
     tool.main([str(data / 'teacher.py'), '--out', str(again), '--work-dir', str(data / 'work'),
                '--folds', str(FOLDS), '--name', 'Memo', '--seed', '3'])

@@ -1,8 +1,6 @@
 """ONNX export and the ONNX Runtime backend: parity with PyTorch on the demo test split, the same
 answers through the API and the tools, loud failures."""
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,7 +22,6 @@ TOLERANCE = 1e-4
 #: differences are ~3e-6). Where two candidates tie that closely, float rounding decides which one
 #: a backend ranks first (rankings.assert_same_ranking).
 SCORES = dict(rel=4 * TOLERANCE)
-REPO = Path(__file__).resolve().parents[2]
 
 
 def options_dict(options):
@@ -261,10 +258,9 @@ def test_bad_onnx_inputs_name_the_file(student, tmp_path):
 
 
 def test_demo_tool_prints_the_same_moments_from_the_onnx_file(student, shared_data, demo_planted,
-                                                              demo_root, tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location('demo', REPO / 'tools' / 'demo.py')
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
+                                                              demo_root, tmp_path, capsys,
+                                                              load_tool):
+    demo = load_tool('tools/demo.py')
     video = json.loads((demo_root / 'test.json').read_text())[0][0]
     printed = []
     for checkpoint in (student['checkpoint'], student['onnx']):

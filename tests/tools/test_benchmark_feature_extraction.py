@@ -1,6 +1,3 @@
-import importlib.util
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
@@ -8,9 +5,6 @@ import torch
 
 import mmemtm  # noqa: F401
 from mmemtm.apis.feature_extraction import ClipFeatureExtractor, ClipFeatureRecipe
-
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'analysis' / \
-    'benchmark_feature_extraction.py'
 
 
 class MeanColour(torch.nn.Module):
@@ -20,10 +14,8 @@ class MeanColour(torch.nn.Module):
         return clips
 
 
-def test_benchmark_video_reports_stages_and_real_time_factors(tmp_path):
-    spec = importlib.util.spec_from_file_location('benchmark_feature_extraction', TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+def test_benchmark_video_reports_stages_and_real_time_factors(tmp_path, load_tool):
+    tool = load_tool('tools/analysis/benchmark_feature_extraction.py')
     path = str(tmp_path / 'v.avi')
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'FFV1'), 12.0, (96, 72))
     for i in range(30):

