@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import os
 import sys
@@ -10,25 +9,27 @@ import pytest
 import mmemtm  # noqa: F401
 from mmemtm.datasets import NpyFeatureStore
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'extract_features.py'
+@pytest.fixture
+def extract(load_tool, monkeypatch):
+    """``extract(*ARGS)``: ``python tools/extract_features.py ARGS`` in this process; its exit
+    status."""
+    tool = load_tool('tools/extract_features.py')
 
+    def run(*args: str) -> int:
+        monkeypatch.setattr(sys, 'argv', ['tools/extract_features.py', *args])
+        return tool.main()
 
-def run_tool(monkeypatch, *args: str) -> int:
-    spec = importlib.util.spec_from_file_location('extract_features', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    monkeypatch.setattr(sys, 'argv', [str(TOOL), *args])
-    return module.main()
+    return run
 
 
 @pytest.mark.slow
 def test_default_recipe_matches_reference_features(i3d_checkpoint, shared_data, tmp_path,
-                                                   monkeypatch):
+                                                   extract):
     video = shared_data / 'videos' / 'charades' / '3MSZA.mp4'
     broken = tmp_path / 'broken.mp4'
     broken.write_bytes(video.read_bytes()[:200_000])  # truncated: the index at the end is gone
     out = tmp_path / 'features'
-    status = run_tool(monkeypatch, str(video), str(broken), '--out', str(out),
+    status = extract(str(video), str(broken), '--out', str(out),
                       '--checkpoint', i3d_checkpoint, '--batch-size', '4')
     assert status == 1  # the broken video is reported ...
     assert sorted(os.listdir(out)) == ['3MSZA.npy', 'feature_recipe.json', 'feature_shapes.json']
@@ -49,12 +50,12 @@ def test_default_recipe_matches_reference_features(i3d_checkpoint, shared_data, 
 
     # ... and a rerun skips the finished video.
     mtime = os.path.getmtime(out / '3MSZA.npy')
-    assert run_tool(monkeypatch, str(video), '--out', str(out),
+    assert extract(str(video), '--out', str(out),
                     '--checkpoint', i3d_checkpoint) == 0
     assert os.path.getmtime(out / '3MSZA.npy') == mtime
 
 
-def test_clip_backbone_extracts_the_clip_recipe(shared_data, tmp_path, monkeypatch):
+def test_clip_backbone_extracts_the_clip_recipe(shared_data, tmp_path, extract):
     """--backbone clip-vit-l-14 with weights from a folder (a small random CLIP saved like real
     weights): 64 bins per video, keyed by the recipe, resumable; --seconds-per-bin keeps a bin
     rate instead."""
@@ -67,16 +68,16 @@ def test_clip_backbone_extracts_the_clip_recipe(shared_data, tmp_path, monkeypat
     out = tmp_path / 'features'
     args = [str(video), '--out', str(out), '--backbone', 'clip-vit-l-14',
             '--clip-model', str(weights)]
-    assert run_tool(monkeypatch, *args) == 0
+    assert extract(*args) == 0
     assert NpyFeatureStore(str(out)).load_checked('3MSZA', EMBED_DIM).shape == (64, EMBED_DIM)
     recipe = json.loads((out / 'feature_recipe.json').read_text())
     assert (recipe['num_frames'], recipe['num_bins'], recipe['frames_per_bin']) == (256, 64, 4)
     mtime = os.path.getmtime(out / '3MSZA.npy')
-    assert run_tool(monkeypatch, *args) == 0
+    assert extract(*args) == 0
     assert os.path.getmtime(out / '3MSZA.npy') == mtime
     with pytest.raises(ValueError, match='another recipe'):
-        run_tool(monkeypatch, *args, '--seconds-per-bin', '0.5')
+        extract(*args, '--seconds-per-bin', '0.5')
     rate = tmp_path / 'rate'
-    assert run_tool(monkeypatch, str(video), '--out', str(rate), '--backbone', 'clip-vit-l-14',
+    assert extract(str(video), '--out', str(rate), '--backbone', 'clip-vit-l-14',
                     '--clip-model', str(weights), '--seconds-per-bin', '0.5') == 0
     assert json.loads((rate / 'feature_shapes.json').read_text()) == {'3MSZA': 62}
