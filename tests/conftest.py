@@ -3,10 +3,12 @@ the converted Kinetics-400 I3D weights."""
 import contextlib
 import importlib.util
 import io
+import multiprocessing
 import os
 import runpy
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -108,6 +110,28 @@ def demo_planted(built_once) -> Path:
                                 seed=0).generate(queries, str(out))
 
     return built_once('planted_demo', build)
+
+
+def _die_at_fsync(write: Callable[..., None], args: tuple) -> None:
+    os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)  # dies after writing, before rename
+    write(*args)
+
+
+def _killed_at_fsync(write: Callable[..., None], *args) -> None:
+    """Run ``write(*args)`` in a forked child process that is killed (SIGKILL) at its first
+    ``os.fsync``, as a machine that loses power after the bytes are written and before they
+    are renamed into place; fail unless the child died that way."""
+    child = multiprocessing.get_context('fork').Process(target=_die_at_fsync, args=(write, args))
+    child.start()
+    child.join(60)
+    assert child.exitcode == -signal.SIGKILL, f'the writer ended with {child.exitcode}'
+
+
+@pytest.fixture(scope='session')
+def killed_at_fsync():
+    """``killed_at_fsync(write, *args)``: ``write(*args)`` in a child process killed at its
+    first ``os.fsync`` (see :func:`_killed_at_fsync`)."""
+    return _killed_at_fsync
 
 
 class RunsCode:

@@ -1,35 +1,21 @@
 """Atomic writes: a failed or killed write leaves the previous file and, after the next write,
 no temporary file."""
-import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from mmemtm.utils import AtomicWriteError, atomic_write, remove_stale_temporaries
 
-KILLED_WRITER = '''
-import os, signal, sys
-from mmemtm.utils import atomic_write
-os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)  # dies after writing, before rename
-with atomic_write(sys.argv[1], "w") as f:
-    f.write("new content")
-'''
+
+def write_new_content(path: str) -> None:
+    with atomic_write(path, 'w') as f:
+        f.write('new content')
 
 
-def killed_write(path: Path) -> None:
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
-    proc = subprocess.run([sys.executable, '-c', KILLED_WRITER, str(path)], env=env)
-    assert proc.returncode == -signal.SIGKILL
-
-
-def test_a_killed_write_keeps_the_old_file_and_the_next_write_removes_its_temporary(tmp_path):
+def test_a_killed_write_keeps_the_old_file_and_the_next_write_removes_its_temporary(
+        tmp_path, killed_at_fsync):
     target = tmp_path / 'epoch_1.pth'
     target.write_text('old content')
-    killed_write(target)
+    killed_at_fsync(write_new_content, str(target))
     assert target.read_text() == 'old content'
     left = [p.name for p in tmp_path.iterdir() if p.name != 'epoch_1.pth']
     assert len(left) == 1 and left[0].startswith('.epoch_1.pth.mmemtm-')
@@ -71,14 +57,14 @@ def test_a_write_error_names_the_file_and_keeps_the_old_one(tmp_path, monkeypatc
 
 
 @pytest.mark.parametrize('length', [200, 250, 255])
-def test_any_name_that_fits_its_folder_is_written_atomically(tmp_path, length):
+def test_any_name_that_fits_its_folder_is_written_atomically(tmp_path, length, killed_at_fsync):
     """The temporary file's name adds about 40 bytes to the target's: long names are shortened
     there (with a hash), and a killed writer's temporary is still recognised and removed."""
     target = tmp_path / ('v' * (length - 4) + '.npy')
     with atomic_write(str(target)) as f:
         f.write('x')
     assert target.read_text() == 'x'
-    killed_write(target)
+    killed_at_fsync(write_new_content, str(target))
     assert len(list(tmp_path.iterdir())) == 2
     assert remove_stale_temporaries(str(tmp_path)) != []
     assert [p.name for p in tmp_path.iterdir()] == [target.name]
