@@ -51,6 +51,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--privileged-context', action='store_true',
                         help='the rows with the privileged teacher (the span + its widened '
                         'surroundings; the students read the span only): use their own work dir')
+    parser.add_argument('--privileged-settings', action='store_true',
+                        help='with the span-only rows, only the settings and order of the '
+                        'privileged rows (a control: the same students from another teacher)')
     parser.add_argument('--teacher-only', action='store_true',
                         help='train the teacher (or read it from the store) and print its val '
                         'metrics; nothing is tested')
@@ -76,6 +79,8 @@ def main() -> None:
     init_default_scope('mmaction')
     variant = dict(rows=PRIVILEGED_ROWS, sweeps=PRIVILEGED_SWEEPS, order=PRIVILEGED_ORDER,
                    input_shape=PRIVILEGED_INPUT_SHAPE) if args.privileged_context else {}
+    if args.privileged_settings and not args.privileged_context:
+        variant = dict(sweeps=PRIVILEGED_SWEEPS, order=PRIVILEGED_ORDER)
     bench = CharadesRecognitionKDBenchmark(args.work_dir, args.seeds, epochs=args.epochs,
                                            teacher_epochs=args.teacher_epochs,
                                            device=args.device, resamples=args.resamples,
