@@ -15,7 +15,7 @@ import time
 import traceback
 from pathlib import Path
 from types import ModuleType
-from typing import Callable, List
+from typing import Callable, Iterator, List
 
 import pytest
 
@@ -132,6 +132,46 @@ def killed_at_fsync():
     """``killed_at_fsync(write, *args)``: ``write(*args)`` in a child process killed at its
     first ``os.fsync`` (see :func:`_killed_at_fsync`)."""
     return _killed_at_fsync
+
+
+def _hold_lock(lock, conn) -> None:
+    sys.argv = ['lock-holder']  # the command the lock records for its holder
+    lock.acquire()
+    conn.send('locked')
+    conn.recv()  # until the test says so (or kills this process)
+    lock.release()
+
+
+@contextlib.contextmanager
+def _lock_held(folder: Path) -> Iterator[multiprocessing.Process]:
+    """A forked child process holding ``FolderLock(folder, 'training')`` (recorded command
+    ``lock-holder``) until the block ends (it then releases the lock) or the test kills it;
+    yields the process. A pipe, not an Event, talks to it: a process killed while waiting on a
+    multiprocessing Event would hang the next ``set()``."""
+    from mmemtm.utils import FolderLock
+    context = multiprocessing.get_context('fork')
+    conn, child_conn = context.Pipe()
+    child = context.Process(target=_hold_lock, args=(FolderLock(str(folder), 'training'),
+                                                     child_conn))
+    child.start()
+    try:
+        assert conn.poll(60) and conn.recv() == 'locked', \
+            f'the lock holder never locked {folder} ({child.exitcode})'
+        yield child
+    finally:
+        if child.is_alive():
+            conn.send('release')
+            child.join(10)
+        if child.is_alive():
+            child.kill()
+        child.join()
+
+
+@pytest.fixture(scope='session')
+def lock_held():
+    """``with lock_held(folder) as holder``: another process (``holder.pid``) holds the
+    folder's training lock inside the block (see :func:`_lock_held`)."""
+    return _lock_held
 
 
 class RunsCode:

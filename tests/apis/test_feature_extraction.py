@@ -203,26 +203,14 @@ def test_plan_reports_broken_timestamps_as_unreadable_video():
     np.testing.assert_array_equal(plan[-1], (np.arange(52, 60) * 10) // 24)
 
 
-def test_a_second_extraction_into_a_folder_in_use_is_refused(videos, tmp_path):
+def test_a_second_extraction_into_a_folder_in_use_is_refused(videos, tmp_path, lock_held):
     """Two runs into one folder each rewrote feature_shapes.json from their own view: half the
     entries were lost."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     from mmemtm.utils import FolderLockedError
-    holder_script = Path(__file__).resolve().parents[1] / 'utils' / 'lock_holder.py'
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     out = tmp_path / 'features'
-    holder = subprocess.Popen([sys.executable, str(holder_script), str(out)], env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == 'locked'
+    with lock_held(out):
         extractor = ClipFeatureExtractor(MeanColour(), SMALL, batch_size=4, weights='mean colour')
         with pytest.raises(FolderLockedError, match=r'features is in use by another run .*Wait '
                            r'for it to finish or use another folder for this feature extraction'):
             extract_features_to_folder(extractor, list_videos([str(videos)]), str(out))
-    finally:
-        holder.kill()
-        holder.wait()
-    assert sorted(os.listdir(out)) == ['.mmemtm.lock']  # nothing of the refused run
+        assert sorted(os.listdir(out)) == ['.mmemtm.lock']  # nothing of the refused run

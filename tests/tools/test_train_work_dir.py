@@ -3,7 +3,6 @@ through a link, and a ``--resume`` on an empty ``last_checkpoint`` names the fil
 
 The tool runs in this process (``main()``) on a toy config (a linear model on 8 samples)."""
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Dict
@@ -15,7 +14,6 @@ from torch.utils.data import Dataset
 from mmaction.registry import DATASETS, MODELS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-HOLDER = str(REPO_ROOT / 'tests' / 'utils' / 'lock_holder.py')
 sys.path.insert(0, str(REPO_ROOT / 'tests' / 'engine' / 'hooks'))
 from toy_runner import ToyModel, toy_data  # noqa: E402
 
@@ -86,27 +84,20 @@ def snapshot(folder: Path) -> Dict[str, object]:
     return entries
 
 
-def test_a_training_into_a_work_dir_in_use_leaves_it_unchanged(tmp_path, config, train):
+def test_a_training_into_a_work_dir_in_use_leaves_it_unchanged(tmp_path, config, train,
+                                                              lock_held):
     work = tmp_path / 'work'
     (work / '20200101_000000').mkdir(parents=True)
     (work / '20200101_000000' / '20200101_000000.log').write_text('the first run\'s log\n')
     (work / 'toy_work_dir.py').write_text('# the first run\'s config\n')
     torch.save({'w': torch.ones(2)}, work / 'epoch_1.pth')
     (work / 'last_checkpoint').write_text(str(work / 'epoch_1.pth'))
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    holder = subprocess.Popen([sys.executable, HOLDER, str(work)], env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == 'locked', holder.communicate()[1][-2000:]
+    with lock_held(work) as holder:
         before = snapshot(work)
         with pytest.raises((SystemExit, RuntimeError),
                            match=rf'is in use by another run \(pid {holder.pid}, training'):
             train(config, '--work-dir', str(work))
         assert snapshot(work) == before
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_the_config_copy_replaces_a_link_instead_of_writing_through_it(tmp_path, config, train):

@@ -1,41 +1,28 @@
 """FolderLock: one process per folder, released however the holder ends."""
 import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from mmemtm.utils import FolderLock, FolderLockedError, locked_folder
 from mmemtm.utils.locks import LOCK_FILE
 
-HOLDER = str(Path(__file__).with_name('lock_holder.py'))
-
 
 @pytest.fixture
-def holder(tmp_path):
+def holder(tmp_path, lock_held):
     """A second process holding the lock of ``tmp_path / 'work'``."""
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
-    proc = subprocess.Popen([sys.executable, HOLDER, str(tmp_path / 'work')], env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    assert proc.stdout.readline().strip() == 'locked', proc.communicate()[1][-2000:]
-    yield proc
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
+    with lock_held(tmp_path / 'work') as process:
+        yield process
 
 
 def test_a_second_process_is_refused_with_the_holder_named(tmp_path, holder):
     with pytest.raises(FolderLockedError, match=rf'work is in use by another run \(pid '
-                       rf'{holder.pid}, training, since .*lock_holder\.py'):
+                       rf'{holder.pid}, training, since .*lock-holder'):
         FolderLock(str(tmp_path / 'work'), 'training').acquire()
 
 
 def test_a_killed_holder_leaves_the_folder_free(tmp_path, holder):
-    holder.send_signal(signal.SIGKILL)
-    holder.wait()
+    holder.kill()
+    holder.join()
     assert (tmp_path / 'work' / LOCK_FILE).exists()  # the file stays, the lock does not
     with locked_folder(str(tmp_path / 'work'), 'training'):
         pass

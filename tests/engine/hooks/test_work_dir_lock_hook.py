@@ -2,7 +2,6 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from mmengine.config import Config
@@ -14,24 +13,15 @@ from mmemtm.utils.io import _HOST
 from mmemtm.utils.locks import LOCK_FILE
 from toy_runner import toy_runner
 
-HOLDER = str(Path(__file__).resolve().parents[2] / 'utils' / 'lock_holder.py')
 LOCK_HOOK = dict(work_dir_lock=dict(type='WorkDirLockHook'))
 
 
-def test_training_into_a_locked_work_dir_fails_before_any_checkpoint(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[3]))
-    holder = subprocess.Popen([sys.executable, HOLDER, str(tmp_path)], env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == 'locked', holder.communicate()[1][-2000:]
+def test_training_into_a_locked_work_dir_fails_before_any_checkpoint(tmp_path, lock_held):
+    with lock_held(tmp_path) as holder:
         runner = toy_runner(str(tmp_path), hooks=LOCK_HOOK)
         with pytest.raises(FolderLockedError, match=rf'is in use by another run \(pid '
                            rf'{holder.pid}, training'):
             runner.train()
-    finally:
-        holder.kill()
-        holder.wait()
     assert not [p for p in os.listdir(tmp_path) if p.endswith('.pth') or p == 'last_checkpoint']
 
 
