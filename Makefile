@@ -7,7 +7,9 @@ PKG_STAMP := $(VENV)/.mmemtm-installed
 PACKAGE_FILES := setup.py README.md $(shell find mmemtm tools configs -type f \
 	-not -path '*/__pycache__/*' -not -path 'mmemtm/.mim/*' 2>/dev/null)
 PYTEST_ARGS ?=
-# Test processes (pytest-xdist; one torch thread each): one per core by default.
+# Test processes (pytest-xdist; one torch thread each): one per core by default. Whole files go
+# to a worker in collection order (files with a slow test first: tests/conftest.py), not
+# reordered by their number of tests.
 TEST_WORKERS ?= auto
 
 .PHONY: install test demo quickstart clean
@@ -29,7 +31,7 @@ $(PKG_STAMP): $(DEPS_STAMP) $(PACKAGE_FILES)
 install: $(PKG_STAMP)
 
 test: install
-	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 demo: install
 	$(PY) tools/demo_pipeline.py
