@@ -1,11 +1,13 @@
-"""tools/visualization/plot_distillation.py draws what EMTM distils for training queries."""
+"""tools/visualization/plot_distillation.py draws what EMTM distils for training queries.
+
+Not marked slow: its cost is the shared ``tiny_emtm`` fixture, which the slow EMTM training test
+builds early in the run; collected among the quick files, these tests find it built instead of
+waiting for it on the other worker."""
 import json
 
-import pytest
 from PIL import Image
 
 
-@pytest.mark.slow
 def test_plot_two_queries(tmp_path, tiny_emtm, tiny_planted, run_tool):
     records = json.loads((tiny_planted / 'train.json').read_text())
     video = records[0][0]
@@ -20,7 +22,6 @@ def test_plot_two_queries(tmp_path, tiny_emtm, tiny_planted, run_tool):
             assert image.size[0] > 800 and image.size[1] > 700
 
 
-@pytest.mark.slow
 def test_unknown_query_is_named(tmp_path, tiny_emtm, run_tool):
     proc = run_tool(['tools/visualization/plot_distillation.py', tiny_emtm['config'],
                      tiny_emtm['checkpoint'], '--query-id', 'nope#3', '--out-dir', str(tmp_path),
