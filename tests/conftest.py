@@ -314,9 +314,14 @@ def i3d_cache_dir(request: pytest.FixtureRequest,
 
 @pytest.fixture(scope='session')
 def i3d_checkpoint(i3d_cache_dir: str) -> str:
-    """The converted Kinetics-400 I3D checkpoint; downloaded and converted once per cache."""
+    """The converted Kinetics-400 I3D checkpoint; downloaded and converted once per cache (the
+    pytest-xdist workers take turns: the first converts, the others find the file)."""
+    from filelock import FileLock  # a dependency of torch
+
     from mmemtm.models.backbones import get_i3d_kinetics400_checkpoint
-    path = get_i3d_kinetics400_checkpoint(i3d_cache_dir)
+    os.makedirs(i3d_cache_dir, exist_ok=True)
+    with FileLock(os.path.join(i3d_cache_dir, 'convert.lock')):
+        path = get_i3d_kinetics400_checkpoint(i3d_cache_dir)
     assert os.path.isfile(path)
     return path
 
