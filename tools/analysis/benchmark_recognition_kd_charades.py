@@ -77,10 +77,11 @@ def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
     init_default_scope('mmaction')
-    variant = dict(rows=PRIVILEGED_ROWS, sweeps=PRIVILEGED_SWEEPS, order=PRIVILEGED_ORDER,
-                   input_shape=PRIVILEGED_INPUT_SHAPE) if args.privileged_context else {}
-    if args.privileged_settings and not args.privileged_context:
+    variant = {}
+    if args.privileged_context or args.privileged_settings:
         variant = dict(sweeps=PRIVILEGED_SWEEPS, order=PRIVILEGED_ORDER)
+    if args.privileged_context:
+        variant.update(rows=PRIVILEGED_ROWS, input_shape=PRIVILEGED_INPUT_SHAPE)
     bench = CharadesRecognitionKDBenchmark(args.work_dir, args.seeds, epochs=args.epochs,
                                            teacher_epochs=args.teacher_epochs,
                                            device=args.device, resamples=args.resamples,
