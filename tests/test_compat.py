@@ -1,10 +1,13 @@
 """Each fix of mmemtm.compat, with a check that the problem is real without it."""
 import argparse
+import json
 import logging
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Dict, List, Tuple
 
 import numpy as np
 import pytest
@@ -24,18 +27,109 @@ def python(code: str, tool_env) -> subprocess.CompletedProcess:
                           env=tool_env, timeout=300)
 
 
-def test_mmaction_models_fail_to_import_without_the_fix(tool_env):
-    proc = python('import mmaction.models', tool_env)
-    assert proc.returncode != 0
-    assert "No module named 'mmaction.models.localizers.drn'" in proc.stderr
+#: Runs the ``[name, code]`` pairs read from stdin one after the other in this interpreter and
+#: prints, last, each name's outcome: ``{"ok": ..., "error": traceback, "stdout": ...}``.
+CHECK_RUNNER = """
+import contextlib, io, json, sys, traceback
+outcomes = {}
+for name, code in json.loads(sys.stdin.read()):
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, name, 'exec'), {'__name__': '__check__'})
+        outcomes[name] = dict(ok=True, error='', stdout=out.getvalue())
+    except Exception:
+        outcomes[name] = dict(ok=False, error=traceback.format_exc(), stdout=out.getvalue())
+print()
+print(json.dumps(outcomes))
+"""
 
 
-def test_mmaction_models_register_with_the_fix(tool_env):
-    proc = python('import mmemtm, mmaction.models\n'
-                  'from mmaction.registry import MODELS\n'
-                  'assert {"Recognizer3D", "ResNet3d", "TSNHead", "BMN"} <= set(MODELS.module_dict)',
-                  tool_env)
-    assert proc.returncode == 0, proc.stderr
+def fresh_interpreter(checks: List[Tuple[str, str]], env: dict) -> Dict[str, dict]:
+    """Run each ``(name, code)`` of ``checks`` in turn in one new interpreter (one start-up for
+    all: about 5 s of imports each) and return each name's outcome: ``dict(ok=bool,
+    error=traceback or '', stdout=str)``. The checks share nothing but the modules they import,
+    and each imports only what it checks."""
+    proc = subprocess.run([sys.executable, '-c', CHECK_RUNNER], input=json.dumps(checks),
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def save_mmengine_checkpoint(path: Path) -> Path:
+    # as mmengine's message hub makes them: buffers start with a value (an empty one would also
+    # need builtins.bytes, which no training checkpoint holds)
+    torch.save({'state_dict': {'w': torch.ones(2)},
+                'message_hub': {'loss': HistoryBuffer([0.5], [1])}}, path)
+    return path
+
+
+def yaml_payload(folder: Path) -> Tuple[str, Path]:
+    """A YAML config whose tag runs ``touch MARKER`` when PyYAML's full loader reads it."""
+    marker = folder / 'payload_ran'
+    config = folder / 'evil.yaml'
+    config.write_text(f'x: !!python/object/apply:os.system ["touch {marker}"]\nmodel: {{}}\n')
+    return str(config), marker
+
+
+#: mmengine's launcher on one CPU process (environment of ``torch.distributed.run``).
+LAUNCH = ('from mmengine.dist import init_dist, get_world_size\n'
+          "init_dist('pytorch', backend='gloo')\n"
+          'import torch.distributed as dist\n'
+          'print("world", get_world_size()); dist.destroy_process_group()')
+
+
+def launcher_env(tool_env: dict) -> dict:
+    return dict(tool_env, MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()), RANK='0',
+                WORLD_SIZE='1', LOCAL_RANK='0')
+
+
+@pytest.fixture(scope='module')
+def without_fixes(tmp_path_factory, tool_env) -> dict:
+    """Each problem a fix is for, shown in one fresh interpreter that never imports mmemtm:
+    ``dict(outcomes=name -> outcome (see fresh_interpreter), yaml_marker=Path)``."""
+    folder = tmp_path_factory.mktemp('without_fixes')
+    checkpoint = save_mmengine_checkpoint(folder / 'ckpt.pth')
+    config, marker = yaml_payload(folder)
+    outcomes = fresh_interpreter([
+        ('mmaction_models', 'import mmaction.models'),
+        ('mmengine_checkpoint', 'from mmengine.runner.checkpoint import _load_checkpoint\n'
+         f'_load_checkpoint({str(checkpoint)!r})'),
+        ('yaml_config', f'from mmengine.config import Config; Config.fromfile({config!r})'),
+        ('launcher', LAUNCH)], launcher_env(tool_env))
+    return dict(outcomes=outcomes, yaml_marker=marker)
+
+
+@pytest.fixture(scope='module')
+def with_fixes(tool_env) -> Dict[str, dict]:
+    """The same uses in one fresh interpreter that imports mmemtm first, as tools do: name ->
+    outcome (see fresh_interpreter)."""
+    return fresh_interpreter([
+        ('mmaction_models', 'import mmemtm, mmaction.models\n'
+         'from mmaction.registry import MODELS\n'
+         'assert {"Recognizer3D", "ResNet3d", "TSNHead", "BMN"} <= set(MODELS.module_dict)'),
+        ('vindlu_placeholders', 'import mmemtm, mmaction.models\n'
+         'from mmaction.registry import MODELS\n'
+         'import pytest\n'
+         'with pytest.raises(ImportError, match="multimodal"):\n'
+         '    MODELS.build(dict(type="VindLUVQA"))'),
+        ('launcher', 'import mmemtm\n' + LAUNCH)], launcher_env(tool_env))
+
+
+def test_mmaction_models_fail_to_import_without_the_fix(without_fixes):
+    outcome = without_fixes['outcomes']['mmaction_models']
+    assert not outcome['ok']
+    assert "No module named 'mmaction.models.localizers.drn'" in outcome['error']
+
+
+def test_mmaction_models_register_with_the_fix(with_fixes):
+    assert with_fixes['mmaction_models']['ok'], with_fixes['mmaction_models']['error']
 
 
 def test_drn_placeholder_explains_itself():
@@ -47,18 +141,12 @@ def test_drn_placeholder_explains_itself():
 
 @pytest.fixture
 def mmengine_checkpoint(tmp_path):
-    path = tmp_path / 'ckpt.pth'
-    # as mmengine's message hub makes them: buffers start with a value (an empty one would also
-    # need builtins.bytes, which no training checkpoint holds)
-    torch.save({'state_dict': {'w': torch.ones(2)},
-                'message_hub': {'loss': HistoryBuffer([0.5], [1])}}, path)
-    return path
+    return save_mmengine_checkpoint(tmp_path / 'ckpt.pth')
 
 
-def test_checkpoints_with_mmengine_objects_fail_without_the_fix(mmengine_checkpoint, tool_env):
-    proc = python('from mmengine.runner.checkpoint import _load_checkpoint\n'
-                  f'_load_checkpoint({str(mmengine_checkpoint)!r})', tool_env)
-    assert proc.returncode != 0 and 'weights_only' in proc.stderr
+def test_checkpoints_with_mmengine_objects_fail_without_the_fix(without_fixes):
+    outcome = without_fixes['outcomes']['mmengine_checkpoint']
+    assert not outcome['ok'] and 'weights_only' in outcome['error']
 
 
 def test_checkpoints_with_mmengine_objects_load_with_the_fix(mmengine_checkpoint):
@@ -184,7 +272,7 @@ def test_pkg_resources_is_importable_and_checked(monkeypatch):
                     or compat.importlib.util.find_spec('transformers') is None,
                     reason='needs transformers without timm (the case the fix is for)')
 @pytest.mark.slow
-def test_vindlu_models_fail_to_import_without_timm_unless_fixed(tool_env):
+def test_vindlu_models_fail_to_import_without_timm_unless_fixed(tool_env, with_fixes):
     """transformers (pinned for CLIP features) turns on mmaction's VindLU models, which need
     timm; with the fix they are mmaction's placeholders and everything else registers."""
     proc = python('import importlib.util\n'  # the DRN fix alone, without mmemtm's __init__
@@ -195,13 +283,8 @@ def test_vindlu_models_fail_to_import_without_timm_unless_fixed(tool_env):
                   'import mmaction.models', tool_env)
     assert proc.returncode != 0
     assert "No module named 'timm'" in proc.stderr
-    proc = python('import mmemtm, mmaction.models\n'
-                  'from mmaction.registry import MODELS\n'
-                  'import pytest\n'
-                  'assert "Recognizer3D" in MODELS.module_dict\n'
-                  'with pytest.raises(ImportError, match="multimodal"):\n'
-                  '    MODELS.build(dict(type="VindLUVQA"))', tool_env)
-    assert proc.returncode == 0, proc.stderr
+    for name in ('mmaction_models', 'vindlu_placeholders'):
+        assert with_fixes[name]['ok'], with_fixes[name]['error']
 
 
 def test_fixes_are_idempotent():
@@ -210,24 +293,15 @@ def test_fixes_are_idempotent():
     assert not compat.install_drn_placeholder()
 
 
-@pytest.mark.slow
-def test_pytorch_launcher_initialises_on_cpu(tool_env):
+def test_pytorch_launcher_initialises_on_cpu(without_fixes, with_fixes):
     """Without CUDA, mmengine's launcher fails in torch.cuda.set_device; with the fix it works."""
     if torch.cuda.is_available():
         pytest.skip('the fix only matters without CUDA')
-    env = dict(tool_env, MASTER_ADDR='127.0.0.1', MASTER_PORT='29533', RANK='0', WORLD_SIZE='1',
-               LOCAL_RANK='0')
-    init = ('from mmengine.dist import init_dist, get_world_size\n'
-            "init_dist('pytorch', backend='gloo')\n"
-            'import torch.distributed as dist\n'
-            'print("world", get_world_size()); dist.destroy_process_group()')
-    broken = subprocess.run([sys.executable, '-c', init], capture_output=True, text=True,
-                            env=env, timeout=300)
-    assert broken.returncode != 0 and 'cuda' in broken.stderr.lower()
-    fixed = subprocess.run([sys.executable, '-c', 'import mmemtm\n' + init], capture_output=True,
-                           text=True, env=env, timeout=300)
-    assert fixed.returncode == 0, fixed.stderr
-    assert 'world 1' in fixed.stdout
+    broken = without_fixes['outcomes']['launcher']
+    assert not broken['ok'] and 'cuda' in broken['error'].lower()
+    fixed = with_fixes['launcher']
+    assert fixed['ok'], fixed['error']
+    assert 'world 1' in fixed['stdout']
 
 
 def test_ddp_wrapper_accepts_cpu_models():
@@ -241,19 +315,10 @@ def test_ddp_wrapper_accepts_cpu_models():
         dist.destroy_process_group()
 
 
-def yaml_payload(tmp_path) -> tuple:
-    """A YAML config whose tag runs ``touch MARKER`` when PyYAML's full loader reads it."""
-    marker = tmp_path / 'payload_ran'
-    config = tmp_path / 'evil.yaml'
-    config.write_text(f'x: !!python/object/apply:os.system ["touch {marker}"]\nmodel: {{}}\n')
-    return str(config), marker
-
-
-def test_yaml_configs_run_code_without_the_fix(tmp_path, tool_env):
-    config, marker = yaml_payload(tmp_path)
-    proc = python(f'from mmengine.config import Config; Config.fromfile({config!r})', tool_env)
-    assert proc.returncode == 0, proc.stderr
-    assert marker.exists()
+def test_yaml_configs_run_code_without_the_fix(without_fixes):
+    assert without_fixes['outcomes']['yaml_config']['ok'], \
+        without_fixes['outcomes']['yaml_config']['error']
+    assert without_fixes['yaml_marker'].exists()
 
 
 def test_yaml_configs_are_read_safely_and_name_the_file(tmp_path):
