@@ -118,20 +118,31 @@ def train(kind: str, rank: int, world_size: int, items_per_rank=None) -> Dict[st
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def worker(rank: int, world_size: int, port: int, kind: str, out: str) -> None:
+KINDS = ('gkd', 'staged')
+
+
+def worker(rank: int, world_size: int, port: int, out: str) -> None:
+    """Rank ``rank``: each distiller of :data:`KINDS` in turn, its weights to
+    ``out/{kind}_rank{rank}.pth``."""
     torch.set_num_threads(1)
     init_default_scope('mmaction')
     dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
                             world_size=world_size)
     try:
-        torch.save(train(kind, rank, world_size), Path(out) / f'rank{rank}.pth')
+        for kind in KINDS:
+            torch.save(train(kind, rank, world_size), Path(out) / f'{kind}_rank{rank}.pth')
     finally:
         dist.destroy_process_group()
 
 
-def two_processes(kind: str, tmp_path: Path) -> List[Dict[str, torch.Tensor]]:
-    mp.spawn(worker, args=(2, free_port(), kind, str(tmp_path)), nprocs=2, join=True)
-    return [torch.load(tmp_path / f'rank{r}.pth', weights_only=True) for r in range(2)]
+@pytest.fixture(scope='module')
+def two_processes(tmp_path_factory) -> Dict[str, List[Dict[str, torch.Tensor]]]:
+    """Each distiller's weights on both ranks of one 2-process run (one start-up of two fresh
+    interpreters for both distillers): kind -> [rank 0, rank 1]."""
+    out = tmp_path_factory.mktemp('two_processes')
+    mp.spawn(worker, args=(2, free_port(), str(out)), nprocs=2, join=True)
+    return {kind: [torch.load(out / f'{kind}_rank{r}.pth', weights_only=True) for r in range(2)]
+            for kind in KINDS}
 
 
 def trained(state: Dict[str, torch.Tensor], prefixes) -> Dict[str, torch.Tensor]:
@@ -160,16 +171,16 @@ def assert_same_training(single: dict, ranks: List[dict], control: dict, prefixe
 
 
 @pytest.mark.slow
-def test_gkd_two_processes_match_one_process(tmp_path):
-    ranks = two_processes('gkd', tmp_path)
+def test_gkd_two_processes_match_one_process(two_processes):
+    ranks = two_processes['gkd']
     single = train('gkd', 0, 1)
     control = train('gkd', 0, 1, items_per_rank=slice(0, None, 2))
     assert_same_training(single, ranks, control, ('student.', 'cvae.'))
 
 
 @pytest.mark.slow
-def test_staged_kd_pseudo_label_bank_two_processes_match_one_process(tmp_path):
-    ranks = two_processes('staged', tmp_path)
+def test_staged_kd_pseudo_label_bank_two_processes_match_one_process(two_processes):
+    ranks = two_processes['staged']
     single = train('staged', 0, 1)
     control = train('staged', 0, 1, items_per_rank=slice(0, None, 2))
     assert bool(single['pseudo_labels.seen'].all())
