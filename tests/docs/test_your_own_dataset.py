@@ -130,9 +130,6 @@ def test_videos_and_csv_to_a_tested_model(shared_data, tmp_path, monkeypatch):
     save_tiny_clip(tmp_path / 'clip')
     features = root / 'features' / 'clip_vitl14'
     monkeypatch.chdir(REPO_ROOT)
-    # The runner writes and logs its config formatted by yapf: 3/4 of a run this short. The
-    # copies of the config are written unformatted instead (the same Python, one long line).
-    monkeypatch.setattr('mmengine.config.config.FormatCode', lambda text, **_: (text, False))
     for command in doc_commands(DOC.read_text()):
         tool = re.search(r'tools/[\w/]+\.py', command).group(0)
         run(adapt(command, paths, tmp_path / 'clip'), monkeypatch)
