@@ -26,7 +26,7 @@ def checkpoint_tensors(path: Path) -> Dict[str, torch.Tensor]:
 
 @pytest.mark.slow
 def test_resumed_training_equals_uninterrupted_training(tmp_path, tiny_planted, tiny_cfg_options,
-                                                        repo_root, tool_env):
+                                                        repo_root, tool_env, run_tool):
     curves = [str(tiny_planted / 'curves' / f'teacher{i}.npz') for i in range(3)]
     # A persistent loader worker (as in the demo configs) starts its iterator once per process:
     # at epoch 1 in the straight run, at epoch 2 in the resumed one.
@@ -42,9 +42,16 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path, tiny_planted, 
         return [CONFIG, '--work-dir', str(work_dir), *extra, '--cfg-options', *common,
                 f'train_cfg.max_epochs={epochs}']
 
-    # A: two epochs straight; B: one epoch, then a fresh process resumes it to epoch 2.
-    run_parallel([train(straight, 2), train(straight_no_hook, 2) + no_hook,
-                  train(split, 1)], repo_root, tool_env)
+    # A: two epochs straight; B: one epoch, then a fresh process resumes it to epoch 2. The
+    # uninterrupted runs and the first epoch run in this process (one thread, as the tools in
+    # their own processes), the resumed runs in fresh processes.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for args in (train(straight, 2), train(straight_no_hook, 2) + no_hook, train(split, 1)):
+            run_tool(['tools/train.py', *args])
+    finally:
+        torch.set_num_threads(threads)
     start = tmp_path / 'epoch_1_copy.pth'
     shutil.copy(split / 'epoch_1.pth', start)
     run_parallel([train(split, 2, '--resume'),
