@@ -3,7 +3,6 @@ import argparse
 import json
 import logging
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MMLogger
+from ports import free_port
 
 import mmemtm
 from mmemtm import compat
@@ -54,12 +54,6 @@ def fresh_interpreter(checks: List[Tuple[str, str]], env: dict) -> Dict[str, dic
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-5000:]
     return json.loads(proc.stdout.splitlines()[-1])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def save_mmengine_checkpoint(path: Path) -> Path:

@@ -10,7 +10,6 @@ both planted videos reach), so the matching loss's mean over the valid clips of 
 batch is a mean over its queries too. What is left is float rounding in the reduction.
 """
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Dict, List
 import pytest
 import torch
 
+from ports import free_port
 from rankings import assert_same_ranking
 from training_runs import final_val_metrics
 
@@ -29,12 +29,6 @@ MODEL = ['model.dim=32', 'model.num_heads=4', 'model.encoder.char_dim=8', 'model
          f'model.data_preprocessor.max_vlen={MAX_VLEN}', 'train_cfg.max_epochs=2',
          *[f'{split}_dataloader.dataset.pipeline.1.max_vlen={MAX_VLEN}'
            for split in ('train', 'val', 'test')]]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def options(root: Path, tiny_cfg_options, batch_size: int, work_dir: Path) -> List[str]:

@@ -8,11 +8,11 @@ and also to ``$MMEMTM_WEB_DEMO_SCREENSHOT`` when set (how docs/images/web_demo.p
 import os
 import re
 import shutil
-import socket
 from urllib.parse import urlsplit
 
 import pytest
 import torch
+from ports import free_port
 
 from mmemtm.apis import init_grounder
 
@@ -32,12 +32,6 @@ def is_local(url: str, server: str) -> bool:
         return True
     return urlsplit(url[len('blob:'):] if url.startswith('blob:') else url).netloc == \
         urlsplit(server).netloc
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

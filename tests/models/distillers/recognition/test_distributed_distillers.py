@@ -10,7 +10,6 @@ models train in float64: in float32 the rounding differences of the reduction gr
 to ~5e-5 (relative; reordering one process's batch alone gives ~7e-6), in float64 they stay below
 1e-12, far from the 1e-3 by which half the global batch moves the weights.
 """
-import socket
 from pathlib import Path
 from typing import Dict, List
 
@@ -24,6 +23,7 @@ from mmengine.registry import init_default_scope
 
 import mmemtm  # noqa: F401  (registers the models in the spawned processes)
 
+from ports import free_port
 from recognition_kd_helpers import make_batch, recognizer, set_epoch
 
 REPO = Path(__file__).resolve().parents[4]
@@ -31,12 +31,6 @@ GKD_CONFIG = REPO / 'configs/recognition_kd/gkd_synthetic_motion.py'
 STAGED_CONFIG = REPO / 'configs/recognition_kd/staged_kd_synthetic_motion.py'
 NUM_SAMPLES, GLOBAL_BATCH, EPOCHS = 8, 4, 2
 LABELS = [0, 1, 2, 3, 1, 0, 3, 2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def global_batches(epoch: int) -> List[List[int]]:
