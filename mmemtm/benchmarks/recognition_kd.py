@@ -12,8 +12,8 @@ Protocol (what ``tools/analysis/benchmark_recognition_kd.py`` runs):
    paired; the checkpoint with the best val top-1 is kept (selection on val only), a
    distiller's is stripped to its student (``tools/strip_distiller_checkpoint.py``'s code), and
    the student alone is tested once on the test clips, keeping every clip's scores;
-4. top-1/top-5 mean and sd over seeds, and paired bootstrap CIs over test clips of each row's
-   top-1 against the student alone (and of GKD against staged KD);
+4. top-1/top-5 mean and sd over seeds, and paired two-level bootstrap CIs (seeds, then test
+   clips) of each row's top-1 against the student alone (and of GKD against staged KD);
 5. parameters and FLOPs of teacher and student (mmengine's ``get_model_complexity_info``).
 
 Every run is stored with everything that changes it (:class:`RecognitionKDBenchmark`), so an
@@ -42,7 +42,7 @@ from mmemtm.utils import atomic_write, dump_json_atomic, read_json, save_npy_ato
 from mmemtm.utils.config_options import merge_cfg_options
 from mmemtm.visualization import accuracy_bars, save_figure
 from .experiments import train_resumable
-from .statistics import paired_bootstrap
+from .statistics import two_level_bootstrap
 from .store import ResultStore, run_settings
 
 CONFIG_DIR = 'configs/recognition_kd'
@@ -309,10 +309,10 @@ def summary_rows(results: Dict[str, dict], seeds: Sequence[int]) -> List[dict]:
                              float(np.std(values, ddof=1)) if len(values) > 1 else 0.0)
         paired = [s for s in done if s in base_seeds]
         if row != BASELINE and paired:
-            entry['ci'] = paired_bootstrap(hits(results, row, paired),
-                                           hits(results, BASELINE, paired))
-            entry['ci_top5'] = paired_bootstrap(hits(results, row, paired, 5),
-                                                hits(results, BASELINE, paired, 5))
+            entry['ci'] = two_level_bootstrap(hits(results, row, paired),
+                                              hits(results, BASELINE, paired))
+            entry['ci_top5'] = two_level_bootstrap(hits(results, row, paired, 5),
+                                                   hits(results, BASELINE, paired, 5))
             entry['paired_seeds'] = len(paired)
             entry['seed_deltas'] = [results[f'{row}/seed{s}']['test']['top1']
                                     - results[f'{BASELINE}/seed{s}']['test']['top1']
@@ -322,12 +322,13 @@ def summary_rows(results: Dict[str, dict], seeds: Sequence[int]) -> List[dict]:
 
 
 def head_to_head(results: Dict[str, dict], seeds: Sequence[int]) -> Optional[tuple]:
-    """Paired CI of GKD's top-1 minus staged KD's (points), over the seeds both finished."""
+    """Paired two-level CI (seeds, then test clips) of GKD's top-1 minus staged KD's (points),
+    over the seeds both finished."""
     a, b = HEAD_TO_HEAD
     done = [s for s in seeds if f'{a}/seed{s}' in results and f'{b}/seed{s}' in results]
     if not done:
         return None
-    return paired_bootstrap(hits(results, a, done), hits(results, b, done)) + (len(done), )
+    return two_level_bootstrap(hits(results, a, done), hits(results, b, done)) + (len(done), )
 
 
 def row_label(row: dict) -> str:

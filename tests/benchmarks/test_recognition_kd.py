@@ -53,6 +53,27 @@ def test_summary_pairs_rows_with_the_student_alone(tmp_path):
     assert '| GKD | 2 |' in table and '0.020' in table
 
 
+def test_cis_cover_the_seeds_disagreeing(tmp_path):
+    """Seed 0's distilled run gains 20 points, seed 1's loses 14: the mean is +3, but the CI
+    must span 0 (a CI over test clips alone, of the seeds' mean difference, is about
+    [+1, +5])."""
+    clip = np.arange(400)
+    labels, base = clip % 10, clip % 2 == 0  # the student alone: every other clip right
+    gained = ~base & ((clip // 2) % 5 < 2)  # 80 of its wrong clips
+    lost = base & ((clip // 2) % 50 < 14)  # 56 of its right clips
+    results = {}
+    for seed, row in ((0, base | gained), (1, base & ~lost)):
+        results[f'student alone/seed{seed}'] = _run(tmp_path, f'b{seed}', base, labels)
+        results[f'GKD/seed{seed}'] = _run(tmp_path, f'g{seed}', row, labels)
+        results[f'staged KD/seed{seed}'] = _run(tmp_path, f's{seed}', base, labels)
+    rows = {r['row']: r for r in summary_rows(results, [0, 1])}
+    assert [round(d) for d in rows['GKD']['seed_deltas']] == [20, -14]
+    mean, low, high = rows['GKD']['ci']
+    assert mean == pytest.approx(3.0) and low < 0 < high
+    mean, low, high, seeds = head_to_head(results, [0, 1])
+    assert mean == pytest.approx(3.0) and low < 0 < high and seeds == 2
+
+
 def test_strip_refuses_a_plain_checkpoint(tmp_path):
     path = tmp_path / 'plain.pth'
     torch.save({'state_dict': {'backbone.w': torch.zeros(1)}}, path)

@@ -62,7 +62,7 @@ def report(bench: RecognitionKDBenchmark, seeds) -> str:
     h2h = head_to_head(bench.results, seeds)
     if h2h:
         lines.append(f'GKD - staged KD, top-1: {h2h[0]:+.1f} points, 95% CI [{h2h[1]:+.1f}, '
-                     f'{h2h[2]:+.1f}] (paired over test clips, {h2h[3]} seeds)')
+                     f'{h2h[2]:+.1f}] (paired; CI over seeds, then test clips; {h2h[3]} seeds)')
     runs = [run for run in bench.results.values() if isinstance(run, dict) and 'minutes' in run]
     time, load = training_time_lines(runs)
     lines.append(time)
