@@ -234,8 +234,9 @@ def _run_tool(args: List[str], cwd: Path = REPO_ROOT, check: bool = True
     In-process saves the ~5 s of imports of a fresh interpreter per call. mmengine names a
     Runner's logger, message hub and visualizer by the second it starts, so two runs started
     in the same second would share them: a run starts no earlier than the second after the
-    previous one started. Global torch state a tool may change (threads, deterministic mode,
-    random generator) is restored afterwards."""
+    previous one started. The tool runs with the torch threads a subprocess given
+    :func:`tool_env` would have (``OMP_NUM_THREADS``, one unless set); global torch state a
+    tool may change (threads, deterministic mode, random generator) is restored afterwards."""
     while time.strftime('%Y%m%d_%H%M%S') == _last_run_second[0]:
         time.sleep(0.05)
     _last_run_second[0] = time.strftime('%Y%m%d_%H%M%S')
@@ -248,6 +249,7 @@ def _run_tool(args: List[str], cwd: Path = REPO_ROOT, check: bool = True
     try:
         sys.argv, sys.path[:0] = [str(tool), *args[1:]], [str(tool.parent)]
         os.chdir(cwd)
+        torch.set_num_threads(int(tool_env()['OMP_NUM_THREADS']))
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             runpy.run_path(str(tool), run_name='__main__')
     except SystemExit as exc:

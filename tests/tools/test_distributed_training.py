@@ -53,15 +53,10 @@ def relative_gap(a: Dict[str, torch.Tensor], b: Dict[str, torch.Tensor]) -> floa
 def test_two_cpu_processes_match_one_process(tmp_path, tiny_planted, tiny_cfg_options, repo_root,
                                              tool_env, run_tool):
     single, half_batch, dist = tmp_path / 'single', tmp_path / 'half_batch', tmp_path / 'dist'
-    # The one-process runs in this process, with one thread as each rank has.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        for work_dir, batch_size in ((single, 8), (half_batch, 4)):
-            run_tool(['tools/train.py', CONFIG, '--work-dir', str(work_dir), '--cfg-options',
-                      *options(tiny_planted, tiny_cfg_options, batch_size, work_dir)])
-    finally:
-        torch.set_num_threads(threads)
+    # The one-process runs in this process (with the threads each rank has: run_tool).
+    for work_dir, batch_size in ((single, 8), (half_batch, 4)):
+        run_tool(['tools/train.py', CONFIG, '--work-dir', str(work_dir), '--cfg-options',
+                  *options(tiny_planted, tiny_cfg_options, batch_size, work_dir)])
     proc = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
          '--master_addr', '127.0.0.1', '--master_port', str(free_port()), 'tools/train.py',

@@ -43,15 +43,10 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path, tiny_planted, 
                 f'train_cfg.max_epochs={epochs}']
 
     # A: two epochs straight; B: one epoch, then a fresh process resumes it to epoch 2. The
-    # uninterrupted runs and the first epoch run in this process (one thread, as the tools in
-    # their own processes), the resumed runs in fresh processes.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        for args in (train(straight, 2), train(straight_no_hook, 2) + no_hook, train(split, 1)):
-            run_tool(['tools/train.py', *args])
-    finally:
-        torch.set_num_threads(threads)
+    # uninterrupted runs and the first epoch run in this process (with the threads of the tools'
+    # own processes: run_tool), the resumed runs in fresh processes.
+    for args in (train(straight, 2), train(straight_no_hook, 2) + no_hook, train(split, 1)):
+        run_tool(['tools/train.py', *args])
     start = tmp_path / 'epoch_1_copy.pth'
     shutil.copy(split / 'epoch_1.pth', start)
     run_parallel([train(split, 2, '--resume'),
