@@ -301,7 +301,7 @@ def test_pytorch_launcher_initialises_on_cpu(without_fixes, with_fixes):
 def test_ddp_wrapper_accepts_cpu_models():
     import torch.distributed as dist
     from mmemtm.engine import DeviceAwareDistributedDataParallel
-    dist.init_process_group('gloo', init_method='tcp://127.0.0.1:29534', rank=0, world_size=1)
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{free_port()}', rank=0, world_size=1)
     try:
         wrapped = DeviceAwareDistributedDataParallel(torch.nn.Linear(2, 2), device_ids=[0])
         assert wrapped.device_ids is None

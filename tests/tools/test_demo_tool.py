@@ -60,10 +60,10 @@ def test_demo_grounds_a_long_video_in_windows(tmp_path, shared_data, capsys, loa
     features = tmp_path / '3MSZA_rate.npy'
     np.save(features, clip[np.floor((np.arange(62) + 0.5) * 64 / 62).astype(int)])
     out = tmp_path / 'long.png'
-    load_tool('tools/demo.py').main([str(shared_data / 'videos' / 'charades' / '3MSZA.mp4'),
-                      'person turn a light on.', '--config', config, '--checkpoint',
-                      str(checkpoint), '--features', str(features), '--long-video', 'always',
-                      '--window', '10', '--out', str(out), '--cfg-options', *options])
+    load_tool('tools/demo.py').main([
+        str(shared_data / 'videos' / 'charades' / '3MSZA.mp4'), 'person turn a light on.',
+        '--config', config, '--checkpoint', str(checkpoint), '--features', str(features),
+        '--long-video', 'always', '--window', '10', '--out', str(out), '--cfg-options', *options])
     printed = capsys.readouterr().out
     assert '6/6' in printed  # 20-row windows at rows 0, 10, 20, 30, 40 and (the end) 42
     start, end = map(float, re.search(r'  1\.\s+([\d.]+) s -\s+([\d.]+) s', printed).groups())

@@ -39,7 +39,7 @@ def test_default_recipe_matches_reference_features(i3d_checkpoint, shared_data, 
     broken.write_bytes(video.read_bytes()[:200_000])  # truncated: the index at the end is gone
     out = tmp_path / 'features'
     status = extract(str(tail), str(broken), '--out', str(out),
-                      '--checkpoint', i3d_checkpoint, '--batch-size', '4')
+                     '--checkpoint', i3d_checkpoint, '--batch-size', '4')
     assert status == 1  # the broken video is reported ...
     assert sorted(os.listdir(out)) == ['3MSZA.npy', 'feature_recipe.json', 'feature_shapes.json']
 
@@ -63,8 +63,7 @@ def test_default_recipe_matches_reference_features(i3d_checkpoint, shared_data, 
 
     # ... and a rerun skips the finished video.
     mtime = os.path.getmtime(out / '3MSZA.npy')
-    assert extract(str(tail), '--out', str(out),
-                    '--checkpoint', i3d_checkpoint) == 0
+    assert extract(str(tail), '--out', str(out), '--checkpoint', i3d_checkpoint) == 0
     assert os.path.getmtime(out / '3MSZA.npy') == mtime
 
 
@@ -92,5 +91,5 @@ def test_clip_backbone_extracts_the_clip_recipe(shared_data, tmp_path, extract):
         extract(*args, '--seconds-per-bin', '0.5')
     rate = tmp_path / 'rate'
     assert extract(str(video), '--out', str(rate), '--backbone', 'clip-vit-l-14',
-                    '--clip-model', str(weights), '--seconds-per-bin', '0.5') == 0
+                   '--clip-model', str(weights), '--seconds-per-bin', '0.5') == 0
     assert json.loads((rate / 'feature_shapes.json').read_text()) == {'3MSZA': 62}
