@@ -100,4 +100,4 @@ class LoadSpanFeatures(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(num_steps={self.num_steps}, '
                 f'feature_dim={self.feature_dim}, context_steps={self.context_steps}, '
-                f'context={self.context!r})')
+                f'context={self.context!r}, surround={self.surround})')
