@@ -316,6 +316,18 @@ def load_tool():
     return _load_tool
 
 
+@pytest.fixture
+def tool_main(monkeypatch):
+    """``tool_main('tools/x.py', *ARGS)``: that tool's ``main()`` called in this process with
+    ``sys.argv`` as ``python tools/x.py ARGS`` sets it (restored after the test); its return
+    value. Exceptions and exits propagate, unlike :func:`run_tool`."""
+    def run(path: str, *args: str):
+        monkeypatch.setattr(sys, 'argv', [path, *args])
+        return _load_tool(path).main()
+
+    return run
+
+
 @pytest.fixture(scope='session')
 def demo_cfg_options():
     """``demo_cfg_options(planted_dir)``: ``--cfg-options`` pointing the demo configs at it."""

@@ -1,3 +1,4 @@
+import functools
 import json
 import os
 import sys
@@ -12,16 +13,10 @@ from mmemtm.datasets import NpyFeatureStore
 
 
 @pytest.fixture
-def extract(load_tool, monkeypatch):
+def extract(tool_main):
     """``extract(*ARGS)``: ``python tools/extract_features.py ARGS`` in this process; its exit
     status."""
-    tool = load_tool('tools/extract_features.py')
-
-    def run(*args: str) -> int:
-        monkeypatch.setattr(sys, 'argv', ['tools/extract_features.py', *args])
-        return tool.main()
-
-    return run
+    return functools.partial(tool_main, 'tools/extract_features.py')
 
 
 @pytest.mark.slow

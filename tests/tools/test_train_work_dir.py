@@ -2,6 +2,7 @@
 through a link, and a ``--resume`` on an empty ``last_checkpoint`` names the file.
 
 The tool runs in this process (``main()``) on a toy config (a linear model on 8 samples)."""
+import functools
 import os
 import sys
 from pathlib import Path
@@ -49,16 +50,10 @@ DATASETS.register_module(name='WorkDirToyDataset', module=ToyDataset, force=True
 
 
 @pytest.fixture
-def train(load_tool, monkeypatch):
+def train(tool_main):
     """``train(*ARGS)``: ``python tools/train.py ARGS``, in this process (exceptions and exits
     propagate)."""
-    tool = load_tool('tools/train.py')
-
-    def run(*args: str) -> None:
-        monkeypatch.setattr(sys, 'argv', ['tools/train.py', *args])
-        tool.main()
-
-    return run
+    return functools.partial(tool_main, 'tools/train.py')
 
 
 @pytest.fixture
