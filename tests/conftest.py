@@ -220,7 +220,7 @@ def tool_env() -> dict:
     return env
 
 
-_last_run_second = ['']
+_last_run_end_second = ['']
 
 
 def _run_tool(args: List[str], cwd: Path = REPO_ROOT, check: bool = True
@@ -232,14 +232,14 @@ def _run_tool(args: List[str], cwd: Path = REPO_ROOT, check: bool = True
     (an uncaught exception propagates instead, with its traceback).
 
     In-process saves the ~5 s of imports of a fresh interpreter per call. mmengine names a
-    Runner's logger, message hub and visualizer by the second it starts, so two runs started
-    in the same second would share them: a run starts no earlier than the second after the
-    previous one started. The tool runs with the torch threads a subprocess given
+    Runner's logger, message hub and visualizer after its config and the second it is built,
+    and reuses a logger of that name with the output stream it was made with: a run starts no
+    earlier than the second after the previous one ended (after the last second any of its
+    runners can have been built in). The tool runs with the torch threads a subprocess given
     :func:`tool_env` would have (``OMP_NUM_THREADS``, one unless set); global torch state a
     tool may change (threads, deterministic mode, random generator) is restored afterwards."""
-    while time.strftime('%Y%m%d_%H%M%S') == _last_run_second[0]:
+    while time.strftime('%Y%m%d_%H%M%S') == _last_run_end_second[0]:
         time.sleep(0.05)
-    _last_run_second[0] = time.strftime('%Y%m%d_%H%M%S')
     import torch
     tool = Path(cwd, args[0]).resolve()
     saved = (list(sys.argv), list(sys.path), os.getcwd(), torch.get_num_threads(),
@@ -267,6 +267,7 @@ def _run_tool(args: List[str], cwd: Path = REPO_ROOT, check: bool = True
         torch.set_num_threads(saved[3])
         torch.use_deterministic_algorithms(saved[4])
         torch.set_rng_state(saved[5])
+        _last_run_end_second[0] = time.strftime('%Y%m%d_%H%M%S')
     if check and code != 0:
         pytest.fail(f'`{" ".join(args)}` failed ({code}):\n{out.getvalue()[-3000:]}\n'
                     f'{err.getvalue()[-5000:]}')
